@@ -1,0 +1,584 @@
+"""Layout analysis: from a report's extracted text to clean, ordered paragraphs.
+
+The input is what a text extractor gives for a whole report: pdftotext output (pages separated by
+form feeds, running headers and footers, page numbers, symbol-font bullets), the text of our own PDF
+reader (same shape), or lossy text with no page breaks at all. The output is a `Layout`: a clean
+text made of the report's headings and paragraphs, and one `Block` per heading or paragraph carrying
+its place in the report (section, judgement area, kind), its printed paragraph number, its pages
+and its character offsets in the original text.
+
+Everything here is plain Python on strings; the spaCy side lives in `nlp.components`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from .taxonomy import KINDS
+
+# --- lines ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One non-empty line of the original text.
+
+    text (str): the line without surrounding whitespace.
+    start (int): offset of `text` in the original text.
+    page (int): 1-based page, counted by form feeds.
+    gap_before (bool): a blank line or a page break separates it from the previous line.
+    page_break_before (bool): a page break separates it from the previous line.
+    indented (bool): the raw line starts with whitespace. Extractors start lines at the margin, so
+        this is where a lossy extraction dropped a bullet symbol and kept the space after it.
+    """
+
+    text: str
+    start: int
+    page: int
+    gap_before: bool
+    page_break_before: bool
+    indented: bool = False
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+
+def split_lines(text: str) -> list[Line]:
+    """Split a report's text into its non-empty lines, keeping offsets and pages."""
+    lines: list[Line] = []
+    offset = 0
+    gap = page_break = False
+    for page_number, page in enumerate(text.split("\f"), start=1):
+        if page_number > 1:
+            page_break = gap = True
+        for raw in page.split("\n"):
+            stripped = raw.strip()
+            if stripped:
+                start = offset + raw.index(stripped[0])
+                lines.append(Line(stripped, start, page_number, gap, page_break, raw[0].isspace()))
+                gap = page_break = False
+            else:
+                gap = True
+            offset += len(raw) + 1
+        # split("\n") consumed one separator too many at the end of each page; the "\f" takes its place.
+    return lines
+
+
+# --- page furniture ------------------------------------------------------------------------------
+
+_EDGE_TOP, _EDGE_BOTTOM = 3, 5
+_RUNNING_SHARE = 0.25
+_PAGE_NUMBER = re.compile(r"(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?", re.IGNORECASE)
+_FOOTNOTE_NUMBER = re.compile(r"\d{1,2}")
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+_LETTERS = re.compile(r"[^\W\d_]")
+
+
+def _furniture_key(text: str) -> str:
+    return _SPACES.sub(" ", _DIGITS.sub("#", text.lower())).strip()
+
+
+def _pages(lines: list[Line]) -> dict[int, list[int]]:
+    pages: dict[int, list[int]] = {}
+    for i, line in enumerate(lines):
+        pages.setdefault(line.page, []).append(i)
+    return pages
+
+
+def find_furniture(lines: list[Line]) -> set[int]:
+    """Indices of lines that are page furniture: running headers and footers, page numbers, footnotes.
+
+    A running header or footer is a line (digits ignored) found at the top or bottom edge of at least
+    a quarter of the pages; page numbers are bare numbers at a page edge. Both are only decidable on
+    text with page breaks, so lossy text without them keeps its lines.
+    """
+    pages = _pages(lines)
+    if len(pages) < 2:
+        return set()
+    edges = {page: idx[:_EDGE_TOP] + idx[-_EDGE_BOTTOM:] for page, idx in pages.items()}
+    seen_on = Counter(key for idx in edges.values() for key in {_furniture_key(lines[i].text) for i in idx})
+    min_pages = max(3, math.ceil(_RUNNING_SHARE * len(pages)))
+    furniture = {
+        i
+        for idx in edges.values()
+        for i in idx
+        if _PAGE_NUMBER.fullmatch(lines[i].text) or _is_running(lines[i].text, seen_on, min_pages)
+    }
+    for idx in pages.values():
+        furniture |= _footnote(lines, [i for i in idx if i not in furniture])
+    return furniture
+
+
+def _is_running(text: str, seen_on: Counter[str], min_pages: int) -> bool:
+    # Paragraph numbers and bullets repeat at page edges too, but they carry no words.
+    return seen_on[_furniture_key(text)] >= min_pages and len(_LETTERS.findall(text)) >= 3
+
+
+def _footnote(lines: list[Line], page: list[int]) -> set[int]:
+    """A footnote at the foot of a page: a bare note number after a gap, then the note's text."""
+    for position in range(max(0, len(page) - _EDGE_BOTTOM - 2), len(page) - 1):
+        line = lines[page[position]]
+        if _FOOTNOTE_NUMBER.fullmatch(line.text) and line.gap_before and len(lines[page[position + 1]].text) > 20:
+            return set(page[position:])
+    return set()
+
+
+# --- headings ------------------------------------------------------------------------------------
+
+_GRADE = r"(?:requires improvement(?: to be good)?|good|outstanding|inadequate|adequate|not judged)"
+_GRADE_TAIL = rf"(?:\s*[:\-]\s*{_GRADE}|\s+(?:is|are)(?:\s*:?(?: that it is)?\s+{_GRADE})?)?"
+GRADE_ONLY = re.compile(rf"{_GRADE}|requires|improvement(?: to be good)?|to be good", re.IGNORECASE)
+
+_KEEP = object()  # a heading rule that leaves the current judgement area as it is
+
+
+@dataclass(frozen=True)
+class HeadingRule:
+    """What a recognised heading does to the paragraphs that follow it.
+
+    kind (str | None): finding kind of the following paragraphs; None drops them (contents, tables).
+    area: judgement area id, None for none, or `_KEEP` to leave the current one.
+    is_contents (bool): a table of contents follows: its entries repeat headings and are skipped.
+    """
+
+    kind: str | None
+    area: object = _KEEP
+    is_contents: bool = False
+
+    @property
+    def opens_body(self) -> bool:
+        """Whether the heading can end the front matter: a section heading, not a graded area or table."""
+        return self.is_contents or (self.kind is not None and self.area in (_KEEP, None))
+
+
+def _rule(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern + _GRADE_TAIL)
+
+
+_EXPERIENCES = r"(?:the )?experiences? and progress of "
+_GRADED_JUDGEMENT = r"the graded judge?ments? (?:about|for) (?:the )?"
+_LSCB = r"(?:the )?local safeguarding children(?:'s)? board(?: \(lscb\))?"
+CONTEXT = HeadingRule("context", None)
+
+HEADING_RULES: tuple[tuple[re.Pattern[str], HeadingRule], ...] = (
+    (_rule(_EXPERIENCES + r"children who need help and protection"), HeadingRule("finding", "help_and_protection")),
+    (
+        _rule(_EXPERIENCES + r"children looked after and achieving permanence"),
+        HeadingRule("finding", "looked_after_and_permanence"),
+    ),
+    (
+        _rule(_EXPERIENCES + r"children in care and care leavers"),
+        HeadingRule("finding", "children_in_care_and_care_leavers"),
+    ),
+    (_rule(_EXPERIENCES + r"children in care"), HeadingRule("finding", "children_in_care")),
+    (_rule(_EXPERIENCES + r"care leavers"), HeadingRule("finding", "care_leavers")),
+    (_rule(_GRADED_JUDGEMENT + _EXPERIENCES + r"care leavers"), HeadingRule("finding", "care_leavers")),
+    (_rule(_GRADED_JUDGEMENT + r"adoption performance"), HeadingRule("finding", "adoption")),
+    (
+        _rule(r"the impact of leaders on social work practice with children and families"),
+        HeadingRule("finding", "impact_of_leaders"),
+    ),
+    (_rule(r"leadership, management and governance"), HeadingRule("finding", "leadership_management_governance")),
+    (
+        re.compile(
+            r"(?:section \d: )?(?:review of )?(?:the )?effectiveness of " + _LSCB + r"(?: \(lscb\))?" + _GRADE_TAIL
+        ),
+        HeadingRule("summary", "lscb"),
+    ),
+    (re.compile(_LSCB), HeadingRule("summary", "lscb")),
+    (re.compile(r"inspection findings (?:- )?" + _LSCB), HeadingRule("finding", "lscb")),
+    (re.compile(r"inspection findings"), HeadingRule("finding")),
+    (re.compile(r"executive summary|summary of (?:key )?findings"), HeadingRule("summary")),
+    (re.compile(r"summary"), HeadingRule("summary")),
+    (re.compile(r"summary for children and young people"), HeadingRule("summary", None)),
+    (
+        re.compile(
+            r"recommendations|what needs to improve(?: in this area)?|areas for improvement|priority and immediate action"
+            r"|what does the (?:local authority|lscb) need to improve"
+        ),
+        HeadingRule("recommendation"),
+    ),
+    (re.compile(r"section \d: the local authority|the local authority"), CONTEXT),
+    (
+        re.compile(
+            r"information about (?:this|the) (?:local authority )?area|previous ofsted inspections|other ofsted inspections"
+            r"|local leadership|children living in this area|child protection in this area"
+            r"|children looked after in this area|other information about this area|information about this (?:inspection|review)"
+            r"|the inspection team|about this inspection|service information"
+        ),
+        CONTEXT,
+    ),
+    (re.compile(r"contents"), HeadingRule(None, None, is_contents=True)),
+    (
+        re.compile(
+            r"what the inspection judge?ments mean(?:: the (?:local authority|lscb))?|the inspection judgements and what they mean"
+            r"|inspection judgements? about the (?:local authority|lscb)|key judgements?|judgement(?: grade)?|grade"
+            r"|overall effectiveness"
+        ),
+        HeadingRule(None, _KEEP),
+    ),
+)
+
+_END_MATTER = re.compile(
+    r"the office for standards in education, children'?s services and skills"
+    r"|if (?:you|the local authority) would like a copy of this document in a different format"
+    r"|ofsted has published a report on",
+)
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "-", "\u201c": '"', "\u201d": '"'})
+_FOOTNOTE_REF = re.compile(r"(?<=[a-z?)])\d{1,2}$")
+
+
+def heading_key(text: str) -> str:
+    """Normalise a candidate heading for matching: case, quotes, dashes, footnote marks, end marks."""
+    key = _SPACES.sub(" ", text.translate(_QUOTES).lower()).strip()
+    key = _FOOTNOTE_REF.sub("", key)
+    return key.rstrip(" ?:")
+
+
+def match_heading(text: str) -> HeadingRule | None:
+    key = heading_key(text)
+    if len(key) > 140:
+        return None
+    for pattern, rule in HEADING_RULES:
+        if pattern.fullmatch(key):
+            return rule
+    return None
+
+
+# --- paragraph structure -------------------------------------------------------------------------
+
+_BULLETS = "\uf06e\uf02d\u25fc\uf0a7\uf0b7\u2022\uf0be\u25aa\u25cf\u2500\u2015\u25a0"
+_BULLET = re.compile(rf"[{_BULLETS}]\s*")
+_NUMBER_MARKER = re.compile(r"(\d{1,3})\.(?:\s+|$)")
+_UNDOTTED_NUMBER_MARKER = re.compile(r"(\d{1,3})(?:\s+(?=[A-Z])|$)")
+_MAX_PRINTED_SKIP = 2
+# A closing bracket ends a sentence too: findings end with "(Recommendation)".
+_TERMINAL = re.compile(r"""(?:[.!?:;]["'\u2019\u201d)\]]*|\))$""")
+_BOILERPLATE = re.compile(
+    r"ofsted produces this report|there are no widespread or serious failures|it is ofsted's expectation"
+    r"|in a local authority that requires improvement, there are no widespread|a local authority that is inadequate is providing"
+    r"|an lscb that is inadequate|the lscb is not yet demonstrating the characteristics of good"
+    r"|these are residential special schools that look after children|the local authority was given the opportunity to review"
+    r"|the areas for improvement have been cross-referenced|any complaints about the inspection or the report"
+)
+_PROSE_MIN_CHARS = 160
+_PROSE_LINE_SHARE = 0.75
+_FIT_MARGIN = 5
+
+
+def ends_sentence(text: str) -> bool:
+    return bool(_TERMINAL.search(text))
+
+
+def _first_word(text: str) -> str:
+    return text.split(" ", 1)[0]
+
+
+def _line_width(lines: list[Line]) -> int:
+    """The text column's width in characters: a high percentile of line lengths."""
+    lengths = sorted(len(line.text) for line in lines)
+    if not lengths:
+        return 0
+    return lengths[int(0.9 * (len(lengths) - 1))]
+
+
+@dataclass(slots=True)
+class Piece:
+    """A run of original text that becomes part of a block: [start, end) in the original."""
+
+    start: int
+    end: int
+    page: int
+
+
+@dataclass
+class Block:
+    """A heading or a paragraph of the report, in reading order.
+
+    role (str): "heading" or "paragraph".
+    kind (str | None): for paragraphs, one of `KINDS`.
+    number (int | None): printed paragraph number.
+    section (str | None): the nearest section heading above, as printed.
+    area (str | None): judgement area id.
+    pieces (list[Piece]): the original text it was built from.
+    """
+
+    role: str
+    kind: str | None
+    number: int | None
+    section: str | None
+    area: str | None
+    pieces: list[Piece] = field(default_factory=list)
+    text: str = ""
+    start: int = 0  # offset of `text` in `Layout.text`
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+    @property
+    def char_start(self) -> int:
+        return self.pieces[0].start
+
+    @property
+    def char_end(self) -> int:
+        return self.pieces[-1].end
+
+    @property
+    def page_start(self) -> int:
+        return self.pieces[0].page
+
+    @property
+    def page_end(self) -> int:
+        return self.pieces[-1].page
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Block:
+        return cls(**{**data, "pieces": [Piece(**piece) for piece in data["pieces"]]})
+
+
+@dataclass
+class Layout:
+    """A report's clean text and its blocks. `has_pages` is False for text without page breaks."""
+
+    text: str
+    blocks: list[Block]
+    has_pages: bool
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "blocks": [b.to_dict() for b in self.blocks], "has_pages": self.has_pages}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Layout:
+        return cls(data["text"], [Block.from_dict(b) for b in data["blocks"]], data["has_pages"])
+
+
+class _Reader:
+    """Walks a report's lines once, keeping the section state, and emits blocks."""
+
+    def __init__(self, original: str) -> None:
+        lines = split_lines(original)
+        furniture = find_furniture(lines)
+        self.original = original
+        self.lines = [line for i, line in enumerate(lines) if i not in furniture]
+        self.width = _line_width(self.lines)
+        self.blocks: list[Block] = []
+        self.current: Block | None = None
+        # The title page and grade table come first; they end at the first section heading or the
+        # first paragraph of prose (ILACS reports open their summary without a heading).
+        self.kind: str | None = "summary"  # None while in a dropped part
+        self.in_front_matter = True
+        self.area: str | None = None
+        self.section: str | None = None
+        self.last_number = 0
+        self.pending_numbers: list[int] = []
+        self.in_contents = False
+        self.last_contents_entry: tuple[list[Line], str, HeadingRule] | None = None
+        self.dropping_rest = False
+
+    # The walk -----------------------------------------------------------------------------------
+
+    def read(self) -> list[Block]:
+        i = 0
+        while i < len(self.lines) and not self.dropping_rest:
+            i = self._step(i)
+        self._close()
+        return [b for b in self.blocks if b.role == "heading" or not _BOILERPLATE.match(heading_key(b.text))]
+
+    def _step(self, i: int) -> int:
+        line = self.lines[i]
+        if self.in_contents:
+            consumed = self._skip_contents_entry(i)
+            if consumed:
+                return i + consumed
+        if _END_MATTER.match(heading_key(line.text)):
+            self._close()
+            self.dropping_rest = True
+            return i + 1
+        consumed = self._try_heading(i)
+        if consumed:
+            return i + consumed
+        if GRADE_ONLY.fullmatch(heading_key(line.text)):
+            self._close()
+            return i + 1
+        self._add_line(line)
+        return i + 1
+
+    def _skip_contents_entry(self, i: int) -> int:
+        """Skip one entry of a table of contents; at the first line of body text, leave the contents.
+
+        The body resumes without a visible boundary (the contents page may run straight into the next
+        section, and lossy text has no page breaks), so the last heading skipped here is the one that
+        governs the body text that follows.
+        """
+        line = self.lines[i]
+        for size in (3, 2, 1):
+            group = self.lines[i : i + size]
+            joined = " ".join(g.text for g in group)
+            rule = match_heading(joined) if len(group) == size else None
+            if rule is not None:
+                self.last_contents_entry = (group, joined, rule)
+                return size
+        if _PAGE_NUMBER.fullmatch(line.text) or (
+            len(line.text) < _PROSE_LINE_SHARE * self.width and not ends_sentence(line.text) and not _BULLET.match(line.text)
+        ):
+            return 1
+        self.in_contents = False
+        if self.last_contents_entry is not None:
+            self._heading(*self.last_contents_entry)
+            self.last_contents_entry = None
+        return 0
+
+    def _try_heading(self, i: int) -> int:
+        """Match a heading of up to three lines starting at line i; return how many lines it took."""
+        line = self.lines[i]
+        previous = self.lines[i - 1] if i else None
+        starts_block = previous is None or line.gap_before or self.current is None or ends_sentence(previous.text)
+        if not starts_block or _BULLET.match(line.text) or _NUMBER_MARKER.match(line.text):
+            return 0
+        for size in (3, 2, 1):
+            group = self.lines[i : i + size]
+            if len(group) < size or any(g.gap_before for g in group[1:]) and size > 1 and not _all_short(group):
+                continue
+            if any(ends_sentence(g.text) and not g.text.endswith((":", "?")) for g in group[:-1]):
+                continue
+            joined = " ".join(g.text for g in group)
+            rule = match_heading(joined)
+            if rule is not None:
+                self._heading(group, joined, rule)
+                return size
+        return 0
+
+    # State changes ------------------------------------------------------------------------------
+
+    def _heading(self, group: list[Line], text: str, rule: HeadingRule) -> None:
+        self._close()
+        if self.in_front_matter and not rule.opens_body:
+            return  # a row of the grade table, or the title naming the LSCB review
+        if rule.area is not _KEEP:
+            self.area = rule.area  # type: ignore[assignment]
+        self.kind = rule.kind
+        self.in_front_matter = False
+        if rule.kind is None:
+            self.in_contents = rule.is_contents
+            return
+        self.section = _SPACES.sub(" ", _FOOTNOTE_REF.sub("", text)).rstrip(" :")
+        heading = Block("heading", None, None, self.section, self.area)
+        heading.pieces = [Piece(g.start, g.end, g.page) for g in group]
+        self.blocks.append(heading)
+
+    def _add_line(self, line: Line) -> None:
+        bullet = _BULLET.match(line.text)
+        marker = None if bullet else self._paragraph_marker(line)
+        skip = bullet.end() if bullet else marker.end() if marker else 0
+        if marker is not None:
+            number = int(marker.group(1))
+            self.last_number = number
+            if self.current is not None and not self.current.pieces and self.current.number is not None:
+                # Markers stacked before their text ("16." "17." then two paragraphs): an extractor
+                # put the second marker too early; it numbers the next paragraph break.
+                self.pending_numbers.append(number)
+            else:
+                self._start(number)
+        elif bullet or line.indented or self.current is None or (self.current.pieces and self._breaks_before(line)):
+            self._start(self.pending_numbers.pop(0) if self.pending_numbers else None)
+        if skip < len(line.text):
+            self.current.pieces.append(Piece(line.start + skip, line.end, line.page))
+
+    def _start(self, number: int | None) -> None:
+        self._close()
+        self.current = Block("paragraph", self.kind, number, self.section, self.area)
+
+    def _paragraph_marker(self, line: Line) -> re.Match[str] | None:
+        """The printed paragraph number opening this line, if it continues the report's numbering.
+
+        Numbers run 1, 2, 3 ... through a report (recommendations first in SIF reports), restart at 1
+        in some, and once in a while skip one in print. An undotted number ("34 Most children") is
+        taken only where it is exactly the next one.
+        """
+        if self.kind is None or self.in_front_matter:
+            return None
+        dotted = _NUMBER_MARKER.match(line.text)
+        marker = dotted or _UNDOTTED_NUMBER_MARKER.match(line.text)
+        if marker is None or line.text[marker.end() :][:1].islower():
+            return None
+        number = int(marker.group(1))
+        if number == self.last_number + 1 or (dotted and number == 1):
+            return marker
+        if dotted and self.last_number < number <= self.last_number + _MAX_PRINTED_SKIP + 1 and self._at_block_start(line):
+            return marker
+        return None
+
+    def _at_block_start(self, line: Line) -> bool:
+        previous = self._last_piece_text()
+        return line.gap_before or previous is None or ends_sentence(previous)
+
+    def _breaks_before(self, line: Line) -> bool:
+        previous = self._last_piece_text()
+        if previous is None:
+            return True
+        if line.gap_before:
+            continues = not ends_sentence(previous) or line.text[:1].islower()
+            return not continues
+        if not ends_sentence(previous):
+            return False
+        # Without a blank line, a paragraph ended where the next line's first word would have fitted,
+        # with a margin for proportional fonts (measured on paragraphs the extractor did separate).
+        return len(previous) + 1 + len(_first_word(line.text)) <= self.width - _FIT_MARGIN
+
+    def _is_prose(self, block: Block) -> bool:
+        """Running sentences across the text column, as opposed to title lines and table cells."""
+        texts = [self.original[p.start : p.end] for p in block.pieces]
+        joined = " ".join(texts)
+        return (
+            len(joined) >= _PROSE_MIN_CHARS
+            and ends_sentence(joined)
+            and max(map(len, texts)) >= _PROSE_LINE_SHARE * self.width
+            and not _BOILERPLATE.match(heading_key(joined))
+        )
+
+    def _last_piece_text(self) -> str | None:
+        if self.current is None or not self.current.pieces:
+            return None
+        last = self.current.pieces[-1]
+        return self.original[last.start : last.end]
+
+    def _close(self) -> None:
+        current, self.current = self.current, None
+        if current is None or not current.pieces or current.kind is None:
+            return
+        if self.in_front_matter:
+            if not self._is_prose(current):
+                return
+            self.in_front_matter = False
+        self.blocks.append(current)
+
+
+def _all_short(group: list[Line]) -> bool:
+    return all(len(g.text) < 70 for g in group)
+
+
+def parse_layout(text: str) -> Layout:
+    """Read a report's extracted text into a clean text and its ordered heading and paragraph blocks."""
+    blocks = _Reader(text).read()
+    return _assemble(text, blocks, has_pages="\f" in text)
+
+
+def _assemble(original: str, blocks: list[Block], has_pages: bool) -> Layout:
+    parts: list[str] = []
+    offset = 0
+    for block in blocks:
+        block.text = " ".join(_SPACES.sub(" ", original[p.start : p.end]) for p in block.pieces)
+        block.start = offset
+        parts.append(block.text)
+        offset += len(block.text) + 2
+    assert all(b.kind in KINDS for b in blocks if b.role == "paragraph")
+    return Layout("\n\n".join(parts), blocks, has_pages)

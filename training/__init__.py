@@ -1,0 +1,1 @@
+"""Labelled data, weak supervision, training and evaluation of the theme classifier."""
