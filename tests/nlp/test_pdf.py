@@ -1,0 +1,526 @@
+"""PDF text extraction: pdftotext-shaped output, paragraphs from layout, and the named input errors.
+
+Small PDFs are built here with pypdfium2 itself (text in the standard Helvetica font at known
+positions), so each layout rule is tested on geometry that is known exactly. The two encrypted PDFs
+are committed fixtures (see fixtures/README.md). The corpus tests compare the output for the report
+PDFs in ../shared/corpus/pdf with their poppler `pdftotext` twins in ../shared/corpus/text.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import difflib
+import functools
+import io
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+import pytest
+
+from nlp.errors import CorruptPdfError, EmptyReportError, EncryptedPdfError, NoTextLayerError
+from nlp.pdf import PDFIUM_LOCK, extract_pdf_text
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+CORPUS_REPORTS = [
+    "east-sussex-2014-sif",
+    "newham-2019-ilacs",
+    "norfolk-2013-lac",
+    "stockport-2022-ilacs",
+    "trafford-2026-ilacs",
+    "wigan-2017-sif",
+    "windsor-and-maidenhead-2024-ilacs",
+]
+PITCH = 14  # baseline to baseline, for 12 pt text
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text object: its string drawn from (x, y), in points, rotated `angle` degrees anticlockwise."""
+
+    x: float
+    y: float
+    string: str
+    size: float = 12
+    angle: float = 0
+
+
+def build_pdf(*pages: list[Text], rotation: int = 0) -> bytes:
+    """A PDF with one A4 page per list of texts, in Helvetica, each page turned by `rotation`."""
+    with PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument.new()
+        font = pdfium.PdfFont.load_standard(pdf, "Helvetica")
+        for texts in pages:
+            page = pdf.new_page(595, 842)
+            for text in texts:
+                page.insert_obj(_text_object(pdf, font, text))
+            page.gen_content()
+            page.set_rotation(rotation)
+            page.close()
+        return _saved(pdf)
+
+
+def _text_object(pdf: pdfium.PdfDocument, font: pdfium.PdfFont, text: Text) -> pdfium.PdfObject:
+    raw = pdfium_c.FPDFPageObj_CreateTextObj(pdf, font, text.size)
+    encoded = (text.string + "\0").encode("utf-16-le")
+    pdfium_c.FPDFText_SetText(raw, ctypes.cast(encoded, ctypes.POINTER(ctypes.c_ushort)))
+    text_object = pdfium.PdfObject(raw, pdf=pdf)
+    text_object.set_matrix(pdfium.PdfMatrix().rotate(text.angle, ccw=True).translate(text.x, text.y))
+    return text_object
+
+
+def build_scanned_pdf(page_count: int, stamp: str | None = None) -> bytes:
+    """Pages that are one grey image each, as a scanner makes them, with at most a short stamp of text."""
+    with PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument.new()
+        font = pdfium.PdfFont.load_standard(pdf, "Helvetica")
+        for _ in range(page_count):
+            page = pdf.new_page(595, 842)
+            bitmap = pdfium.PdfBitmap.new_native(60, 80, pdfium_c.FPDFBitmap_BGR)
+            bitmap.fill_rect((200, 200, 200, 255), 0, 0, 60, 80)
+            bitmap.fill_rect((20, 20, 20, 255), 10, 10, 40, 4)
+            image = pdfium.PdfImage.new(pdf)
+            image.set_bitmap(bitmap)
+            image.set_matrix(pdfium.PdfMatrix().scale(595, 842))
+            page.insert_obj(image)
+            if stamp:
+                page.insert_obj(_text_object(pdf, font, Text(500, 20, stamp, size=8)))
+            page.gen_content()
+            page.close()
+        return _saved(pdf)
+
+
+def _saved(pdf: pdfium.PdfDocument) -> bytes:
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    pdf.close()
+    return buffer.getvalue()
+
+
+def paragraphs_of(text: str) -> list[str]:
+    """The paragraphs of a one-page extraction, each with its lines joined by newlines."""
+    page, trailer = text.split("\f")
+    assert trailer == ""
+    return [paragraph for paragraph in page.split("\n\n") if paragraph]
+
+
+def lines_at(x: float, top: float, *strings: str) -> list[Text]:
+    """Lines of 12 pt text one under the other, the first with its baseline at `top`."""
+    return [Text(x, top - index * PITCH, string) for index, string in enumerate(strings)]
+
+
+# -- page shape ------------------------------------------------------------------------------------
+
+
+def test_each_page_is_followed_by_one_form_feed_even_when_empty():
+    text = extract_pdf_text(
+        build_pdf([Text(72, 770, "First page of three.")], [], [Text(72, 770, "Third page of three.")])
+    )
+
+    assert text == "First page of three.\n\n\f\fThird page of three.\n\n\f"
+    assert text.split("\f")[2] == "Third page of three.\n\n"
+
+
+def test_characters_are_kept_as_in_the_pdf():
+    line = "Quotes ‘single’ and “double” – en dash — em dash £5 café"
+
+    assert paragraphs_of(extract_pdf_text(build_pdf([Text(72, 770, line)]))) == [line]
+
+
+def test_reads_a_path_as_well_as_bytes(tmp_path):
+    report = tmp_path / "report.pdf"
+    report.write_bytes(build_pdf([Text(72, 770, "From a file.")]))
+
+    assert extract_pdf_text(report) == extract_pdf_text(str(report)) == "From a file.\n\n\f"
+
+
+def test_text_is_read_top_down_whatever_the_content_order():
+    page = [Text(290, 40, "7"), *lines_at(72, 770, "Heading"), *lines_at(72, 740, "Body text of the page.")]
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(page))) == ["Heading", "Body text of the page.", "7"]
+
+
+def test_text_on_a_rotated_page_reads_as_displayed():
+    upright_lines = [
+        Text(300, 300, "Hello world, this line is first."),
+        Text(314, 300, "And this one second."),
+    ]
+    turned = [Text(text.x, text.y, text.string, angle=90) for text in upright_lines]
+
+    text = extract_pdf_text(build_pdf(turned, rotation=90))
+
+    assert paragraphs_of(text) == ["Hello world, this line is first.\nAnd this one second."]
+
+
+# -- lines -----------------------------------------------------------------------------------------
+
+
+def test_cells_side_by_side_are_read_row_by_row():
+    table = [
+        Text(72, 770, "Judgement"),
+        Text(400, 770, "Grade"),
+        *lines_at(72, 740, "The impact of leaders on social work", "practice with children and families"),
+        Text(400, 740, "Good"),
+        Text(72, 700, "Overall effectiveness"),
+        Text(400, 700, "Requires improvement to be good"),
+    ]
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(table))) == [
+        "Judgement",
+        "Grade",
+        "The impact of leaders on social work\npractice with children and families",
+        "Good",
+        "Overall effectiveness",
+        "Requires improvement to be good",
+    ]
+
+
+def test_a_contents_list_is_read_entry_by_entry():
+    entries = ["Executive summary", "Recommendations", "Inspection findings"]
+    contents = [*lines_at(72, 770, *entries), *lines_at(500, 770, "30", "31", "32")]
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(contents))) == [
+        "Executive summary",
+        "30",
+        "Recommendations",
+        "31",
+        "Inspection findings",
+        "32",
+    ]
+
+
+def test_a_hyphenated_line_end_is_joined_as_pdftotext_joins_it():
+    page = lines_at(
+        72, 770, "there are many examples of good-quality, sensitive, child-", "centred work with them."
+    )
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(page))) == [
+        "there are many examples of good-quality, sensitive, childcentred work with them."
+    ]
+
+
+def test_a_hyphen_before_a_footnote_is_kept():
+    # pdfium joins the last body line to the footnote as if the word went on there.
+    last_line = "has been provided by agencies, this is not routinely considered in decision-"
+    page = [
+        Text(72, 200, last_line),
+        Text(72, 80, "1 The areas for improvement are cross-referenced.", size=10),
+    ]
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(page))) == [
+        last_line,
+        "1 The areas for improvement are cross-referenced.",
+    ]
+
+
+def test_a_footnote_mark_stays_on_its_line():
+    # The heading is 151.7 pt wide: the mark starts right where it ends, raised and smaller.
+    page = [Text(72, 770, "What needs to improve?", size=14), Text(223.7, 776, "1", size=9)]
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(page))) == ["What needs to improve?1"]
+
+
+# -- paragraphs ------------------------------------------------------------------------------------
+
+LONG = [
+    "Services for children have significantly improved over the last eighteen months as",
+    "a result of an ambitious programme of change. Strong and effective leadership has",
+    "identified a decline in the quality of services since the last inspection in 2012 and",
+]
+
+
+def test_a_wider_gap_between_lines_ends_a_paragraph():
+    page = [
+        *lines_at(72, 770, *LONG),
+        *lines_at(72, 770 - 3 * PITCH - 12, "The need to improve services is clear."),
+    ]
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(page))) == [
+        "\n".join(LONG),
+        "The need to improve services is clear.",
+    ]
+
+
+def test_a_sentence_that_stops_short_of_the_margin_ends_a_paragraph():
+    page = lines_at(72, 770, *LONG, "has planned effective action.", "The need to improve services is clear.")
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(page))) == [
+        "\n".join([*LONG, "has planned effective action."]),
+        "The need to improve services is clear.",
+    ]
+
+
+def test_a_full_line_that_ends_a_sentence_does_not_end_the_paragraph():
+    # "Inspectors" would not have fitted after the second line, so the break there is only wrapping.
+    first = "Management oversight and decision-making are regular, clear and well recorded"
+    second = "in most cases. For a small minority of children, timescales are extended."
+    page = lines_at(72, 770, first, second, "Inspectors saw this in several teams.")
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(page))) == [
+        f"{first}\n{second}\nInspectors saw this in several teams."
+    ]
+
+
+def test_a_short_line_that_does_not_end_a_sentence_does_not_end_the_paragraph():
+    page = lines_at(72, 770, LONG[0], "a result of", "Strong and effective leadership identified a decline.")
+
+    assert len(paragraphs_of(extract_pdf_text(build_pdf(page)))) == 1
+
+
+def test_a_first_line_indent_starts_a_paragraph():
+    page = [
+        Text(90, 770, LONG[0]),
+        *lines_at(72, 770 - PITCH, LONG[1], LONG[2]),
+        Text(90, 770 - 3 * PITCH, "The need to improve services is clear and"),
+        Text(72, 770 - 4 * PITCH, "well understood."),
+    ]
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(page))) == [
+        "\n".join(LONG),
+        "The need to improve services is clear and\nwell understood.",
+    ]
+
+
+def test_numbered_paragraphs_keep_their_number_and_hanging_indent():
+    page = [
+        Text(72, 770, "1."),
+        *lines_at(
+            100, 770, "A wide range of community-based resources are available to", "support families."
+        ),
+        Text(72, 770 - 2 * PITCH, "10."),
+        Text(89, 770 - 2 * PITCH, "Contacts receive an appropriate and timely response."),
+    ]
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(page))) == [
+        "1. A wide range of community-based resources are available to\nsupport families.",
+        "10. Contacts receive an appropriate and timely response.",
+    ]
+
+
+def test_each_bullet_starts_a_paragraph():
+    items = ["The stability of the workforce.", "The consistency of practice.", "Permanence planning."]
+    page = [*lines_at(72, 770, "•", "•", "•"), *lines_at(90, 770, *items)]
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(page))) == [f"• {item}" for item in items]
+
+
+def test_a_bullet_item_keeps_its_wrapped_lines():
+    page = [
+        Text(72, 770, "•"),
+        *lines_at(
+            90, 770, "The stability of the workforce to minimise changes of social", "worker for children."
+        ),
+        Text(72, 770 - 2 * PITCH, "•"),
+        Text(90, 770 - 2 * PITCH, "Permanence planning."),
+    ]
+
+    assert paragraphs_of(extract_pdf_text(build_pdf(page))) == [
+        "• The stability of the workforce to minimise changes of social\nworker for children.",
+        "• Permanence planning.",
+    ]
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+def test_a_pdf_that_needs_a_password_is_refused_by_name():
+    fixture = FIXTURES / "encrypted-user-password.pdf"
+
+    with pytest.raises(EncryptedPdfError) as raised:
+        extract_pdf_text(fixture)
+    assert raised.value.path == fixture
+    with pytest.raises(EncryptedPdfError) as raised:
+        extract_pdf_text(fixture.read_bytes())
+    assert raised.value.path is None
+
+
+def test_a_pdf_with_only_an_owner_password_reads_like_any_other():
+    text = extract_pdf_text(FIXTURES / "encrypted-owner-password-only.pdf")
+
+    assert text == "Copying is restricted, but the text still reads.\n\n\f"
+
+
+@pytest.mark.parametrize("stamp", [None, "p. 1"], ids=["image-only", "image-and-stamp"])
+def test_a_scanned_pdf_has_no_text_layer(tmp_path, stamp):
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(build_scanned_pdf(3, stamp))
+
+    with pytest.raises(NoTextLayerError) as raised:
+        extract_pdf_text(scan)
+    assert raised.value.path == scan
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,
+        b"%PDF-1.7\n" + b"\x00garbage\xff" * 50,
+        b"<html>not a pdf</html>",
+    ],
+    ids=["png", "pdf-header-then-garbage", "html"],
+)
+def test_data_that_is_not_a_pdf_is_corrupt(tmp_path, data):
+    not_pdf = tmp_path / "report.pdf"
+    not_pdf.write_bytes(data)
+
+    with pytest.raises(CorruptPdfError) as raised:
+        extract_pdf_text(not_pdf)
+    assert raised.value.path == not_pdf
+    with pytest.raises(CorruptPdfError):
+        extract_pdf_text(data)
+
+
+def test_a_truncated_pdf_is_corrupt():
+    whole = build_pdf([Text(72, 770, "A page that will be cut off.")])
+
+    with pytest.raises(CorruptPdfError):
+        extract_pdf_text(whole[: len(whole) // 3])
+
+
+@pytest.mark.parametrize("content", [b"", b" \n\t\r\n"], ids=["zero-bytes", "whitespace"])
+def test_an_empty_file_is_refused_by_name(tmp_path, content):
+    empty = tmp_path / "report.pdf"
+    empty.write_bytes(content)
+
+    with pytest.raises(EmptyReportError) as raised:
+        extract_pdf_text(empty)
+    assert raised.value.path == empty
+    with pytest.raises(EmptyReportError) as raised:
+        extract_pdf_text(content)
+    assert raised.value.path is None
+
+
+def test_threads_can_extract_at_the_same_time():
+    documents = [
+        build_pdf(*[[Text(72, 770, f"Document {number}, page {page}.")] for page in range(4)])
+        for number in range(8)
+    ]
+    expected = [extract_pdf_text(document) for document in documents]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(extract_pdf_text, documents * 3)) == expected * 3
+
+
+# -- the report corpus -----------------------------------------------------------------------------
+
+# A paragraph number or bullet at the start of a line. pdftotext puts some of them on a line of their
+# own ("1." then the paragraph) and some at the start of the paragraph's first line ("10. Contacts"),
+# as the gap after them happens to fall; this module always does the second. Lines are compared
+# without them so that this choice is not counted as disagreement.
+LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*\.?|[\ue000-\uf8ff•◼▪●■–-])(?:\s+|$)")
+needs_corpus = pytest.mark.skipif(not (CORPUS / "pdf").is_dir(), reason=f"no report corpus at {CORPUS}")
+
+
+@dataclass(frozen=True)
+class Line:
+    key: str  # letters and digits only
+    after_break: bool  # an empty line (or the page start) comes before it
+    page: int
+
+
+def comparable_lines(text: str) -> list[Line]:
+    """The lines of a text that have letters or digits once a leading list marker is taken off."""
+    lines = []
+    for page_number, page in enumerate(text.split("\f"), start=1):
+        after_break = True
+        for line in page.split("\n"):
+            key = "".join(char for char in LIST_MARKER.sub("", line) if char.isalnum())
+            if not line.strip():
+                after_break = True
+            elif key:
+                lines.append(Line(key, after_break, page_number))
+                after_break = False
+    return lines
+
+
+def paragraph_breaks_found(ours: list[Line], twin: list[Line]) -> tuple[int, int]:
+    """How many of the twin's paragraph breaks inside a page, before lines both texts have, we have too."""
+    matcher = difflib.SequenceMatcher(
+        None, [line.key for line in ours], [line.key for line in twin], autojunk=False
+    )
+    found = total = 0
+    for block in matcher.get_matching_blocks():
+        for offset in range(block.size):
+            ours_index, twin_index = block.a + offset, block.b + offset
+            if (
+                twin_index
+                and twin[twin_index].after_break
+                and twin[twin_index - 1].page == twin[twin_index].page
+            ):
+                total += 1
+                found += ours[ours_index].after_break
+    return found, total
+
+
+@functools.cache
+def corpus_extraction(report: str) -> tuple[str, str, float]:
+    """Our text of a corpus report, its pdftotext twin, and the seconds we took (extracted once)."""
+    started = time.perf_counter()
+    ours = extract_pdf_text(CORPUS / "pdf" / f"{report}.pdf")
+    seconds = time.perf_counter() - started
+    return ours, (CORPUS / "text" / f"{report}.txt").read_text(encoding="utf-8"), seconds
+
+
+@pytest.mark.corpus
+@needs_corpus
+@pytest.mark.parametrize("report", CORPUS_REPORTS)
+def test_corpus_page_count_matches_pdftotext(report):
+    ours, twin, _ = corpus_extraction(report)
+
+    assert ours.count("\f") == twin.count("\f")
+
+
+@pytest.mark.corpus
+@needs_corpus
+@pytest.mark.parametrize("report", CORPUS_REPORTS)
+def test_corpus_lines_agree_with_pdftotext(report):
+    ours, twin = corpus_extraction(report)[:2]
+    our_keys = [line.key for line in comparable_lines(ours)]
+    twin_keys = [line.key for line in comparable_lines(twin)]
+
+    assert difflib.SequenceMatcher(None, our_keys, twin_keys, autojunk=False).ratio() >= 0.98
+
+
+@pytest.mark.corpus
+@needs_corpus
+@pytest.mark.parametrize("report", CORPUS_REPORTS)
+def test_corpus_keeps_pdftotexts_paragraph_breaks_and_adds_more(report):
+    ours, twin = (comparable_lines(text) for text in corpus_extraction(report)[:2])
+    found, total = paragraph_breaks_found(ours, twin)
+
+    assert found >= 0.95 * total
+    assert sum(line.after_break for line in ours) > sum(line.after_break for line in twin)
+
+
+@pytest.mark.corpus
+@needs_corpus
+def test_corpus_separates_paragraphs_that_pdftotext_runs_together():
+    """Wigan's executive summary: pdftotext gives pages 2 and 3 as one block of text each."""
+    ours, twin = corpus_extraction("wigan-2017-sif")[:2]
+    ours_pages, twin_pages = ours.split("\f"), twin.split("\f")
+
+    assert "in many areas.\nThe need to improve services" in twin_pages[1]
+    assert paragraphs_of(ours_pages[1] + "\f")[:2] == [
+        "Executive summary",
+        "Services for children have significantly improved over the last 18 months as a result\n"
+        "of an ambitious programme of change. Strong and effective leadership identified a\n"
+        "decline in the quality of services since the last inspection in 2012 and has planned\n"
+        "and implemented effective action to ensure rapid improvement in many areas.",
+    ]
+    assert len(paragraphs_of(ours_pages[1] + "\f")) == 9
+    assert len(paragraphs_of(ours_pages[2] + "\f")) == 7
+
+
+@pytest.mark.corpus
+@needs_corpus
+@pytest.mark.parametrize("report", CORPUS_REPORTS)
+def test_corpus_extraction_is_fast(report):
+    ours, _, seconds = corpus_extraction(report)
+
+    # About 0.3 s for a 36-page report on one core; the bound only catches a gross slowdown.
+    assert seconds < 0.15 * ours.count("\f") + 1
