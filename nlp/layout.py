@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from .taxonomy import KINDS
 
@@ -71,6 +71,8 @@ def split_lines(text: str) -> list[Line]:
 # --- page furniture ------------------------------------------------------------------------------
 
 _EDGE_TOP, _EDGE_BOTTOM = 3, 5
+_FOOTNOTE_ZONE = 14
+_MAX_FOOTNOTE = 15
 _RUNNING_SHARE = 0.25
 _PAGE_NUMBER = re.compile(r"(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?", re.IGNORECASE)
 _FOOTNOTE_NUMBER = re.compile(r"\d{1,2}")
@@ -120,18 +122,47 @@ def _is_running(text: str, seen_on: Counter[str], min_pages: int) -> bool:
 
 
 def _footnote(lines: list[Line], page: list[int]) -> set[int]:
-    """A footnote at the foot of a page: a bare note number after a gap, then the note's text."""
-    for position in range(max(0, len(page) - _EDGE_BOTTOM - 2), len(page) - 1):
+    """Footnotes at the foot of a page: bare note numbers, each followed by its note.
+
+    A note number is small and referenced by a superscript glued to a word or figure earlier on the
+    page ("Board1", "improve?1", "62%5"); a bare number without one is a paragraph number, not a
+    note. Extractors scatter note numbers and short notes around the first one found, so the notes
+    extend up over bare numbers and short unpunctuated lines.
+    """
+    zone_start = max(0, len(page) - _FOOTNOTE_ZONE)
+    for position in range(zone_start, len(page) - 1):
         line = lines[page[position]]
-        if _FOOTNOTE_NUMBER.fullmatch(line.text) and line.gap_before and len(lines[page[position + 1]].text) > 20:
-            return set(page[position:])
+        if not (_is_note_number(line.text) and len(_LETTERS.findall(lines[page[position + 1]].text)) >= 3):
+            continue
+        reference = re.compile(rf"[^\s\d]{line.text}(?!\d)")
+        if not any(reference.search(lines[i].text) for i in page[:position]):
+            continue
+        while position > zone_start and _is_note_fragment(lines[page[position - 1]].text):
+            position -= 1
+        return set(page[position:])
     return set()
+
+
+def _is_note_number(text: str) -> bool:
+    return bool(_FOOTNOTE_NUMBER.fullmatch(text)) and int(text) <= _MAX_FOOTNOTE
+
+
+def _is_note_fragment(text: str) -> bool:
+    return _is_note_number(text) or (len(text) < 30 and not _TERMINAL.search(text))
+
+
+def detach_glued_furniture(line: Line, running: set[str]) -> Line:
+    """Cut a running footer that the extractor glued onto the end of a text line."""
+    for footer in running:
+        if line.text.endswith(footer) and len(line.text) > len(footer):
+            return replace(line, text=line.text[: -len(footer)].rstrip())
+    return line
 
 
 # --- headings ------------------------------------------------------------------------------------
 
 _GRADE = r"(?:requires improvement(?: to be good)?|good|outstanding|inadequate|adequate|not judged)"
-_GRADE_TAIL = rf"(?:\s*[:\-]\s*{_GRADE}|\s+(?:is|are)(?:\s*:?(?: that it is)?\s+{_GRADE})?)?"
+_GRADE_TAIL = rf"(?:\s*[:\-]?\s*{_GRADE}|\s+(?:is|are)(?:\s*:?(?: that it is)?\s+{_GRADE})?)?"
 GRADE_ONLY = re.compile(rf"{_GRADE}|requires|improvement(?: to be good)?|to be good", re.IGNORECASE)
 
 _KEEP = object()  # a heading rule that leaves the current judgement area as it is
@@ -160,9 +191,9 @@ def _rule(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern + _GRADE_TAIL)
 
 
-_EXPERIENCES = r"(?:the )?experiences? and progress of "
+_EXPERIENCES = r"(?:the )?experiences? (?:and|of) progress of "
 _GRADED_JUDGEMENT = r"the graded judge?ments? (?:about|for) (?:the )?"
-_LSCB = r"(?:the )?local safeguarding children(?:'s)? board(?: \(lscb\))?"
+_LSCB = r"(?:the )?(?:local safeguarding children(?:'s)? board(?: \(lscb\))?|lscb)"
 CONTEXT = HeadingRule("context", None)
 
 HEADING_RULES: tuple[tuple[re.Pattern[str], HeadingRule], ...] = (
@@ -194,6 +225,13 @@ HEADING_RULES: tuple[tuple[re.Pattern[str], HeadingRule], ...] = (
     (re.compile(r"inspection findings (?:- )?" + _LSCB), HeadingRule("finding", "lscb")),
     (re.compile(r"inspection findings"), HeadingRule("finding")),
     (re.compile(r"executive summary|summary of (?:key )?findings"), HeadingRule("summary")),
+    (
+        re.compile(
+            r"the local authority's strengths|the local authority has the following strengths|the lscb's strengths"
+            r"|key strengths and weaknesses of the lscb|progress since the last inspection"
+        ),
+        HeadingRule("summary"),
+    ),
     (re.compile(r"summary"), HeadingRule("summary")),
     (re.compile(r"summary for children and young people"), HeadingRule("summary", None)),
     (
@@ -266,9 +304,18 @@ _BOILERPLATE = re.compile(
     r"|these are residential special schools that look after children|the local authority was given the opportunity to review"
     r"|the areas for improvement have been cross-referenced|any complaints about the inspection or the report"
 )
+_COPYRIGHT = re.compile(r"\u00a9|crown copyright", re.IGNORECASE)
 _PROSE_MIN_CHARS = 160
+_MINOR_HEADING_CHARS = 70
+# Titles of SIF, looked-after-children and LSCB reports, whose body always opens with a heading.
+_HEADED_REPORT_TITLE = re.compile(
+    r"inspection of services for children in need|looked after children services"
+    r"|review of the effectiveness of the local safeguarding",
+    re.IGNORECASE,
+)
 _PROSE_LINE_SHARE = 0.75
 _FIT_MARGIN = 5
+_WIDTH_WINDOW = 20
 
 
 def ends_sentence(text: str) -> bool:
@@ -281,10 +328,22 @@ def _first_word(text: str) -> str:
 
 def _line_width(lines: list[Line]) -> int:
     """The text column's width in characters: a high percentile of line lengths."""
-    lengths = sorted(len(line.text) for line in lines)
-    if not lengths:
-        return 0
-    return lengths[int(0.9 * (len(lengths) - 1))]
+    return _percentile([len(line.text) for line in lines]) if lines else 0
+
+
+def _local_widths(lines: list[Line]) -> list[int]:
+    """The text column's width around each line, from its neighbours: layouts vary within a
+    report, and lossy text has no pages to measure them by."""
+    lengths = [len(line.text) for line in lines]
+    return [
+        _percentile(lengths[max(0, i - _WIDTH_WINDOW) : i + _WIDTH_WINDOW + 1])
+        for i in range(len(lines))
+    ]
+
+
+def _percentile(values: list[int]) -> int:
+    ordered = sorted(values)
+    return ordered[int(0.9 * (len(ordered) - 1))]
 
 
 @dataclass(slots=True)
@@ -314,6 +373,7 @@ class Block:
     section: str | None
     area: str | None
     pieces: list[Piece] = field(default_factory=list)
+    bulleted: bool = False
     text: str = ""
     start: int = 0  # offset of `text` in `Layout.text`
 
@@ -367,15 +427,19 @@ class _Reader:
     def __init__(self, original: str) -> None:
         lines = split_lines(original)
         furniture = find_furniture(lines)
+        running = {lines[i].text for i in furniture if len(_LETTERS.findall(lines[i].text)) >= 12}
         self.original = original
-        self.lines = [line for i, line in enumerate(lines) if i not in furniture]
+        self.lines = [detach_glued_furniture(line, running) for i, line in enumerate(lines) if i not in furniture]
         self.width = _line_width(self.lines)
+        self.local_widths = _local_widths(self.lines)
+        self.position = 0  # index of the line being read
         self.blocks: list[Block] = []
         self.current: Block | None = None
-        # The title page and grade table come first; they end at the first section heading or the
-        # first paragraph of prose (ILACS reports open their summary without a heading).
+        # The title page and grade table come first; they end at the first section heading or, in
+        # ILACS reports, which open their summary without a heading, at the first paragraph of prose.
         self.kind: str | None = "summary"  # None while in a dropped part
         self.in_front_matter = True
+        self.summary_opens_without_heading = not _HEADED_REPORT_TITLE.search(_SPACES.sub(" ", original[:2000]))
         self.area: str | None = None
         self.section: str | None = None
         self.last_number = 0
@@ -395,6 +459,7 @@ class _Reader:
 
     def _step(self, i: int) -> int:
         line = self.lines[i]
+        self.position = i
         if self.in_contents:
             consumed = self._skip_contents_entry(i)
             if consumed:
@@ -490,6 +555,7 @@ class _Reader:
                 self._start(number)
         elif bullet or line.indented or self.current is None or (self.current.pieces and self._breaks_before(line)):
             self._start(self.pending_numbers.pop(0) if self.pending_numbers else None)
+            self.current.bulleted = bool(bullet or line.indented)
         if skip < len(line.text):
             self.current.pieces.append(Piece(line.start + skip, line.end, line.page))
 
@@ -523,16 +589,19 @@ class _Reader:
 
     def _breaks_before(self, line: Line) -> bool:
         previous = self._last_piece_text()
-        if previous is None:
+        if previous is None or _BOILERPLATE.match(heading_key(line.text)):
             return True
         if line.gap_before:
             continues = not ends_sentence(previous) or line.text[:1].islower()
             return not continues
         if not ends_sentence(previous):
             return False
+        if self.pending_numbers and line.text[:1].isupper():
+            return True  # a stacked marker is waiting for its paragraph: the next sentence start is it
         # Without a blank line, a paragraph ended where the next line's first word would have fitted,
         # with a margin for proportional fonts (measured on paragraphs the extractor did separate).
-        return len(previous) + 1 + len(_first_word(line.text)) <= self.width - _FIT_MARGIN
+        width = self.local_widths[self.position]
+        return len(previous) + 1 + len(_first_word(line.text)) <= width - _FIT_MARGIN
 
     def _is_prose(self, block: Block) -> bool:
         """Running sentences across the text column, as opposed to title lines and table cells."""
@@ -543,6 +612,7 @@ class _Reader:
             and ends_sentence(joined)
             and max(map(len, texts)) >= _PROSE_LINE_SHARE * self.width
             and not _BOILERPLATE.match(heading_key(joined))
+            and not _COPYRIGHT.search(joined)
         )
 
     def _last_piece_text(self) -> str | None:
@@ -556,10 +626,25 @@ class _Reader:
         if current is None or not current.pieces or current.kind is None:
             return
         if self.in_front_matter:
-            if not self._is_prose(current):
+            if not (self.summary_opens_without_heading and self._is_prose(current)):
                 return
             self.in_front_matter = False
+        if self._is_minor_heading(current):
+            current.role = "heading"
         self.blocks.append(current)
+
+    def _is_minor_heading(self, block: Block) -> bool:
+        """A one-line, unnumbered, unbulleted title ("Quality of practice", "Care leavers") heads a
+        group of paragraphs without changing the report's section; it is not a finding."""
+        text = self.original[block.pieces[0].start : block.pieces[-1].end]
+        return (
+            len(block.pieces) == 1
+            and block.number is None
+            and not block.bulleted
+            and len(text) < _MINOR_HEADING_CHARS
+            and text[:1].isupper()
+            and not ends_sentence(text)
+        )
 
 
 def _all_short(group: list[Line]) -> bool:

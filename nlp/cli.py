@@ -1,0 +1,54 @@
+"""`inspection-themes`: the command line, a thin shell over importable functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import InspectionThemesError
+
+app = typer.Typer(
+    name="inspection-themes",
+    help="Themes and strength/weakness polarity for the findings of Ofsted children's services reports.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main() -> None:
+    """Segment reports, classify findings and label corpora."""
+
+
+def _fail(error: Exception) -> None:
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def segment(
+    report: Path = typer.Argument(..., exists=True, dir_okay=False, help="A report as .pdf or extracted text."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="findings.jsonl to write (default: stdout)."),
+) -> None:
+    """Split a report into findings: one JSON line per finding with its place in the report."""
+    from .jsonl import write_jsonl
+    from .pipeline import finding_records, segment_report
+
+    try:
+        records = finding_records(segment_report(report))
+    except InspectionThemesError as error:
+        _fail(error)
+    if output is None:
+        for record in records:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    else:
+        count = write_jsonl(records, output)
+        typer.echo(f"{count} findings -> {output}", err=True)
+
+
+if __name__ == "__main__":
+    app()
