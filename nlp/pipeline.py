@@ -37,9 +37,9 @@ SEGMENT_FIELDS = (
 def make_segmenter() -> Language:
     """A blank English pipeline that reads whole reports: layout tokenizer, metadata, findings."""
     nlp = spacy.blank("en", config=TOKENIZER_CONFIG)
-    nlp.add_pipe("ofsted.report_metadata.v1", name="report_metadata")
+    nlp.add_pipe("ofsted_report_metadata_v1", name="report_metadata")
     nlp.add_pipe("sentencizer")
-    nlp.add_pipe("ofsted.findings.v1", name="findings")
+    nlp.add_pipe("ofsted_findings_v1", name="findings")
     return nlp
 
 

@@ -1,4 +1,4 @@
-"""`ofsted.findings.v1`: the report's findings as a span group, each placed in its report.
+"""`ofsted_findings_v1`: the report's findings as a span group, each placed in its report.
 
 Reads the layout that `ofsted.report_tokenizer.v1` left on the Doc and writes one span per
 paragraph to `doc.spans[spans_key]`, in reading order, with `span._.index`, `number`, `kind`,
@@ -67,7 +67,7 @@ class FindingSegmenter:
 
 
 @Language.factory(
-    "ofsted.findings.v1",
+    "ofsted_findings_v1",
     assigns=["doc.spans", *(f"span._.{name}" for name in FINDING_ATTRIBUTES)],
     default_config={"spans_key": DEFAULT_FINDINGS_KEY, "headings_key": DEFAULT_HEADINGS_KEY},
 )

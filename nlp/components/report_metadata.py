@@ -1,4 +1,4 @@
-"""`ofsted.report_metadata.v1`: the report's own metadata on `doc._.report`.
+"""`ofsted_report_metadata_v1`: the report's own metadata on `doc._.report`.
 
 Local authority, framework, inspection and publication dates, and the graded judgements of the
 report's grade table, parsed from the original text (`nlp.metadata`). `report_id` and `source` are
@@ -30,6 +30,6 @@ class ReportMetadataReader:
         return doc
 
 
-@Language.factory("ofsted.report_metadata.v1", assigns=["doc._.report"])
+@Language.factory("ofsted_report_metadata_v1", assigns=["doc._.report"])
 def make_report_metadata_reader(nlp: Language, name: str) -> ReportMetadataReader:
     return ReportMetadataReader(name)
