@@ -789,13 +789,3 @@ def test_pdf_library_text_matches(corpus_records):
             "inspection_dates",
         ):
             assert getattr(report, field_name) == record[field_name], (path.stem, field_name)
-
-
-@pytest.mark.corpus
-def test_corpus_parses_fast(corpus_texts):
-    started = time.perf_counter()
-    for text in corpus_texts.values():
-        parse_report_metadata(text)
-    mean_seconds = (time.perf_counter() - started) / len(corpus_texts)
-    # About 3 ms on a laptop; the margin keeps a busy machine from failing the test.
-    assert mean_seconds < 0.025
