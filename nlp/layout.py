@@ -175,11 +175,13 @@ class HeadingRule:
     kind (str | None): finding kind of the following paragraphs; None drops them (contents, tables).
     area: judgement area id, None for none, or `_KEEP` to leave the current one.
     is_contents (bool): a table of contents follows: its entries repeat headings and are skipped.
+    ends_report (bool): nothing after it is a finding (the closing grade table of 2013 reports).
     """
 
     kind: str | None
     area: object = _KEEP
     is_contents: bool = False
+    ends_report: bool = False
 
     @property
     def opens_body(self) -> bool:
@@ -193,7 +195,8 @@ def _rule(pattern: str) -> re.Pattern[str]:
 
 _EXPERIENCES = r"(?:the )?experiences? (?:and|of) progress of "
 _GRADED_JUDGEMENT = r"the graded judge?ments? (?:about|for) (?:the )?"
-_LSCB = r"(?:the )?(?:local safeguarding children(?:'s)? board(?: \(lscb\))?|lscb)"
+# "the Local Safeguarding Children Board (LSCB)", "the East Sussex Safeguarding Children Board", "the BSCB"
+_LSCB = r"(?:the )?(?:(?:[a-z]+ ){0,3}safeguarding children(?:'s)? board(?: \([a-z]{0,4}scb\))?|[a-z]{0,4}scb)"
 CONTEXT = HeadingRule("context", None)
 
 HEADING_RULES: tuple[tuple[re.Pattern[str], HeadingRule], ...] = (
@@ -223,12 +226,25 @@ HEADING_RULES: tuple[tuple[re.Pattern[str], HeadingRule], ...] = (
     ),
     (re.compile(_LSCB), HeadingRule("summary", "lscb")),
     (re.compile(r"inspection findings (?:- )?" + _LSCB), HeadingRule("finding", "lscb")),
+    # The 2013 inspections of looked-after children services grade these areas (ids as in reports.jsonl).
+    (
+        _rule(r"overall effectiveness of services for looked after children and young people"),
+        HeadingRule("summary", "overall_effectiveness_of_services_for_looked_after_children_and_young_people"),
+    ),
+    (_rule(r"capacity to improve"), HeadingRule("summary", "capacity_to_improve")),
+    (
+        _rule(r"outcomes for looked after children and young people"),
+        HeadingRule("finding", "outcomes_for_looked_after_children_and_young_people"),
+    ),
+    (_rule(r"quality of provision"), HeadingRule("finding", "quality_of_provision")),
+    (_rule(r"leadership and management"), HeadingRule("finding", "leadership_and_management")),
+    (re.compile(r"record of main findings"), HeadingRule(None, None, ends_report=True)),
     (re.compile(r"inspection findings"), HeadingRule("finding")),
     (re.compile(r"executive summary|summary of (?:key )?findings"), HeadingRule("summary")),
     (
         re.compile(
-            r"the local authority's strengths|the local authority has the following strengths|the lscb's strengths"
-            r"|key strengths and weaknesses of the lscb|progress since the last inspection"
+            r"the local authority's strengths|the local authority has the following strengths|progress since the last inspection"
+            rf"|{_LSCB}'s strengths|key strengths and weaknesses of {_LSCB}"
         ),
         HeadingRule("summary"),
     ),
@@ -275,7 +291,7 @@ def heading_key(text: str) -> str:
     """Normalise a candidate heading for matching: case, quotes, dashes, footnote marks, end marks."""
     key = _SPACES.sub(" ", text.translate(_QUOTES).lower()).strip()
     key = _FOOTNOTE_REF.sub("", key)
-    return key.rstrip(" ?:")
+    return key.rstrip(" ?:.")
 
 
 def match_heading(text: str) -> HeadingRule | None:
@@ -532,6 +548,8 @@ class _Reader:
             self.area = rule.area  # type: ignore[assignment]
         self.kind = rule.kind
         self.in_front_matter = False
+        if rule.ends_report:
+            self.dropping_rest = True
         if rule.kind is None:
             self.in_contents = rule.is_contents
             return
@@ -593,15 +611,32 @@ class _Reader:
             return True
         if line.gap_before:
             continues = not ends_sentence(previous) or line.text[:1].islower()
+            # Extractors leave stray blank lines inside numbered paragraphs; within a page, a numbered
+            # paragraph runs on unless what follows is a one-line title. (Across a page break, a new
+            # sentence may be a second, unnumbered paragraph under the same number.)
+            if self.current.number is not None and not line.page_break_before and not self._is_title_line(self.position):
+                continues = True
             return not continues
         if not ends_sentence(previous):
             return False
         if self.pending_numbers and line.text[:1].isupper():
             return True  # a stacked marker is waiting for its paragraph: the next sentence start is it
+        if self.current.number is not None:
+            return False  # a numbered paragraph runs to the next number, heading or bullet
         # Without a blank line, a paragraph ended where the next line's first word would have fitted,
         # with a margin for proportional fonts (measured on paragraphs the extractor did separate).
         width = self.local_widths[self.position]
         return len(previous) + 1 + len(_first_word(line.text)) <= width - _FIT_MARGIN
+
+    def _is_title_line(self, i: int) -> bool:
+        """A short unpunctuated line standing alone: a title, not the next line of a paragraph."""
+        line = self.lines[i]
+        following = self.lines[i + 1] if i + 1 < len(self.lines) else None
+        return (
+            len(line.text) < _MINOR_HEADING_CHARS
+            and not ends_sentence(line.text)
+            and (following is None or following.gap_before or bool(_NUMBER_MARKER.match(following.text)))
+        )
 
     def _is_prose(self, block: Block) -> bool:
         """Running sentences across the text column, as opposed to title lines and table cells."""

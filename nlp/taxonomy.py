@@ -56,6 +56,12 @@ AREAS: tuple[str, ...] = (
     "impact_of_leaders",
     "leadership_management_governance",
     "lscb",
+    # The 2013 inspections of looked-after children services graded these instead.
+    "overall_effectiveness_of_services_for_looked_after_children_and_young_people",
+    "capacity_to_improve",
+    "outcomes_for_looked_after_children_and_young_people",
+    "quality_of_provision",
+    "leadership_and_management",
 )
 # Graded entries of a grade table that are not judgement areas of findings.
 OVERALL_JUDGEMENTS: tuple[str, ...] = ("overall_effectiveness",)
