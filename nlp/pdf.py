@@ -1,26 +1,31 @@
-"""Text of a report PDF, shaped like poppler's `pdftotext` output, with paragraphs rebuilt from layout.
+"""Text of a report PDF, shaped like poppler's `pdftotext` output down to its empty lines.
 
-The downstream text parser was written against `pdftotext` (default mode): pages in order, each
-followed by a form feed, one visual line per line, and an empty line after each block of text.
-`extract_pdf_text` gives the same shape from pypdfium2, so no poppler install is needed, keeps the
-empty lines where pdftotext has them, and adds those it leaves out when it runs paragraphs of one
-font together (as in the executive summaries of 2017 reports): here a paragraph also ends at
+The downstream text parser was written against `pdftotext` (default mode) and reads this text and
+pdftotext's alike, so the two must have one shape: pages in order, each followed by a form feed, one
+visual line per line, and an empty line wherever pdftotext puts one, which is after each of its
+"flows", not after each paragraph (it runs paragraphs of one font together, as in the executive
+summaries of 2017 reports, and the parser finds those paragraphs itself). `extract_pdf_text` gives
+that shape from pypdfium2, so no poppler install is needed, by redoing pdftotext's layout analysis
+(poppler's TextOutputDev) with its own parameters:
 
-* a vertical gap clearly wider than the spacing of the lines around it,
-* a change of indentation (an outdent to a new item, or a first-line indent), other than the
-  hanging indent of a numbered or bulleted paragraph,
-* a bullet at the start of a line,
-* a line that ends a sentence while the first word of the next line would have fitted on it, which
-  only happens where the writer ended the paragraph.
-
-Paragraph numbers ("12.") and bullets stay as text at the start of their paragraph's first line,
-even when a wide hanging-indent gap follows them (pdftotext sometimes gives them a line of their own).
+* A block is text of one font size whose rows have baselines at most 1.5 font sizes apart and
+  overlap sideways; text of a size within 60% on one of its rows, up to 0.3 font sizes beside it,
+  joins it too. A block starts at the leftmost text of the top rows left over.
+* So a list marker ("12.", a bullet) more than a font size away from its text, and a small raised
+  note number at the start of a line, are blocks of their own, and lines of their own in the text.
+* Blocks are read top to bottom, column by column where they share a row, and each block whole.
+  pdftotext sorts them topologically instead; the two orders differ only in unusual layouts, such
+  as a page number at the foot of a column of paragraph numbers, which pdftotext reads before the
+  paragraph beside that column.
+* A flow goes on from one block to the next while the next starts at most 2.5 font sizes lower, in
+  a font no larger, within the room beside the last block and beside the flow's first (the width
+  that no other block shares a row in). An empty line follows each flow.
 
 Geometry comes from pdfium's per-character "loose" boxes (the font's full height, so every glyph of a
 line has the same box height whatever its shape), read in pdfium's content order and turned upright
-for pages with a /Rotate entry. Text that sits side by side with a wide gap (a grade beside its
-judgement, a page number beside a running footer) is separate, and pieces are read top to bottom,
-column by column where they share a row, as pdftotext reads them.
+for pages with a /Rotate entry; they cut rows into lines and words. The measures pdftotext compares
+(font size, baseline, and a box from the font's ascent and descent) come from pdfium's font data for
+the first glyph of each line.
 
 pdfium may not be called from two threads at once, even on different documents, so all pdfium work
 here happens under `PDFIUM_LOCK`, each call opens and closes its own document, and the layout
@@ -29,13 +34,15 @@ analysis runs after the lock is released.
 
 from __future__ import annotations
 
+import ctypes
+import math
 import os
 import re
 import threading
 from contextlib import closing
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -58,18 +65,25 @@ _HYPHENATION_MARKS = frozenset({"\x02", "\ufffe"})
 # Bullet glyphs of the report templates (Wingdings/Symbol glyphs land in the Private Use Area).
 _BULLETS = frozenset("•◦▪▫■□◼◻●○►▶➢➤✓✔–-*")
 _NUMBER_MARKER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,4}\)|[a-z]\.)")
-_SENTENCE_END = re.compile(r"[.!?:;][’”'\")\]]*$")
-_SENTENCE_START = re.compile(r"[A-Z0-9‘“'\"(\[]")
 
 # Layout thresholds, as fractions of the line height (the loose box height, about the font size).
 _COLUMN_GAP = 1.2  # a horizontal gap this wide separates two pieces of text on one row
 _WORD_GAP = 0.15  # a gap this wide between glyphs is a word break even without a space character
 _SAME_ROW_OVERLAP = 0.5  # glyphs overlapping vertically this much are on the same row
-_LINE_GAP = 0.7  # lines further apart than this belong to different blocks
-_PARAGRAPH_GAP = 0.3  # extra gap, over the block's usual one, that ends a paragraph
-_INDENT_TOLERANCE = 0.4  # left edges closer than this count as aligned
-_SPACE_WIDTH = 0.3  # the width of a space, near enough for "would the next word have fitted"
-_SIZE_TOLERANCE = 0.25  # relative height difference tolerated inside one block
+_LINE_GAP = 0.7  # a hyphenated word goes on no further below its line than this
+
+# pdftotext's own layout parameters (poppler's TextOutputDev.cc), as fractions of the font size of
+# the block being built: they decide where its output has empty lines.
+_PDFTOTEXT_LINE_SPACING = 1.5  # maxLineSpacingDelta: baselines at most this far apart share a block
+_PDFTOTEXT_BLOCK_SIZE_DELTA = 0.05  # maxBlockFontSizeDelta1: a line above or below, in the same font size
+_PDFTOTEXT_ROW_SIZE_DELTA = 0.6  # maxBlockFontSizeDelta2: text on a row the block already has
+_PDFTOTEXT_SIDE_SIZE_DELTA = 0.2  # maxBlockFontSizeDelta3: a word just left or right of the block
+_PDFTOTEXT_SAME_ROW = 0.5  # maxIntraLineDelta: baselines this close are on one row
+_PDFTOTEXT_ROW_REACH = 0.3  # minColSpacing1: text this close beside the block, on one of its rows, joins it
+_PDFTOTEXT_COLUMN_SPACING = 1.0  # minColSpacing2: a word further to the side starts another block
+_PDFTOTEXT_BLOCK_SPACING = 2.5  # maxBlockSpacing: blocks further apart start another flow
+_PDFTOTEXT_BASELINE_BUCKET = 4.0  # textPoolStep, in points: a block starts at the leftmost text
+_PDFTOTEXT_SEED_BUCKETS = 4  # of this many buckets of baselines from the top
 
 _Box = tuple[float, float, float, float]  # left, bottom, right, top, in PDF points with y upwards
 
@@ -78,10 +92,11 @@ _MIN_CHARS_PER_PAGE = 10
 
 
 def extract_pdf_text(source: str | os.PathLike[str] | bytes) -> str:
-    """Return the text of a PDF report in `pdftotext` shape, with paragraph breaks from the layout.
+    """Return the text of a PDF report in `pdftotext` shape, empty lines where pdftotext has them.
 
     Pages come in order, each followed by a form feed, so page k is `text.split("\\f")[k - 1]`.
-    Each visual line is one line of text; paragraphs are separated by one empty line.
+    Each visual line is one line of text; runs of text (pdftotext's flows: a paragraph, or several
+    paragraphs of one font) are separated by one empty line.
 
     `source` is a path to the PDF file or the file's bytes; errors carry the path, or None for bytes.
 
@@ -150,15 +165,43 @@ def _read_line_drafts(textpage: pdfium.PdfTextPage, rotation: int) -> list[_Line
             continue
         if draft is not None and not draft.continues_on_row(box):
             draft = _line_after_row_change(draft, box, hyphen_pending)
+            if draft is not None:
+                draft.last_row = _font_box(textpage, index, rotation)
         hyphen_pending = False
         if draft is None:
-            draft = _LineDraft.starting_with(char, box)
+            draft = _LineDraft.starting_with(char, box, _font_box(textpage, index, rotation))
             drafts.append(draft)
         else:
             draft.add_glyph(char, box)
     if hyphen_pending and draft is not None:
         draft.add_hyphen()
     return drafts
+
+
+class _FontBox(NamedTuple):
+    """A glyph's font size and its box as pdftotext measures text: the font's ascent above the
+    baseline and its descent below, whatever the glyph's shape."""
+
+    size: float
+    baseline: float
+    top: float
+    bottom: float
+
+
+def _font_box(textpage: pdfium.PdfTextPage, index: int, rotation: int) -> _FontBox:
+    x, y = ctypes.c_double(), ctypes.c_double()
+    pdfium_c.FPDFText_GetCharOrigin(textpage, index, x, y)
+    origin = (x.value, y.value, x.value, y.value)
+    baseline = (_upright(origin, rotation) if rotation else origin)[1]
+    size = pdfium_c.FPDFText_GetFontSize(textpage, index)
+    font = pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(textpage, index))
+    ascent, descent = ctypes.c_float(), ctypes.c_float()
+    if not (
+        pdfium_c.FPDFFont_GetAscent(font, size, ascent) and pdfium_c.FPDFFont_GetDescent(font, size, descent)
+    ):
+        # poppler's own figures for text drawn without a usable font
+        ascent.value, descent.value = 0.95 * size, -0.35 * size
+    return _FontBox(size, baseline, baseline + ascent.value, baseline + descent.value)
 
 
 def _line_after_row_change(draft: _LineDraft, box: _Box, hyphen_pending: bool) -> _LineDraft | None:
@@ -202,13 +245,15 @@ class _LineDraft:
     right: float
     top: float
     size: float  # the tallest glyph box, about the font size of the line's main text
+    font: _FontBox  # of the first glyph, as pdftotext takes a block's font size from its first word
+    last_row: _FontBox  # of the first glyph on the last row, when a hyphenated word took the line on
     words: list[_Word]
     word_pending: bool = False
 
     @classmethod
-    def starting_with(cls, char: str, box: _Box) -> _LineDraft:
+    def starting_with(cls, char: str, box: _Box, font: _FontBox) -> _LineDraft:
         left, bottom, right, top = box
-        return cls(left, bottom, right, top, top - bottom, [_Word(left, right, [char])])
+        return cls(left, bottom, right, top, top - bottom, font, font, [_Word(left, right, [char])])
 
     def continues_on_row(self, box: _Box) -> bool:
         """Whether a glyph read next belongs to this line rather than starting a new one."""
@@ -216,11 +261,10 @@ class _LineDraft:
         size = max(self.size, top - bottom)
         if min(self.top, top) - max(self.bottom, bottom) < _SAME_ROW_OVERLAP * min(self.size, top - bottom):
             return False
-        gap = left - self.words[-1].right
-        if gap < -_SAME_ROW_OVERLAP * size:
+        if self._may_be_raised_mark_before(box):
             return False
-        # A list marker keeps its paragraph on its line even across a wide hanging-indent gap.
-        return gap <= _COLUMN_GAP * size or self._is_marker_only()
+        gap = left - self.words[-1].right
+        return -_SAME_ROW_OVERLAP * size <= gap <= _COLUMN_GAP * size
 
     def continues_below(self, box: _Box) -> bool:
         """Whether a glyph after a hyphenated line end sits on the next row of the same text."""
@@ -272,19 +316,52 @@ class _LineDraft:
         overlap = min(self.top, other.top) - max(self.bottom, other.bottom)
         return overlap >= _SAME_ROW_OVERLAP * min(self.size, other.size)
 
-    def finish(self) -> _Line:
-        second_word_left = self.words[1].left if len(self.words) > 1 else None
-        text = " ".join("".join(word.chars) for word in self.words)
-        return _Line(
-            text,
-            self.left,
-            self.bottom,
-            self.right,
-            self.top,
-            self.size,
-            self.words[0].right,
-            second_word_left,
+    def is_raised_mark_before(self, other: _LineDraft) -> bool:
+        """Whether this is a note number set small and raised at the start of `other`'s row.
+
+        pdftotext starts a block at the leftmost text of the top row, here the mark, and the text
+        beside it is neither on the mark's row nor of a size close to it, so the mark stays alone.
+        """
+        return (
+            self.font.baseline - other.font.baseline > _PDFTOTEXT_SAME_ROW * self.font.size
+            and other.font.size - self.font.size >= _PDFTOTEXT_SIDE_SIZE_DELTA * self.font.size
         )
+
+    def cells(self) -> list[_Cell]:
+        """The line as pdftotext would print it: whole, or its list marker and its text apart."""
+        words = self.words
+        if self._has_marker_apart():
+            return [
+                self._cell(words[:1], self.left, words[0].right),
+                self._cell(words[1:], words[1].left, self.right),
+            ]
+        return [self._cell(words, self.left, self.right)]
+
+    def _may_be_raised_mark_before(self, box: _Box) -> bool:
+        """Whether this is one word set smaller and higher than the glyph after it, as a note number.
+
+        Such a mark is cut off here so that `is_raised_mark_before`, with the font sizes and
+        baselines at hand, can tell whether pdftotext keeps it on a line of its own.
+        """
+        _, bottom, _, top = box
+        return (
+            len(self.words) == 1
+            and top - bottom - self.size >= _PDFTOTEXT_SIDE_SIZE_DELTA * self.size
+            and bottom < self.bottom
+        )
+
+    def _has_marker_apart(self) -> bool:
+        """Whether the line opens with a list marker too far from its text for pdftotext to join them."""
+        words = self.words
+        return (
+            len(words) > 1
+            and _is_marker("".join(words[0].chars))
+            and words[1].left - words[0].right > _PDFTOTEXT_COLUMN_SPACING * self.font.size
+        )
+
+    def _cell(self, words: list[_Word], left: float, right: float) -> _Cell:
+        text = " ".join("".join(word.chars) for word in words)
+        return _Cell(text, left, right, self.font, self.last_row)
 
     def _is_word_gap(self, gap: float) -> bool:
         # A two-digit paragraph number can all but touch its text ("10.There"), so after a list
@@ -297,32 +374,25 @@ class _LineDraft:
         return len(self.words) == 1 and _is_marker("".join(self.words[0].chars))
 
 
-@dataclass(slots=True)
-class _Line:
-    """A finished line of text and the geometry that paragraph detection needs."""
+@dataclass(slots=True, eq=False)
+class _Cell:
+    """One line of output: a whole line, or a list marker or the text of a line that has one apart."""
 
     text: str
     left: float
-    bottom: float
     right: float
-    top: float
-    size: float
-    first_word_right: float  # with the line's left edge, how much room its first word needs
-    second_word_left: float | None  # where a hanging indent would align
-    beside_other_text: bool = False  # another line shares its row, as in a table or contents list
-
-
-_Block = list[_Line]  # closely spaced lines of one size, one under the other, top down
+    font: _FontBox  # pdftotext's measures of its first row
+    last_row: _FontBox  # and of its last
 
 
 def _page_text(drafts: list[_LineDraft]) -> str:
-    lines = _finish_lines(drafts)
-    paragraphs = [paragraph for block in _ordered_blocks(lines) for paragraph in _paragraphs(block)]
-    return "".join("\n".join(line.text for line in paragraph) + "\n\n" for paragraph in paragraphs)
+    blocks = _reading_order(_text_blocks(_finish_cells(drafts)))
+    flows = _flows(blocks)
+    return "".join("\n".join(cell.text for block in flow for cell in block.cells) + "\n\n" for flow in flows)
 
 
-def _finish_lines(drafts: list[_LineDraft]) -> list[_Line]:
-    """Join fragments of one row, then note which lines share their row with other text."""
+def _finish_cells(drafts: list[_LineDraft]) -> list[_Cell]:
+    """Join the fragments of a row that pdfium read separately, then cut each line into its cells."""
     joined: list[_LineDraft] = []
     for draft in sorted(drafts, key=lambda draft: draft.left):
         left_neighbour = next((line for line in joined if _continues_row_of(line, draft)), None)
@@ -330,23 +400,17 @@ def _finish_lines(drafts: list[_LineDraft]) -> list[_Line]:
             joined.append(draft)
         else:
             left_neighbour.absorb(draft)
-    joined.sort(key=lambda draft: -draft.top)
-    lines = [draft.finish() for draft in joined]
-    for index, draft in enumerate(joined):
-        # Sorted by top, so the lines that can share this one's row come right after it.
-        for other_index in range(index + 1, len(joined)):
-            other = joined[other_index]
-            if other.top <= draft.bottom:
-                break
-            if draft.is_beside(other):
-                lines[index].beside_other_text = lines[other_index].beside_other_text = True
-    return lines
+    return [cell for line in joined for cell in line.cells()]
 
 
 def _continues_row_of(line: _LineDraft, fragment: _LineDraft) -> bool:
     gap = fragment.left - line.right
     size = max(line.size, fragment.size)
-    return line.is_beside(fragment) and -_SAME_ROW_OVERLAP * size <= gap <= _COLUMN_GAP * size
+    return (
+        line.is_beside(fragment)
+        and -_SAME_ROW_OVERLAP * size <= gap <= _COLUMN_GAP * size
+        and not line.is_raised_mark_before(fragment)
+    )
 
 
 def _is_marker(text: str) -> bool:
@@ -357,43 +421,119 @@ def _is_bullet(text: str) -> bool:
     return len(text) == 1 and (text in _BULLETS or "\ue000" <= text <= "\uf8ff")
 
 
-def _ordered_blocks(lines: list[_Line]) -> list[_Block]:
-    """Group lines into blocks of closely spaced, overlapping lines; order them as they are read."""
-    blocks: list[_Block] = []
-    for line in sorted(lines, key=lambda line: (-line.top, line.left)):
-        block = _block_above(blocks, line)
-        if block is None:
-            blocks.append([line])
+@dataclass(slots=True, eq=False)
+class _TextBlock:
+    """A block as pdftotext forms one: rows of one font size, each baseline close to the next.
+
+    The font size of its first cell rules what else joins it. `room_left` and `room_right` bound
+    the width beside it that no other block shares a row in.
+    """
+
+    cells: list[_Cell]
+    left: float
+    right: float
+    top: float
+    bottom: float
+    font_size: float
+    highest_baseline: float
+    lowest_baseline: float
+    room_left: float = -math.inf
+    room_right: float = math.inf
+
+    @classmethod
+    def starting_with(cls, cell: _Cell) -> _TextBlock:
+        first, last = cell.font, cell.last_row
+        return cls(
+            [cell], cell.left, cell.right, first.top, last.bottom, first.size, first.baseline, last.baseline
+        )
+
+    def take(self, cell: _Cell) -> bool:
+        """Add `cell` if pdftotext would grow this block by it; say whether it did."""
+        first, last, size = cell.font, cell.last_row, self.font_size
+        size_delta = abs(first.size - size)
+        if self._reaches(first.baseline, last.baseline, _PDFTOTEXT_SAME_ROW * size):
+            reach = _PDFTOTEXT_ROW_REACH * size
+            fits = size_delta < _PDFTOTEXT_ROW_SIZE_DELTA * size
         else:
-            block.append(line)
-    return _reading_order(blocks)
+            reach = 0.0
+            near = self._reaches(first.baseline, last.baseline, _PDFTOTEXT_LINE_SPACING * size)
+            fits = near and size_delta < _PDFTOTEXT_BLOCK_SIZE_DELTA * size
+        if not (fits and cell.left < self.right + reach and cell.right > self.left - reach):
+            return False
+        self.cells.append(cell)
+        self.left, self.right = min(self.left, cell.left), max(self.right, cell.right)
+        self.top, self.bottom = max(self.top, first.top), min(self.bottom, last.bottom)
+        self.highest_baseline = max(self.highest_baseline, first.baseline)
+        self.lowest_baseline = min(self.lowest_baseline, last.baseline)
+        return True
+
+    def narrow_room(self, other: _TextBlock) -> None:
+        """Keep the room beside this block clear of `other` where the two share a row."""
+        if other.bottom < self.top and other.top > self.bottom:
+            if other.left < self.left:
+                self.room_left = max(self.room_left, min(other.right, self.left))
+            if other.right > self.right:
+                self.room_right = min(self.room_right, max(other.left, self.right))
+
+    def continues_flow(self, previous: _TextBlock, first: _TextBlock) -> bool:
+        """Whether pdftotext reads this block on in the flow of `previous`, which `first` began."""
+        return (
+            previous.bottom - self.top <= _PDFTOTEXT_BLOCK_SPACING * previous.font_size
+            and self.top < previous.top
+            and self.font_size <= previous.font_size
+            and previous.room_left <= self.left
+            and self.right <= previous.room_right
+            and first.room_left <= self.left
+            and self.right <= first.room_right
+        )
+
+    def _reaches(self, highest: float, lowest: float, distance: float) -> bool:
+        """Whether rows with baselines from `highest` down to `lowest` come within `distance` of ours."""
+        return highest >= self.lowest_baseline - distance and lowest <= self.highest_baseline + distance
 
 
-def _block_above(blocks: list[_Block], line: _Line) -> _Block | None:
-    """The block that `line` continues, if exactly one does."""
-    candidates = [block for block in blocks if _continues_block(block[-1], line)]
-    return candidates[0] if len(candidates) == 1 else None
+def _text_blocks(cells: list[_Cell]) -> list[_TextBlock]:
+    """Group cells into blocks as pdftotext does: start at the top, grow while anything fits."""
+    pending = sorted(cells, key=lambda cell: -cell.font.baseline)
+    blocks: list[_TextBlock] = []
+    while pending:
+        seed = _seed(pending)
+        pending.remove(seed)
+        block = _TextBlock.starting_with(seed)
+        grown = True
+        while grown:
+            count = len(pending)
+            pending = [cell for cell in pending if not block.take(cell)]
+            grown = len(pending) < count
+        block.cells.sort(key=lambda cell: (-cell.font.baseline, cell.left))
+        blocks.append(block)
+    for block in blocks:
+        for other in blocks:
+            if other is not block:
+                block.narrow_room(other)
+    return blocks
 
 
-def _continues_block(last: _Line, line: _Line) -> bool:
-    size = max(last.size, line.size)
-    gap = last.bottom - line.top
-    return (
-        -_SAME_ROW_OVERLAP * size < gap <= _LINE_GAP * size
-        and abs(last.size - line.size) <= _SIZE_TOLERANCE * size
-        and line.left < last.right
-        and line.right > last.left
-        # Rows of a table or contents list are read across, one row at a time.
-        and not (last.beside_other_text and line.beside_other_text)
+def _seed(pending: list[_Cell]) -> _Cell:
+    """The leftmost cell of the top few baseline buckets, so that a block rarely starts at a superscript."""
+    top = _bucket(pending[0])
+    return min(
+        (cell for cell in pending if _bucket(cell) < top + _PDFTOTEXT_SEED_BUCKETS),
+        key=lambda cell: cell.left,
     )
 
 
-def _reading_order(blocks: list[_Block]) -> list[_Block]:
-    """Top to bottom; blocks that share a row (overlap vertically) are read column by column."""
-    ordered: list[_Block] = []
-    row: list[_Block] = []
-    for block in sorted(blocks, key=_block_top, reverse=True):
-        if row and not _share_row(row[0], block):
+def _bucket(cell: _Cell) -> int:
+    return math.floor(-cell.font.baseline / _PDFTOTEXT_BASELINE_BUCKET)
+
+
+def _reading_order(blocks: list[_TextBlock]) -> list[_TextBlock]:
+    """Top to bottom; blocks that share a row (overlap vertically), directly or through a taller
+    block beside them, are read column by column."""
+    ordered: list[_TextBlock] = []
+    row: list[_TextBlock] = []
+    for block in sorted(blocks, key=lambda block: -block.top):
+        if row and not any(_share_row(other, block) for other in row):
             ordered += _column_by_column(row)
             row = []
         row.append(block)
@@ -404,72 +544,36 @@ def _reading_order(blocks: list[_Block]) -> list[_Block]:
 class _Column:
     left: float
     right: float
-    blocks: list[_Block]
+    blocks: list[_TextBlock]
 
 
-def _column_by_column(row: list[_Block]) -> list[_Block]:
+def _column_by_column(row: list[_TextBlock]) -> list[_TextBlock]:
     """The blocks of one row, column by column from the left, each column top down."""
     columns: list[_Column] = []
-    for block in sorted(row, key=_block_left):
-        left, right = _block_left(block), max(line.right for line in block)
-        column = next((column for column in columns if left < column.right and right > column.left), None)
+    for block in sorted(row, key=lambda block: block.left):
+        column = next(
+            (column for column in columns if block.left < column.right and block.right > column.left), None
+        )
         if column is None:
-            columns.append(_Column(left, right, [block]))
+            columns.append(_Column(block.left, block.right, [block]))
         else:
-            column.left, column.right = min(left, column.left), max(right, column.right)
+            column.left, column.right = min(block.left, column.left), max(block.right, column.right)
             column.blocks.append(block)
-    return [block for column in columns for block in sorted(column.blocks, key=_block_top, reverse=True)]
+    return [block for column in columns for block in sorted(column.blocks, key=lambda block: -block.top)]
 
 
-def _block_left(block: _Block) -> float:
-    return min(line.left for line in block)
-
-
-def _block_top(block: _Block) -> float:
-    return block[0].top
-
-
-def _share_row(anchor: _Block, block: _Block) -> bool:
+def _share_row(anchor: _TextBlock, block: _TextBlock) -> bool:
     """Whether two blocks overlap vertically by half the height of the shorter one, or more."""
-    anchor_bottom, block_bottom = anchor[-1].bottom, block[-1].bottom
-    overlap = min(anchor[0].top, block[0].top) - max(anchor_bottom, block_bottom)
-    return overlap >= _SAME_ROW_OVERLAP * min(anchor[0].top - anchor_bottom, block[0].top - block_bottom)
+    overlap = min(anchor.top, block.top) - max(anchor.bottom, block.bottom)
+    return overlap >= _SAME_ROW_OVERLAP * min(anchor.top - anchor.bottom, block.top - block.bottom)
 
 
-def _paragraphs(block: _Block) -> list[list[_Line]]:
-    """Split a block where the spacing, indentation or a deliberately short line ends a paragraph."""
-    usual_gap = min((above.bottom - below.top for above, below in pairwise(block)), default=0.0)
-    right_edge = max(line.right for line in block)
-    paragraphs = [[block[0]]]
-    for line in block[1:]:
-        paragraph = paragraphs[-1]
-        if _starts_paragraph(paragraph, line, usual_gap, right_edge):
-            paragraphs.append([line])
+def _flows(blocks: list[_TextBlock]) -> list[list[_TextBlock]]:
+    """Group blocks, in reading order, into pdftotext's flows: the runs of text it ends with an empty line."""
+    flows: list[list[_TextBlock]] = []
+    for block in blocks:
+        if flows and block.continues_flow(flows[-1][-1], flows[-1][0]):
+            flows[-1].append(block)
         else:
-            paragraph.append(line)
-    return paragraphs
-
-
-def _starts_paragraph(paragraph: list[_Line], line: _Line, usual_gap: float, right_edge: float) -> bool:
-    """Whether `line` starts a new paragraph rather than continuing `paragraph`, the one above it."""
-    above = paragraph[-1]
-    tolerance = _INDENT_TOLERANCE * line.size
-    if above.bottom - line.top > usual_gap + _PARAGRAPH_GAP * line.size:
-        return True
-    if _is_bullet(line.text.split(" ", 1)[0]):
-        return True
-    if line.left < above.left - tolerance:
-        # An outdent after the indented first line of a paragraph is its second line.
-        return len(paragraph) > 1
-    if line.left > above.left + tolerance:
-        hanging = above.second_word_left is not None and abs(line.left - above.second_word_left) <= tolerance
-        return not (len(paragraph) == 1 and hanging)
-    return _ends_on_purpose(above, line, right_edge)
-
-
-def _ends_on_purpose(above: _Line, line: _Line, right_edge: float) -> bool:
-    """True when `above` ends a sentence and `line` opens one whose first word would have fitted."""
-    if not (_SENTENCE_END.search(above.text) and _SENTENCE_START.match(line.text)):
-        return False
-    first_word_width = line.first_word_right - line.left
-    return above.right + _SPACE_WIDTH * line.size + first_word_width < right_edge
+            flows.append([block])
+    return flows
