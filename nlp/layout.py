@@ -111,9 +111,31 @@ def find_furniture(lines: list[Line]) -> set[int]:
         for i in idx
         if _PAGE_NUMBER.fullmatch(lines[i].text) or _is_running(lines[i].text, seen_on, min_pages)
     }
+    furniture |= _displaced_page_numbers(lines, pages, furniture)
     for idx in pages.values():
         furniture |= _footnote(lines, [i for i in idx if i not in furniture])
     return furniture
+
+
+def _displaced_page_numbers(lines: list[Line], pages: dict[int, list[int]], furniture: set[int]) -> set[int]:
+    """Page numbers an extractor read out of place (between a paragraph number and its text).
+
+    Printed page numbers run at a fixed offset from the physical page; the offset is learnt from the
+    numbers found at page edges, and a bare number equal to its page's printed number is dropped
+    wherever it sits on the page.
+    """
+    offsets = Counter(
+        int(lines[i].text) - page
+        for page, idx in pages.items()
+        for i in idx
+        if i in furniture and lines[i].text.isdigit()
+    )
+    if not offsets:
+        return set()
+    offset, votes = offsets.most_common(1)[0]
+    if votes < len(pages) // 2:
+        return set()
+    return {i for page, idx in pages.items() for i in idx if lines[i].text.isdigit() and int(lines[i].text) == page + offset}
 
 
 def _is_running(text: str, seen_on: Counter[str], min_pages: int) -> bool:
