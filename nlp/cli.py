@@ -50,5 +50,22 @@ def segment(
         typer.echo(f"{count} findings -> {output}", err=True)
 
 
+@app.command()
+def classify(
+    input_path: Path = typer.Argument(..., exists=True, dir_okay=False, help='JSON lines: {"id": ..., "text": ...}.'),
+    output: Path = typer.Option(..., "-o", "--output", help="JSON lines to write, one per input line."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: the committed one)."),
+    evidence: bool = typer.Option(False, "--evidence", help="Add the sentences and n-grams behind each theme."),
+) -> None:
+    """Label findings given as text: themes, polarity, polarity per theme, and theme probabilities."""
+    from .classify import classify_file
+
+    try:
+        count = classify_file(input_path, output, model, with_evidence=evidence)
+    except InspectionThemesError as error:
+        _fail(error)
+    typer.echo(f"{count} findings -> {output}", err=True)
+
+
 if __name__ == "__main__":
     app()

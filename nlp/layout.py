@@ -185,6 +185,8 @@ def detach_glued_furniture(line: Line, running: set[str]) -> Line:
 
 _GRADE = r"(?:requires improvement(?: to be good)?|good|outstanding|inadequate|adequate|not judged)"
 _GRADE_TAIL = rf"(?:\s*[:\-]?\s*{_GRADE}|\s+(?:is|are)(?:\s*:?(?: that it is)?\s+{_GRADE})?)?"
+# Body headings carry their grade inline ("...help and protection: good"); grade table rows do not.
+_INLINE_GRADE = re.compile(rf":\s*{_GRADE}$")
 GRADE_ONLY = re.compile(rf"{_GRADE}|requires|improvement(?: to be good)?|to be good", re.IGNORECASE)
 
 _KEEP = object()  # a heading rule that leaves the current judgement area as it is
@@ -564,7 +566,7 @@ class _Reader:
 
     def _heading(self, group: list[Line], text: str, rule: HeadingRule) -> None:
         self._close()
-        if self.in_front_matter and not rule.opens_body:
+        if self.in_front_matter and not (rule.opens_body or _INLINE_GRADE.search(heading_key(text))):
             return  # a row of the grade table, or the title naming the LSCB review
         if rule.area is not _KEEP:
             self.area = rule.area  # type: ignore[assignment]
