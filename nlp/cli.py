@@ -67,5 +67,31 @@ def classify(
     typer.echo(f"{count} findings -> {output}", err=True)
 
 
+@app.command()
+def label(
+    paths: list[str] = typer.Argument(..., help="Report files (.pdf, .txt), folders and glob patterns."),
+    outdir: Path = typer.Option(..., "-o", "--outdir", help="Folder for findings.parquet, reports.parquet, errors.parquet."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: the committed one)."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Dask scheduler address, or 'local' for a LocalCluster (needs the [dask] extra)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Label a corpus of reports: one row per finding, per report x area x theme, and per unreadable file."""
+    try:
+        if scheduler is None:
+            from .batch import label_reports
+
+            summary = label_reports(paths, outdir, jobs=jobs, model=model, progress=False if quiet else None)
+        else:
+            from .distributed import label_reports_on_dask
+
+            summary = label_reports_on_dask(paths, outdir, scheduler=scheduler, model=model, progress=not quiet)
+    except InspectionThemesError as error:
+        _fail(error)
+    typer.echo(str(summary), err=True)
+
+
 if __name__ == "__main__":
     app()

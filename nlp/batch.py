@@ -1,0 +1,327 @@
+"""Batch labelling of report corpora: files, folders and globs in; analysis tables out.
+
+`label_reports(paths, outdir)` writes to OUTDIR:
+
+- `findings.parquet`: one row per finding (`FINDING_SCHEMA`);
+- `reports.parquet`: one row per report x judgement area x theme, with polarity counts and a net
+  score (`nlp.aggregate.report_profile`);
+- `errors.parquet`: one row per input file that could not be labelled, with the reason.
+
+Each report's result is first written as its own part (`OUTDIR/.parts/<report_id>.parquet`,
+renamed into place when complete), so an interrupted run loses only the reports in flight, and a
+rerun skips every report whose part matches the file it came from. The three tables are rebuilt
+from the parts at the end of each run, each written to a temporary file and renamed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import glob
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from spacy.language import Language
+from tqdm import tqdm
+
+from .aggregate import report_profile
+from .errors import ReportInputError
+from .ingest import REPORT_SUFFIXES, read_report, report_id_for
+
+FINDINGS_FILE = "findings.parquet"
+REPORTS_FILE = "reports.parquet"
+ERRORS_FILE = "errors.parquet"
+PARTS_DIR = ".parts"
+_ERROR_KEY = b"inspection_themes.error"
+_FINGERPRINT_KEY = b"inspection_themes.fingerprint"
+
+FINDING_SCHEMA = pa.schema(
+    [
+        ("report_id", pa.string()),
+        ("source", pa.string()),
+        ("local_authority", pa.string()),
+        ("framework", pa.string()),
+        ("inspection_start", pa.date32()),
+        ("inspection_end", pa.date32()),
+        ("published", pa.date32()),
+        ("year", pa.int16()),
+        ("index", pa.int32()),
+        ("number", pa.int32()),
+        ("kind", pa.string()),
+        ("section", pa.string()),
+        ("area", pa.string()),
+        ("page_start", pa.int32()),
+        ("page_end", pa.int32()),
+        ("char_start", pa.int64()),
+        ("char_end", pa.int64()),
+        ("text", pa.string()),
+        ("themes", pa.list_(pa.string())),
+        ("polarity", pa.string()),
+        ("theme_polarity", pa.map_(pa.string(), pa.string())),
+        ("scores", pa.map_(pa.string(), pa.float32())),
+    ]
+)
+ERROR_COLUMNS = ("report_id", "source", "error_type", "reason")
+
+
+@dataclass
+class LabelSummary:
+    """What a run did. `labelled` counts reports labelled in this run, `skipped` those already done."""
+
+    outdir: Path
+    labelled: int
+    skipped: int
+    failed: int
+    findings: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.labelled} reports labelled, {self.skipped} already done, {self.failed} could not be read; "
+            f"{self.findings} findings -> {self.outdir}"
+        )
+
+
+# --- inputs ----------------------------------------------------------------------------------------
+
+
+def expand_inputs(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[str]]:
+    """Report files named by paths, folders (searched recursively for .pdf/.txt) and glob patterns.
+
+    RETURNS (tuple[list[Path], list[str]]): the files, in a stable order without repeats, and the
+    arguments that matched nothing.
+    """
+    files: dict[Path, None] = {}
+    unmatched = []
+    for argument in map(str, paths):
+        path = Path(argument)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES - {""})
+        elif path.is_file():
+            found = [path]
+        else:
+            found = sorted(Path(p) for p in glob.glob(argument, recursive=True) if Path(p).is_file())
+        if not found:
+            unmatched.append(argument)
+        files.update(dict.fromkeys(found))
+    return list(files), unmatched
+
+
+def fingerprint(path: Path) -> str:
+    """Identity of a file's content for resuming: changed size or modification time means redo it."""
+    stat = path.stat()
+    return json.dumps({"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+
+
+# --- one report ------------------------------------------------------------------------------------
+
+
+def _date(value: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def finding_rows(doc, source: Path) -> list[dict]:
+    """Rows of `findings.parquet` for one labelled report Doc."""
+    report = doc._.report or {}
+    year_from = report.get("inspection_end") or report.get("published")
+    common = {
+        "report_id": report.get("report_id"),
+        "source": str(source),
+        "local_authority": report.get("local_authority"),
+        "framework": report.get("framework"),
+        "inspection_start": _date(report.get("inspection_start")),
+        "inspection_end": _date(report.get("inspection_end")),
+        "published": _date(report.get("published")),
+        "year": int(year_from[:4]) if year_from else None,
+    }
+    return [
+        {
+            **common,
+            **{name: getattr(span._, name) for name in ("index", "number", "kind", "section", "area")},
+            **{name: getattr(span._, name) for name in ("page_start", "page_end", "char_start", "char_end")},
+            "text": span.text,
+            "themes": list(span._.themes),
+            "polarity": span._.polarity,
+            "theme_polarity": list(span._.theme_polarity.items()),
+            "scores": list(span._.scores.items()),
+        }
+        for span in doc.spans["findings"]
+    ]
+
+
+def label_file(path: Path, nlp: Language) -> tuple[list[dict], str | None]:
+    """Label one report file: (finding rows, None), or ([], the reason it could not be read)."""
+    try:
+        report = read_report(path)
+    except ReportInputError as error:
+        return [], json.dumps({"error_type": type(error).__name__, "reason": str(error)})
+    except OSError as error:
+        return [], json.dumps({"error_type": type(error).__name__, "reason": f"{path}: cannot read the file ({error})."})
+    doc = nlp(report.text)
+    doc._.report = {**(doc._.report or {}), "report_id": report.report_id}
+    return finding_rows(doc, path), None
+
+
+def write_part(parts: Path, report_id: str, rows: list[dict], error: str | None, file_fingerprint: str) -> Path:
+    """Write one report's rows (or its error) as a Parquet part, renamed into place when complete."""
+    metadata = {_FINGERPRINT_KEY: file_fingerprint.encode()}
+    if error is not None:
+        metadata[_ERROR_KEY] = error.encode()
+    table = pa.Table.from_pylist(rows, schema=FINDING_SCHEMA).replace_schema_metadata(metadata)
+    parts.mkdir(parents=True, exist_ok=True)
+    final = parts / f"{report_id}.parquet"
+    temporary = parts / f".{report_id}.parquet.tmp"
+    pq.write_table(table, temporary)
+    os.replace(temporary, final)
+    return final
+
+
+def part_is_current(parts: Path, report_id: str, file_fingerprint: str) -> bool:
+    part = parts / f"{report_id}.parquet"
+    if not part.exists():
+        return False
+    metadata = pq.read_schema(part).metadata or {}
+    return metadata.get(_FINGERPRINT_KEY, b"").decode() == file_fingerprint
+
+
+# --- workers ---------------------------------------------------------------------------------------
+
+_worker_nlp: Language | None = None
+
+
+def _start_worker(model: str | None) -> None:
+    """Load the model once per worker process, not once per report."""
+    global _worker_nlp
+    from .classify import load_pipeline
+
+    _worker_nlp = load_pipeline(model)
+
+
+def _label_into_part(path: Path, report_id: str, parts: Path, file_fingerprint: str) -> tuple[str, int, bool]:
+    rows, error = label_file(path, _worker_nlp)
+    write_part(parts, report_id, rows, error, file_fingerprint)
+    return report_id, len(rows), error is None
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+def label_reports(
+    paths: Sequence[str | os.PathLike],
+    outdir: str | os.PathLike,
+    *,
+    jobs: int = 1,
+    model: str | os.PathLike | None = None,
+    progress: bool | None = None,
+) -> LabelSummary:
+    """Label every report under `paths` into `outdir` (see the module docstring for the outputs).
+
+    paths (Sequence): files, folders and glob patterns of .pdf / .txt reports.
+    outdir (PathLike): output folder; reruns on the same folder skip finished reports.
+    jobs (int): worker processes.
+    model (PathLike | None): model folder; default: the committed one.
+    progress (bool | None): show a progress bar (default: when stderr is a terminal).
+    RETURNS (LabelSummary): counts of what this run did.
+    """
+    outdir = Path(outdir)
+    parts = outdir / PARTS_DIR
+    files, unmatched = expand_inputs(paths)
+    inputs = _unique_report_ids(files)
+    fingerprints = {report_id: fingerprint(path) for report_id, path in inputs.items()}
+    todo = {rid: path for rid, path in inputs.items() if not part_is_current(parts, rid, fingerprints[rid])}
+    model_name = str(model) if model is not None else None
+    show = sys.stderr.isatty() if progress is None else progress
+    with tqdm(total=len(todo), disable=not show, unit="report", desc="labelling") as bar:
+        if jobs <= 1:
+            _start_worker(model_name)
+            for rid, path in todo.items():
+                _label_into_part(path, rid, parts, fingerprints[rid])
+                bar.update()
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(model_name,)) as pool:
+                futures = [pool.submit(_label_into_part, path, rid, parts, fingerprints[rid]) for rid, path in todo.items()]
+                for future in as_completed(futures):
+                    future.result()
+                    bar.update()
+    findings, errors = collect_parts(parts, list(inputs))
+    errors = pd.concat([errors, _unmatched_errors(unmatched), _duplicate_errors(files, inputs)], ignore_index=True)
+    write_outputs(outdir, findings, errors)
+    return LabelSummary(outdir, len(todo), len(inputs) - len(todo), len(errors), len(findings))
+
+
+def _unique_report_ids(files: list[Path]) -> dict[str, Path]:
+    """report_id -> file; the first file wins when two share a name (the others become errors)."""
+    inputs: dict[str, Path] = {}
+    for path in files:
+        inputs.setdefault(report_id_for(path), path)
+    return inputs
+
+
+def _duplicate_errors(files: list[Path], inputs: dict[str, Path]) -> pd.DataFrame:
+    rows = [
+        {
+            "report_id": report_id_for(path),
+            "source": str(path),
+            "error_type": "DuplicateReportId",
+            "reason": f"{path}: another input, {inputs[report_id_for(path)]}, has the same name; rename one so report ids stay unique.",
+        }
+        for path in files
+        if inputs[report_id_for(path)] != path
+    ]
+    return pd.DataFrame(rows, columns=list(ERROR_COLUMNS))
+
+
+def _unmatched_errors(unmatched: Iterable[str]) -> pd.DataFrame:
+    rows = [
+        {"report_id": None, "source": argument, "error_type": "NoSuchInput", "reason": f"{argument}: no report file matches."}
+        for argument in unmatched
+    ]
+    return pd.DataFrame(rows, columns=list(ERROR_COLUMNS))
+
+
+def collect_parts(parts: Path, report_ids: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The findings and errors of the given reports, read back from their parts."""
+    tables, errors = [], []
+    for report_id in report_ids:
+        part = parts / f"{report_id}.parquet"
+        table = pq.read_table(part)
+        error = (table.schema.metadata or {}).get(_ERROR_KEY)
+        if error is not None:
+            details = json.loads(error)
+            source = json.loads(table.schema.metadata[_FINGERPRINT_KEY])["path"]
+            errors.append({"report_id": report_id, "source": source, **details})
+        tables.append(table.replace_schema_metadata(None))
+    findings = pa.concat_tables(tables) if tables else FINDING_SCHEMA.empty_table()
+    return findings.to_pandas(maps_as_pydicts="strict"), pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
+
+
+def write_outputs(outdir: Path, findings: pd.DataFrame, errors: pd.DataFrame) -> None:
+    outdir.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(_maps_as_pairs(findings), schema=FINDING_SCHEMA, preserve_index=False)
+    _write_atomically(table, outdir / FINDINGS_FILE)
+    _write_atomically(pa.Table.from_pandas(report_profile(findings), preserve_index=False), outdir / REPORTS_FILE)
+    _write_atomically(pa.Table.from_pandas(errors, preserve_index=False), outdir / ERRORS_FILE)
+
+
+def _maps_as_pairs(findings: pd.DataFrame) -> pd.DataFrame:
+    converted = findings.copy()
+    for column in ("theme_polarity", "scores"):
+        converted[column] = [list(value.items()) for value in converted[column]]
+    return converted
+
+
+def _write_atomically(table: pa.Table, path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, temporary)
+    os.replace(temporary, path)
+
+
+def read_findings(outdir: str | os.PathLike) -> pd.DataFrame:
+    """`findings.parquet` as pandas, with `theme_polarity` and `scores` as dicts."""
+    return pq.read_table(Path(outdir) / FINDINGS_FILE).to_pandas(maps_as_pydicts="strict")
