@@ -60,8 +60,13 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
     adjudicated = load_labels(annotation_dir / "labels_adjudicated.jsonl")
     placements: dict[str, dict] = {}
     gold = []
+    seen: set[tuple[str, str]] = set()
     for finding_id, finding in findings.items():
         report_id = finding["report_id"]
+        # A later batch may hold a finding already read under an older segmentation's index.
+        if (report_id, _normalise(finding["text"])) in seen:
+            continue
+        seen.add((report_id, _normalise(finding["text"])))
         if report_id not in placements:
             placements[report_id] = current_findings(report_id, corpus)
         label, provenance = first[finding_id], "single reading"

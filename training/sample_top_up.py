@@ -23,8 +23,13 @@ def main(
     annotation_dir: Path = typer.Option(Path("training/data/annotation")),
     seed: int = typer.Option(29),
 ) -> None:
-    taken = {json.loads(line)["id"] for path in annotation_dir.glob("batch_*.jsonl") for line in open(path, encoding="utf-8")}
-    findings = [f for f in corpus_findings(corpus_dir()) if f["id"] not in taken]
+    # Segmentation may have changed since earlier batches: what was read is known by its text.
+    taken = {
+        (record["report_id"], record["text"])
+        for path in annotation_dir.glob("batch_*.jsonl")
+        for record in map(json.loads, open(path, encoding="utf-8"))
+    }
+    findings = [f for f in corpus_findings(corpus_dir()) if (f["report_id"], f["text"]) not in taken]
     rng = random.Random(seed)
     chosen: dict[str, dict] = {}
     for name in theme:

@@ -1,0 +1,72 @@
+"""The gold set keeps the schema: known ids, a polarity for every theme, no duplicate findings."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import datasets
+import pytest
+
+from nlp.taxonomy import KINDS, POLARITIES, THEME_IDS
+
+GOLD = Path(__file__).resolve().parents[2] / "training" / "data" / "gold" / "gold.jsonl"
+REQUIRED = ("id", "report_id", "index", "local_authority", "text", "themes", "polarity", "theme_polarity")
+
+
+@pytest.fixture(scope="module")
+def gold() -> list[dict]:
+    return [dict(record) for record in datasets.load_dataset("json", data_files=str(GOLD), split="train")]
+
+
+def schema_problems(record: dict) -> list[str]:
+    """What is wrong with one gold record against label-schema.md (empty when nothing)."""
+    problems = [f"missing {field}" for field in REQUIRED if record.get(field) in (None, "")]
+    problems += [f"unknown theme {t!r}" for t in record.get("themes") or [] if t not in THEME_IDS]
+    if record.get("polarity") not in POLARITIES:
+        problems.append(f"unknown polarity {record.get('polarity')!r}")
+    theme_polarity = {k: v for k, v in (record.get("theme_polarity") or {}).items() if v is not None}
+    if set(theme_polarity) != set(record.get("themes") or []):
+        problems.append("theme_polarity keys differ from themes")
+    problems += [f"unknown polarity {v!r} for {k}" for k, v in theme_polarity.items() if v not in POLARITIES]
+    if record.get("kind") not in KINDS:
+        problems.append(f"unknown kind {record.get('kind')!r}")
+    return problems
+
+
+def test_gold_every_record_keeps_the_schema(gold):
+    broken = {r["id"]: schema_problems(r) for r in gold if schema_problems(r)}
+    assert not broken
+
+
+def test_gold_has_no_duplicate_findings(gold):
+    ids = Counter(r["id"] for r in gold)
+    findings = Counter((r["report_id"], re.sub(r"\W", "", r["text"].lower())) for r in gold)
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert [key for key, n in findings.items() if n > 1] == []
+
+
+def test_gold_meets_the_size_and_spread_targets(gold):
+    assert len(gold) >= 1500 and len({r["report_id"] for r in gold}) >= 60
+    assert {"SIF", "ILACS"} <= {r["framework"] for r in gold}
+    assert {r["year"] for r in gold} == set(range(2013, 2027))
+    assert {"outstanding", "good", "requires improvement to be good", "inadequate"} <= {r["overall_judgement"] for r in gold}
+    assert {"finding", "summary", "recommendation"} <= {r["kind"] for r in gold}
+    positives = Counter(theme for r in gold for theme in r["themes"])
+    assert min(positives[t] for t in THEME_IDS) >= 30
+
+
+@pytest.mark.parametrize(
+    "change,problem",
+    [
+        (lambda r: r["themes"].append("not_a_theme"), "unknown theme"),
+        (lambda r: r.update(polarity="positive"), "unknown polarity"),
+        (lambda r: r["theme_polarity"].clear(), "theme_polarity keys differ"),
+    ],
+)
+def test_gold_schema_check_rejects_broken_records(gold, change, problem):
+    record = json.loads(json.dumps(next(r for r in gold if r["themes"])))
+    change(record)
+    assert any(problem in p for p in schema_problems(record))
