@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 from .taxonomy import KINDS
 
@@ -438,7 +438,18 @@ class Block:
         return self.pieces[-1].page
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # Field by field: dataclasses.asdict deep-copies recursively and dominated tokenization time.
+        return {
+            "role": self.role,
+            "kind": self.kind,
+            "number": self.number,
+            "section": self.section,
+            "area": self.area,
+            "pieces": [{"start": p.start, "end": p.end, "page": p.page} for p in self.pieces],
+            "bulleted": self.bulleted,
+            "text": self.text,
+            "start": self.start,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Block:

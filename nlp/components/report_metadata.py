@@ -23,7 +23,9 @@ class ReportMetadataReader:
         register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        source = doc.user_data.get(SOURCE_KEY, doc.text)
+        source = doc.user_data.get(SOURCE_KEY)
+        if source is None:  # a Doc made by another tokenizer: its text is all there is
+            source = doc.text
         report = dict(doc._.report or {})
         report.update(parse_report_metadata(source).to_dict())
         doc._.report = report

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlp.layout import find_furniture, match_heading, parse_layout, split_lines
+from nlp.layout import Block, Layout, find_furniture, match_heading, parse_layout, split_lines
 
 FOOTER = "Inspection of Anytown local authority children’s services\n4 to 15 March 2024"
 
@@ -240,3 +240,8 @@ def test_layout_seed_and_pdftotext_twin_agree(seed_text, corpus):
     found_in_seed = sum(1 for paragraph in twin if paragraph in set(seed)) / len(twin)
     found_in_twin = sum(1 for paragraph in seed if paragraph in set(twin)) / len(seed)
     assert found_in_seed >= 0.90 and found_in_twin >= 0.90, (found_in_seed, found_in_twin)
+
+
+def test_layout_blocks_round_trip_through_dicts(ilacs_layout):
+    assert [Block.from_dict(b.to_dict()) for b in ilacs_layout.blocks] == ilacs_layout.blocks
+    assert Layout.from_dict(ilacs_layout.to_dict()) == ilacs_layout

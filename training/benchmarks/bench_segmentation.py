@@ -1,0 +1,74 @@
+"""Benchmark: report text -> Doc and PDF -> Doc throughput over the corpus, against baselines.
+
+    python -m training.benchmarks.bench_segmentation [--limit N]
+
+Baselines measured in the same run: for text, splitting the raw text at blank lines (what a
+pipeline without layout analysis would do); for PDF, pypdfium2's own text without our layout
+reconstruction. The difference is what furniture removal, paragraph rebuilding and the spaCy
+pipeline cost.
+"""
+
+from __future__ import annotations
+
+import platform
+
+import pypdfium2 as pdfium
+import typer
+
+from nlp.corpus import corpus_dir
+from nlp.pdf import extract_pdf_text
+from nlp.pipeline import make_segmenter
+from training.benchmarks.common import measure, print_table, process_peak_rss_mb, save
+
+HEAP_SAMPLE = 20  # reports whose Python heap peak is traced (tracemalloc is slow)
+COLUMNS = ("name", "items", "megabytes", "seconds", "items_per_second", "mb_per_second", "peak_heap_mb")
+
+
+def main(limit: int = typer.Option(0, help="Only the first N text reports (0: all).")) -> None:
+    corpus = corpus_dir()
+    texts = [p.read_text(encoding="utf-8") for p in sorted((corpus / "text").glob("*.txt"))]
+    texts = texts[:limit] if limit else texts
+    pdfs = sorted((corpus / "pdf").glob("*.pdf"))
+    text_mb = sum(len(t.encode()) for t in texts) / 1e6
+    pdf_mb = sum(p.stat().st_size for p in pdfs) / 1e6
+    nlp = make_segmenter()
+    rows = []
+
+    with measure("baseline: text split at blank lines", len(texts), text_mb) as m:
+        paragraphs = sum(len([p for p in t.split("\n\n") if p.strip()]) for t in texts)
+    rows.append(m[0].row() | {"paragraphs": paragraphs})
+
+    with measure("text -> Doc (layout + spaCy pipeline)", len(texts), text_mb) as m:
+        findings = sum(len(doc.spans["findings"]) for doc in nlp.pipe(texts, batch_size=8))
+    rows.append(m[0].row() | {"paragraphs": findings})
+
+    with measure("baseline: pypdfium2 raw text", len(pdfs), pdf_mb) as m:
+        for path in pdfs:
+            document = pdfium.PdfDocument(path)
+            for page in document:
+                textpage = page.get_textpage()
+                textpage.get_text_range()
+                textpage.close()
+                page.close()
+            document.close()
+    rows.append(m[0].row())
+
+    with measure("PDF -> Doc (our extraction + layout + spaCy pipeline)", len(pdfs), pdf_mb) as m:
+        findings = sum(len(nlp(extract_pdf_text(path)).spans["findings"]) for path in pdfs)
+    rows.append(m[0].row() | {"paragraphs": findings})
+
+    sample = texts[:HEAP_SAMPLE]
+    with measure("heap: text -> Doc", len(sample), sum(len(t.encode()) for t in sample) / 1e6, heap=True) as m:
+        for doc in nlp.pipe(sample, batch_size=8):
+            pass
+    heap_row = m[0].row() | {"seconds": None, "items_per_second": None, "mb_per_second": None}
+
+    print_table(rows + [heap_row], COLUMNS + ("paragraphs",))
+    peak = round(process_peak_rss_mb(), 1)
+    print(f"peak RSS of the process: {peak} MB")
+    path = save("segmentation", {"machine": platform.platform(), "python": platform.python_version(), "peak_rss_mb": peak, "rows": rows + [heap_row]})
+    print(f"-> {path}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
