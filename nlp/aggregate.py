@@ -37,7 +37,10 @@ def polarity_counts(long: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     net = (strength - weakness) / findings: +1 when every finding on the theme is a strength, -1
     when every one is a weakness; mixed and neutral findings pull it towards 0.
     """
-    counts = long.pivot_table(index=by, columns="polarity", values="index", aggfunc="count", fill_value=0)
+    if long.empty:
+        return pd.DataFrame(columns=[*by, *POLARITIES, "findings", "net"])
+    # groupby(dropna=False): a report whose year or authority was not found still gets its rows.
+    counts = long.groupby([*by, "polarity"], dropna=False).size().unstack("polarity", fill_value=0)
     counts = counts.reindex(columns=list(POLARITIES), fill_value=0)
     counts.columns.name = None
     counts["findings"] = counts[list(POLARITIES)].sum(axis=1)

@@ -113,10 +113,11 @@ def expand_inputs(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[
     return list(files), unmatched
 
 
-def fingerprint(path: Path) -> str:
-    """Identity of a file's content for resuming: changed size or modification time means redo it."""
+def fingerprint(path: Path, model_id: str) -> str:
+    """What a part was made from: the file (a changed size or modification time means redo it) and
+    the model (labels of another model are not reused)."""
     stat = path.stat()
-    return json.dumps({"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+    return json.dumps({"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "model": model_id})
 
 
 # --- one report ------------------------------------------------------------------------------------
@@ -186,7 +187,10 @@ def part_is_current(parts: Path, report_id: str, file_fingerprint: str) -> bool:
     part = parts / f"{report_id}.parquet"
     if not part.exists():
         return False
-    metadata = pq.read_schema(part).metadata or {}
+    try:
+        metadata = pq.read_schema(part).metadata or {}
+    except (pa.ArrowInvalid, OSError):
+        return False  # a damaged part (e.g. left by a crash before it reached the disk) is redone
     return metadata.get(_FINGERPRINT_KEY, b"").decode() == file_fingerprint
 
 
@@ -203,10 +207,11 @@ def _start_worker(model: str | None) -> None:
     _worker_nlp = load_pipeline(model)
 
 
-def _label_into_part(path: Path, report_id: str, parts: Path, file_fingerprint: str) -> tuple[str, int, bool]:
+def _label_into_part(path: Path, report_id: str, parts: Path, file_fingerprint: str) -> bool:
+    """Label one report into its part; True when it was labelled, False when it could not be read."""
     rows, error = label_file(path, _worker_nlp)
     write_part(parts, report_id, rows, error, file_fingerprint)
-    return report_id, len(rows), error is None
+    return error is None
 
 
 # --- the run ---------------------------------------------------------------------------------------
@@ -229,30 +234,35 @@ def label_reports(
     progress (bool | None): show a progress bar (default: when stderr is a terminal).
     RETURNS (LabelSummary): counts of what this run did.
     """
+    from .classify import model_fingerprint
+
     outdir = Path(outdir)
     parts = outdir / PARTS_DIR
+    model_id = model_fingerprint(model)  # also refuses a folder that is no model, before any work
     files, unmatched = expand_inputs(paths)
     inputs = _unique_report_ids(files)
-    fingerprints = {report_id: fingerprint(path) for report_id, path in inputs.items()}
+    fingerprints = {report_id: fingerprint(path, model_id) for report_id, path in inputs.items()}
     todo = {rid: path for rid, path in inputs.items() if not part_is_current(parts, rid, fingerprints[rid])}
     model_name = str(model) if model is not None else None
     show = sys.stderr.isatty() if progress is None else progress
+    labelled = 0
     with tqdm(total=len(todo), disable=not show, unit="report", desc="labelling") as bar:
         if jobs <= 1:
-            _start_worker(model_name)
+            if todo:
+                _start_worker(model_name)
             for rid, path in todo.items():
-                _label_into_part(path, rid, parts, fingerprints[rid])
+                labelled += _label_into_part(path, rid, parts, fingerprints[rid])
                 bar.update()
         else:
             with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(model_name,)) as pool:
                 futures = [pool.submit(_label_into_part, path, rid, parts, fingerprints[rid]) for rid, path in todo.items()]
                 for future in as_completed(futures):
-                    future.result()
+                    labelled += future.result()
                     bar.update()
     findings, errors = collect_parts(parts, list(inputs))
     errors = pd.concat([errors, _unmatched_errors(unmatched), _duplicate_errors(files, inputs)], ignore_index=True)
     write_outputs(outdir, findings, errors)
-    return LabelSummary(outdir, len(todo), len(inputs) - len(todo), len(errors), len(findings))
+    return LabelSummary(outdir, labelled, len(inputs) - len(todo), len(errors), len(findings))
 
 
 def _unique_report_ids(files: list[Path]) -> dict[str, Path]:
@@ -303,7 +313,10 @@ def collect_parts(parts: Path, report_ids: Iterable[str]) -> tuple[pd.DataFrame,
 
 def write_outputs(outdir: Path, findings: pd.DataFrame, errors: pd.DataFrame) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(_maps_as_pairs(findings), schema=FINDING_SCHEMA, preserve_index=False)
+    if findings.empty:  # an empty frame has no types to convert: write the schema itself
+        table = FINDING_SCHEMA.empty_table()
+    else:
+        table = pa.Table.from_pandas(_maps_as_pairs(findings), schema=FINDING_SCHEMA, preserve_index=False)
     _write_atomically(table, outdir / FINDINGS_FILE)
     _write_atomically(pa.Table.from_pandas(report_profile(findings), preserve_index=False), outdir / REPORTS_FILE)
     _write_atomically(pa.Table.from_pandas(errors, preserve_index=False), outdir / ERRORS_FILE)

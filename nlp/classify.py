@@ -11,6 +11,7 @@ asked).
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -54,10 +55,43 @@ def _version_key(name: str) -> tuple[int, ...]:
 def load_pipeline(model: str | os.PathLike | None = None) -> Language:
     """Load a trained pipeline (a folder under `models/`, or an installed model package name)."""
     location = model if model is not None else default_model_path()
-    nlp = spacy.load(location)
+    try:
+        nlp = spacy.load(location)
+    except OSError as error:  # spaCy's E050 (no such package or folder), E053 (no meta.json) ...
+        raise ModelCompatibilityError(
+            f"cannot load a model from {location}: {error}. Pass a folder written by training, "
+            f"like models/{MODEL_NAME}-<version>."
+        ) from error
     if CLASSIFIER_PIPE not in nlp.pipe_names:
         raise ModelCompatibilityError(f"{location} has no '{CLASSIFIER_PIPE}' component: it is not a trained theme model.")
     return nlp
+
+
+def _model_folder(model: str | os.PathLike | None) -> Path:
+    """The folder of a model given as a folder, an installed model package's name, or nothing."""
+    location = Path(model if model is not None else default_model_path())
+    if not location.is_dir() and spacy.util.is_package(str(model)):
+        package = spacy.util.get_package_path(str(model))
+        return next((meta.parent for meta in package.glob("*/meta.json")), package)
+    return location
+
+
+def model_fingerprint(model: str | os.PathLike | None = None) -> str:
+    """Identity of a model folder: name, version and the checksum of its classifier file.
+
+    Batch parts record it, so a rerun with another model relabels instead of keeping old labels.
+    """
+    location = _model_folder(model)
+    cfg_path = location / CLASSIFIER_PIPE / "cfg.json"
+    meta_path = location / "meta.json"
+    if not cfg_path.exists() or not meta_path.exists():
+        raise ModelCompatibilityError(
+            f"{location} is not a trained model folder ({meta_path.name} or {CLASSIFIER_PIPE}/cfg.json is missing); "
+            f"pass a folder written by training, like models/{MODEL_NAME}-<version>."
+        )
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    checksum = json.loads(cfg_path.read_text(encoding="utf-8")).get("model_sha256")
+    return f"{meta.get('name')}-{meta.get('version')}:{checksum}"
 
 
 def classify_texts(texts: Sequence[str], nlp: Language, with_evidence: bool = False) -> list[FindingLabels]:

@@ -79,7 +79,7 @@ class TextEncodingError(ReportInputError):
 
     def __init__(self, path: str | Path | None = None, detail: str = "") -> None:
         super().__init__(
-            f"the text is not UTF-8 and could not be decoded as Windows-1252 either{detail}; "
+            f"the text is not UTF-8, UTF-16 with a byte-order mark, or Windows-1252{detail}; "
             "convert it to UTF-8 (e.g. `iconv -f <encoding> -t UTF-8`).",
             path,
         )

@@ -77,6 +77,8 @@ def read_report(path: str | os.PathLike, *, check_report: bool = True) -> Report
         report = ReportText(report_id_for(path), extract_pdf_text(path), path, "pdf")
     else:
         text, encoding = decode_text(data, path)
+        if not text.strip():  # a byte-order mark and whitespace are still an empty file
+            raise EmptyReportError(path)
         report = ReportText(report_id_for(path), text, path, "text", encoding)
     if check_report:
         check_is_report(report.text, path)
@@ -91,16 +93,20 @@ def decode_text(data: bytes, path: str | os.PathLike | None = None) -> tuple[str
     RETURNS (tuple[str, str]): the text and the encoding used.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    if b"\x00" in data[:8192]:
-        raise UnsupportedFileTypeError(path, " (it contains NUL bytes: a binary file)")
-    try:
-        text, encoding = data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError as utf8_error:
         try:
-            text, encoding = data.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            raise TextEncodingError(path, f" (first bad byte at offset {utf8_error.start})") from utf8_error
+            text, encoding = data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as error:
+            raise TextEncodingError(path, f" (it starts as UTF-16 but breaks at byte {error.start})") from error
+    elif b"\x00" in data[:8192]:
+        raise UnsupportedFileTypeError(path, " (it contains NUL bytes: a binary file)")
+    else:
+        try:
+            text, encoding = data.decode("utf-8-sig"), "utf-8"
+        except UnicodeDecodeError as utf8_error:
+            try:
+                text, encoding = data.decode("cp1252"), "cp1252"
+            except UnicodeDecodeError:
+                raise TextEncodingError(path, f" (first bad byte at offset {utf8_error.start})") from utf8_error
     if len(_CONTROL.findall(text[:8192])) > 0.01 * min(len(text), 8192):
         raise UnsupportedFileTypeError(path, " (it is mostly control characters: a binary file)")
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding

@@ -211,12 +211,6 @@ def test_batch_reports_table_counts_agree_with_the_findings(samples_run):
         assert (row.local_authority, row.framework, row.year) == tuple(metadata.loc[row.report_id])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nlp.aggregate.polarity_counts groups with DataFrame.pivot_table, which drops groups whose keys "
-    "are missing: a report whose year (or local authority) was not found has all its findings in "
-    "findings.parquet and no row at all in reports.parquet",
-)
 @pytest.mark.parametrize(
     "edit",
     [
@@ -298,11 +292,6 @@ def test_batch_with_bad_files_finishes_labels_the_good_ones_and_lists_the_bad(tm
     assert pd.isna(by_source[nothing].report_id) and "no report file matches" in by_source[nothing].reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="label_reports reports len(todo) as `labelled`, which counts files that could not be read, "
-    "so the CLI prints e.g. '2 reports labelled, ..., 1 could not be read' for one labelled report",
-)
 def test_batch_summary_counts_unreadable_files_as_failed_not_labelled(tmp_path, tiny_pipeline_dir):
     good = copy_as(STOCKPORT, tmp_path / "in" / "good.txt")
     (tmp_path / "in" / "empty.txt").write_bytes(b"")
@@ -313,13 +302,6 @@ def test_batch_summary_counts_unreadable_files_as_failed_not_labelled(tmp_path, 
     assert (summary.labelled, summary.failed) == (1, 1)
 
 
-@pytest.mark.xfail(
-    raises=pa.ArrowNotImplementedError,
-    strict=True,
-    reason="with no finding at all, collect_parts gives an empty DataFrame whose map columns are float64, "
-    "and write_outputs fails converting it to FINDING_SCHEMA: nothing is written, and the CLI shows a "
-    "traceback (e.g. `inspection-themes label 'typo/*.pdf' -o out`)",
-)
 @pytest.mark.parametrize("inputs", ["glob-matching-nothing", "only-an-empty-file"])
 def test_batch_with_only_bad_inputs_still_writes_the_tables(tmp_path, tiny_pipeline_dir, inputs):
     if inputs == "only-an-empty-file":
@@ -407,13 +389,6 @@ def test_batch_leftover_temporary_part_is_not_taken_as_done(tmp_path, tiny_pipel
     assert not (outdir / f".{FINDINGS_FILE}.tmp").exists()
 
 
-@pytest.mark.xfail(
-    raises=pa.ArrowInvalid,
-    strict=True,
-    reason="part_is_current reads every existing part's schema unguarded: one damaged part (e.g. 0 bytes, "
-    "as a system crash can leave a renamed but unsynced file) makes every later run fail with "
-    "ArrowInvalid instead of labelling that report again",
-)
 def test_batch_damaged_part_is_labelled_again(tmp_path, tiny_pipeline_dir, two_copies):
     alpha = two_copies[0]
     outdir = tmp_path / "out"
@@ -453,12 +428,6 @@ def flipped_pipeline_dir(tmp_path_factory):
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a part's fingerprint covers only its input file (path, size, mtime), not the model: rerunning "
-    "with another --model into the same OUTDIR skips every report and keeps the old model's labels, "
-    "silently (and mixes two models' labels when the first run was partial)",
-)
 def test_batch_rerun_with_another_model_relabels(
     tmp_path, tiny_pipeline_dir, flipped_pipeline_dir, two_copies
 ):
@@ -584,19 +553,10 @@ def _segmenter_only(path: Path) -> Path:
     [
         pytest.param(
             lambda tmp_path: tmp_path / "no-such-model",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="load_pipeline lets spaCy's OSError [E050] through; the CLI catches only "
-                "InspectionThemesError, so a mistyped --model exits 1 with a full traceback",
-            ),
             id="missing-folder",
         ),
         pytest.param(
             lambda tmp_path: (tmp_path / "empty-folder").mkdir() or tmp_path / "empty-folder",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="spaCy's OSError [E053] (no meta.json) is not caught: exit 1 with a full traceback",
-            ),
             id="empty-folder",
         ),
         pytest.param(

@@ -209,11 +209,6 @@ def test_ingest_utf16_with_bom_decodes(tmp_path, report_text):
     assert report.text == report_text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="decode_text returns UTF-16 text before normalising line endings: '\\r\\n' stays in the text "
-    "(UTF-8 and cp1252 text get '\\n'), so char_start/char_end of findings shift by one per line",
-)
 def test_ingest_utf16_with_crlf_reads_like_plain_utf8(tmp_path, report_text):
     # What Notepad's "Unicode" encoding writes on Windows.
     path = tmp_path / "stockport.txt"
@@ -237,13 +232,6 @@ def test_ingest_empty_file_is_refused_by_name(tmp_path, content, suffix):
     assert_named_error(raised.value, path, "empty_file", "empty", "re-download or re-extract")
 
 
-@pytest.mark.xfail(
-    raises=NotAnInspectionReportError,
-    strict=True,
-    reason="read_report tests for emptiness on the raw bytes, so a whitespace-only file with a UTF-8 BOM "
-    "(as Notepad saves one) is not empty to it; it is refused as 'not a report (only 0 characters)', "
-    "and with check_report=False it is read as a report with empty text",
-)
 def test_ingest_whitespace_only_file_with_a_byte_order_mark_is_empty(tmp_path):
     path = tmp_path / "report.txt"
     path.write_bytes(b"\xef\xbb\xbf \r\n\t\r\n")
@@ -362,13 +350,6 @@ def test_ingest_decode_text_names_no_file_for_bytes():
     assert str(raised.value).startswith("[bad_encoding] the text is not UTF-8")
 
 
-@pytest.mark.xfail(
-    raises=UnicodeDecodeError,
-    strict=True,
-    reason="decode_text decodes text with a UTF-16 BOM without catching UnicodeDecodeError: a UTF-16 "
-    "file cut at an odd byte raises a bare UnicodeDecodeError, not a ReportInputError, so "
-    "label_reports does not record it and the whole batch stops",
-)
 def test_ingest_truncated_utf16_text_is_an_encoding_error(tmp_path, report_text):
     path = tmp_path / "stockport.txt"
     path.write_bytes(report_text.encode("utf-16")[:-1])
