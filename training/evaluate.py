@@ -15,7 +15,7 @@ from sklearn.model_selection import GroupKFold
 
 from nlp.models import FindingClassifier, FindingLabels
 from nlp.taxonomy import POLARITIES, THEME_IDS
-from training.lexicon import CONTRAST_PATTERN, STRENGTH_PATTERN, THEME_PATTERNS, WEAKNESS_PATTERN
+from nlp.lexicon import CONTRAST_PATTERN, STRENGTH_PATTERN, THEME_PATTERNS, WEAKNESS_PATTERN
 
 CALIBRATION_BINS = 10
 

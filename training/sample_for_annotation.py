@@ -18,7 +18,7 @@ import typer
 
 from nlp.corpus import corpus_dir, load_corpus_index
 from nlp.layout import parse_layout
-from training.lexicon import THEME_PATTERNS
+from nlp.lexicon import THEME_PATTERNS
 
 RARE_THEME_TARGET = 45  # read this many cue-matched candidates per theme; about 2/3 turn out positive
 MIN_CHARS = 40

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from nlp.corpus import corpus_dir
-from training.lexicon import THEME_PATTERNS
+from nlp.lexicon import THEME_PATTERNS
 from training.sample_for_annotation import corpus_findings
 
 

@@ -43,7 +43,7 @@ from training.evaluate import (
     theme_matrix,
     theme_metrics,
 )
-from training.lexicon import (
+from nlp.lexicon import (
     BROAD_THEME_PATTERNS,
     CAVEAT_PATTERN,
     CONTRAST_PATTERN,
@@ -809,7 +809,7 @@ def readme(stored: Sequence[dict], lf_rows: Sequence[dict], evaluation: dict) ->
         (
             f"{len(THEME_LFS)} theme and {len(POLARITY_LFS)} polarity labelling functions (LFs), each returning a label or abstaining: "
             'structural ones (kind, judgement area, grade of the area, "(Recommendation)", page furniture), one or two per theme from '
-            "the cue lexicon of `training/lexicon.py` (specific cues and broad cues), and polarity cue rules (strength words, the "
+            "the cue lexicon of `nlp/lexicon.py` (specific cues and broad cues), and polarity cue rules (strength words, the "
             "schema's hedges, contrast, caveats, instructions, figures without evaluation)."
         ),
         "",

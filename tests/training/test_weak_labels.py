@@ -13,7 +13,7 @@ import pytest
 
 from nlp.layout import parse_layout
 from nlp.taxonomy import POLARITIES, THEME_IDS
-from training import lexicon
+from nlp import lexicon
 from training.weak_labels import (
     LABELS_FILE,
     LF_FILE,

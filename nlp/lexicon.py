@@ -1,7 +1,8 @@
 """Theme and polarity cue lexicons written from `label-schema.md`.
 
-These are hand-written rules, so what they produce is *weak* supervision and a keyword baseline:
-they are never stored or reported as gold labels. Each theme's cues paraphrase the scope column of
+These are hand-written rules, so what they produce is *weak* supervision (`training/weak_labels.py`),
+a keyword baseline (`training/evaluate.py`) and the cue-word measure of the grade-validity analysis
+(`nlp/validity.py`): never gold labels. Each theme's cues paraphrase the scope column of
 the schema; polarity cues paraphrase its polarity table and hard-case rules.
 """
 
