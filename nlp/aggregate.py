@@ -15,10 +15,10 @@ KEYS = ("report_id", "local_authority", "framework", "year", "area")
 
 
 def as_dict(value) -> dict:
-    """A mapping cell as read back from Parquet (a dict, a list of pairs, or missing) as a dict."""
+    """A mapping cell as read back from Parquet (a struct with null fields, pairs, or missing) as a dict."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return {}
-    return dict(value)
+    return {key: item for key, item in dict(value).items() if item is not None}
 
 
 def theme_polarity_long(findings: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import glob
 import json
 import os
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from tqdm import tqdm
 from .aggregate import report_profile
 from .errors import ReportInputError
 from .ingest import REPORT_SUFFIXES, read_report, report_id_for
+from .taxonomy import THEME_IDS
 
 FINDINGS_FILE = "findings.parquet"
 REPORTS_FILE = "reports.parquet"
@@ -64,8 +66,10 @@ FINDING_SCHEMA = pa.schema(
         ("text", pa.string()),
         ("themes", pa.list_(pa.string())),
         ("polarity", pa.string()),
-        ("theme_polarity", pa.map_(pa.string(), pa.string())),
-        ("scores", pa.map_(pa.string(), pa.float32())),
+        # Fixed structs, one field per theme of the taxonomy (null where a finding lacks the theme):
+        # unlike Arrow maps, pandas, dask.dataframe and Hugging Face datasets all read them.
+        ("theme_polarity", pa.struct([(theme, pa.string()) for theme in THEME_IDS])),
+        ("scores", pa.struct([(theme, pa.float32()) for theme in THEME_IDS])),
     ]
 )
 ERROR_COLUMNS = ("report_id", "source", "error_type", "reason")
@@ -149,8 +153,8 @@ def finding_rows(doc, source: Path) -> list[dict]:
             "text": span.text,
             "themes": list(span._.themes),
             "polarity": span._.polarity,
-            "theme_polarity": list(span._.theme_polarity.items()),
-            "scores": list(span._.scores.items()),
+            "theme_polarity": dict(span._.theme_polarity),
+            "scores": dict(span._.scores),
         }
         for span in doc.spans["findings"]
     ]
@@ -177,7 +181,9 @@ def write_part(parts: Path, report_id: str, rows: list[dict], error: str | None,
     table = pa.Table.from_pylist(rows, schema=FINDING_SCHEMA).replace_schema_metadata(metadata)
     parts.mkdir(parents=True, exist_ok=True)
     final = parts / f"{report_id}.parquet"
-    temporary = parts / f".{report_id}.parquet.tmp"
+    # A unique temporary name: a task rerun elsewhere may write the same report at the same time.
+    handle, temporary = tempfile.mkstemp(dir=parts, prefix=f".{report_id}.", suffix=".tmp")
+    os.close(handle)
     pq.write_table(table, temporary)
     os.replace(temporary, final)
     return final
@@ -207,11 +213,9 @@ def _start_worker(model: str | None) -> None:
     _worker_nlp = load_pipeline(model)
 
 
-def _label_into_part(path: Path, report_id: str, parts: Path, file_fingerprint: str) -> bool:
-    """Label one report into its part; True when it was labelled, False when it could not be read."""
+def _label_into_part(path: Path, report_id: str, parts: Path, file_fingerprint: str) -> None:
     rows, error = label_file(path, _worker_nlp)
     write_part(parts, report_id, rows, error, file_fingerprint)
-    return error is None
 
 
 # --- the run ---------------------------------------------------------------------------------------
@@ -240,32 +244,47 @@ def label_reports(
     parts = outdir / PARTS_DIR
     model_id = model_fingerprint(model)  # also refuses a folder that is no model, before any work
     files, unmatched = expand_inputs(paths)
-    inputs = _unique_report_ids(files)
+    inputs = unique_report_ids(files)
     fingerprints = {report_id: fingerprint(path, model_id) for report_id, path in inputs.items()}
     todo = {rid: path for rid, path in inputs.items() if not part_is_current(parts, rid, fingerprints[rid])}
     model_name = str(model) if model is not None else None
     show = sys.stderr.isatty() if progress is None else progress
-    labelled = 0
     with tqdm(total=len(todo), disable=not show, unit="report", desc="labelling") as bar:
         if jobs <= 1:
             if todo:
                 _start_worker(model_name)
             for rid, path in todo.items():
-                labelled += _label_into_part(path, rid, parts, fingerprints[rid])
+                _label_into_part(path, rid, parts, fingerprints[rid])
                 bar.update()
         else:
             with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(model_name,)) as pool:
                 futures = [pool.submit(_label_into_part, path, rid, parts, fingerprints[rid]) for rid, path in todo.items()]
                 for future in as_completed(futures):
-                    labelled += future.result()
+                    future.result()
                     bar.update()
+    return finish_run(outdir, inputs, files, unmatched, set(todo))
+
+
+def finish_run(
+    outdir: Path, inputs: dict[str, object], files: list, unmatched: list[str], todo: set[str]
+) -> LabelSummary:
+    """Build the three tables from the parts of `inputs` and count what this run did.
+
+    Shared by the local and the Dask paths. A report counts as labelled in this run when it was to
+    do and its part holds no error: counted from the parts, since a retried task cannot tell how
+    its first attempt fared.
+    """
+    parts = outdir / PARTS_DIR
+    for leftover in parts.glob(".*.tmp"):  # half-written parts of an interrupted run; all tasks are done
+        leftover.unlink()
     findings, errors = collect_parts(parts, list(inputs))
+    labelled = len(todo - set(errors["report_id"]))
     errors = pd.concat([errors, _unmatched_errors(unmatched), _duplicate_errors(files, inputs)], ignore_index=True)
     write_outputs(outdir, findings, errors)
     return LabelSummary(outdir, labelled, len(inputs) - len(todo), len(errors), len(findings))
 
 
-def _unique_report_ids(files: list[Path]) -> dict[str, Path]:
+def unique_report_ids(files: list[Path]) -> dict[str, Path]:
     """report_id -> file; the first file wins when two share a name (the others become errors)."""
     inputs: dict[str, Path] = {}
     for path in files:
@@ -308,7 +327,7 @@ def collect_parts(parts: Path, report_ids: Iterable[str]) -> tuple[pd.DataFrame,
             errors.append({"report_id": report_id, "source": source, **details})
         tables.append(table.replace_schema_metadata(None))
     findings = pa.concat_tables(tables) if tables else FINDING_SCHEMA.empty_table()
-    return findings.to_pandas(maps_as_pydicts="strict"), pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
+    return _with_theme_dicts(findings.to_pandas()), pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
 
 
 def write_outputs(outdir: Path, findings: pd.DataFrame, errors: pd.DataFrame) -> None:
@@ -316,17 +335,19 @@ def write_outputs(outdir: Path, findings: pd.DataFrame, errors: pd.DataFrame) ->
     if findings.empty:  # an empty frame has no types to convert: write the schema itself
         table = FINDING_SCHEMA.empty_table()
     else:
-        table = pa.Table.from_pandas(_maps_as_pairs(findings), schema=FINDING_SCHEMA, preserve_index=False)
+        table = pa.Table.from_pandas(findings, schema=FINDING_SCHEMA, preserve_index=False)
     _write_atomically(table, outdir / FINDINGS_FILE)
     _write_atomically(pa.Table.from_pandas(report_profile(findings), preserve_index=False), outdir / REPORTS_FILE)
     _write_atomically(pa.Table.from_pandas(errors, preserve_index=False), outdir / ERRORS_FILE)
 
 
-def _maps_as_pairs(findings: pd.DataFrame) -> pd.DataFrame:
-    converted = findings.copy()
-    for column in ("theme_polarity", "scores"):
-        converted[column] = [list(value.items()) for value in converted[column]]
-    return converted
+def _with_theme_dicts(findings: pd.DataFrame) -> pd.DataFrame:
+    """`theme_polarity` as {theme: polarity} for the finding's own themes only (no null fields)."""
+    findings["theme_polarity"] = [
+        {theme: polarity for theme, polarity in (value or {}).items() if polarity is not None}
+        for value in findings["theme_polarity"]
+    ]
+    return findings
 
 
 def _write_atomically(table: pa.Table, path: Path) -> None:
@@ -336,5 +357,5 @@ def _write_atomically(table: pa.Table, path: Path) -> None:
 
 
 def read_findings(outdir: str | os.PathLike) -> pd.DataFrame:
-    """`findings.parquet` as pandas, with `theme_polarity` and `scores` as dicts."""
-    return pq.read_table(Path(outdir) / FINDINGS_FILE).to_pandas(maps_as_pydicts="strict")
+    """`findings.parquet` as pandas, `theme_polarity` holding only the finding's themes."""
+    return _with_theme_dicts(pq.read_table(Path(outdir) / FINDINGS_FILE).to_pandas())

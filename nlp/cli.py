@@ -87,7 +87,10 @@ def label(
         else:
             from .distributed import label_reports_on_dask
 
-            summary = label_reports_on_dask(paths, outdir, scheduler=scheduler, model=model, progress=not quiet)
+            workers = jobs if jobs > 1 else None  # for --scheduler local; a running cluster has its own
+            summary = label_reports_on_dask(
+                paths, outdir, scheduler=scheduler, n_workers=workers, model=model, progress=not quiet
+            )
     except InspectionThemesError as error:
         _fail(error)
     typer.echo(str(summary), err=True)

@@ -38,7 +38,6 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 import fsspec
-import pandas as pd
 from fsspec.core import split_protocol, url_to_fs
 from spacy.language import Language
 from tqdm import tqdm
@@ -46,18 +45,15 @@ from tqdm import tqdm
 from .batch import (
     PARTS_DIR,
     LabelSummary,
-    _duplicate_errors,
-    _unique_report_ids,
-    _unmatched_errors,
-    collect_parts,
     expand_inputs,
+    finish_run,
     fingerprint,
     label_file,
     part_is_current,
-    write_outputs,
+    unique_report_ids,
     write_part,
 )
-from .errors import InspectionThemesError
+from .errors import ClusterSetupError
 from .ingest import REPORT_SUFFIXES
 
 if TYPE_CHECKING:
@@ -70,11 +66,6 @@ _FOLDER_SUFFIXES = REPORT_SUFFIXES - {""}
 
 # One report's work as sent to a worker: (report_id, path or URL, fingerprint).
 Job = tuple[str, str, str]
-
-
-class ClusterSetupError(InspectionThemesError):
-    """The run cannot go ahead as set up: Dask is missing, the scheduler cannot be reached, or a
-    worker cannot read an input the client could."""
 
 
 # --- inputs ----------------------------------------------------------------------------------------
@@ -235,7 +226,7 @@ def label_reports_on_dask(
     parts = outdir / PARTS_DIR
     model_id = model_fingerprint(model)  # also refuses a folder that is no model, before any work
     files, unmatched = expand_sources(paths)
-    inputs = _unique_report_ids(files)
+    inputs = unique_report_ids(files)
     todo = []
     for report_id, source in inputs.items():
         file_fingerprint = source_fingerprint(source, model_id)
@@ -253,12 +244,7 @@ def label_reports_on_dask(
             )
             for future in _distributed().as_completed(futures):
                 bar.update(future.result())
-    findings, errors = collect_parts(parts, list(inputs))
-    # Counted from the parts, not the tasks: a rerun task cannot tell how its first attempt fared.
-    labelled = len({report_id for report_id, _, _ in todo} - set(errors["report_id"]))
-    errors = pd.concat([errors, _unmatched_errors(unmatched), _duplicate_errors(files, inputs)], ignore_index=True)
-    write_outputs(outdir, findings, errors)
-    return LabelSummary(outdir, labelled, len(inputs) - len(todo), len(errors), len(findings))
+    return finish_run(outdir, inputs, files, unmatched, {report_id for report_id, _, _ in todo})
 
 
 def _batches(todo: list[Job], batch_size: int, threads: int) -> list[list[Job]]:

@@ -96,6 +96,11 @@ class NotAnInspectionReportError(ReportInputError):
         )
 
 
+class ClusterSetupError(InspectionThemesError):
+    """A Dask run cannot go ahead as set up: Dask is missing, the scheduler cannot be reached, or a
+    worker cannot read an input the client could."""
+
+
 class ModelCompatibilityError(InspectionThemesError):
     """A model artifact was made for another taxonomy or another version of this package."""
 

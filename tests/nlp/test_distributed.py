@@ -28,7 +28,8 @@ from typer.testing import CliRunner
 from nlp.batch import ERRORS_FILE, FINDINGS_FILE, PARTS_DIR, REPORTS_FILE, label_reports, read_findings
 from nlp.cli import app
 from nlp.corpus import corpus_dir
-from nlp.distributed import ClusterSetupError, expand_sources, label_batch, label_reports_on_dask
+from nlp.distributed import expand_sources, label_batch, label_reports_on_dask
+from nlp.errors import ClusterSetupError
 
 distributed = pytest.importorskip("distributed")  # nlp.distributed imports it only when a run starts
 
@@ -130,30 +131,15 @@ def test_tables_read_alike_with_pandas_dask_and_datasets(local_cluster_run):
         with_dask = dd.read_parquet(outdir / name).compute().reset_index(drop=True)
         assert plain_records(with_dask) == plain_records(with_pandas), name
 
-    for name in (REPORTS_FILE, ERRORS_FILE):
+    for name in (FINDINGS_FILE, REPORTS_FILE):
         table = datasets.Dataset.from_parquet(str(outdir / name))
-        assert table.to_list() == plain_records(pd.read_parquet(outdir / name)), name
-    # findings.parquet stores theme -> polarity and theme -> score as Arrow maps, which `datasets`
-    # cannot load (see the xfail below); through pandas each map becomes a struct with one field per theme.
-    findings = read_findings(outdir)
-    labelled = datasets.Dataset.from_pandas(findings)
-    assert labelled["text"] == findings["text"].tolist()
-    assert labelled["themes"] == [list(themes) for themes in findings["themes"]]
-    assert [{k: v for k, v in row.items() if v is not None} for row in labelled["theme_polarity"]] == findings[
+        assert table.num_rows == len(pd.read_parquet(outdir / name)), name
+    findings = datasets.Dataset.from_parquet(str(outdir / FINDINGS_FILE))
+    expected = read_findings(outdir)
+    assert findings["text"] == expected["text"].tolist()
+    assert [{k: v for k, v in row.items() if v is not None} for row in findings["theme_polarity"]] == expected[
         "theme_polarity"
     ].tolist()
-
-
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="datasets has no feature type for Arrow's map (huggingface/datasets#5612), and findings.parquet "
-    "stores theme_polarity and scores as maps (nlp.batch.FINDING_SCHEMA, the same for the local path)",
-)
-def test_datasets_loads_findings_parquet_directly(local_run):
-    import datasets
-
-    datasets.Dataset.from_parquet(str(local_run / FINDINGS_FILE))
 
 
 # -- a worker dies -------------------------------------------------------------------------------
