@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from .polarity import PolarityClassifier
-from .text_features import split_sentences
+from .polarity import MIXED, PolarityClassifier
 from .themes import ThemeClassifier
 
 THEME_POLARITY_STRATEGIES = ("copy", "focused", "hybrid")
@@ -51,7 +50,9 @@ class FindingClassifier(BaseEstimator):
         Polarity of a theme's focus sentences.
     theme_polarity_strategy : {"copy", "focused", "hybrid"}
         "copy" gives every theme the finding's polarity; "focused" asks `theme_polarity` about each
-        theme's focus; "hybrid" copies unless the finding is `mixed`, where the themes may differ.
+        theme's focus; "hybrid" copies unless the finding is `mixed`, where the themes may differ,
+        and then asks `theme_polarity`, which for this strategy learns from the themes of mixed
+        findings only (the only ones it is asked about).
     evidence_ngrams : int
         Word n-grams reported as evidence per theme.
 
@@ -89,28 +90,43 @@ class FindingClassifier(BaseEstimator):
             raise ValueError(f"theme_polarity_strategy must be one of {THEME_POLARITY_STRATEGIES}")
         X = list(X)
         self.themes_ = clone(self.themes or ThemeClassifier()).fit(X, Y, groups)
-        self.polarity_ = clone(self.polarity or PolarityClassifier()).fit(X, polarity)
+        self.polarity_ = clone(self.polarity or PolarityClassifier()).fit(X, polarity, groups)
         pairs = [(i, theme) for i, labels in enumerate(theme_polarity) for theme in labels]
-        focus = self._focus_texts([X[i] for i, _ in pairs], [theme for _, theme in pairs])
+        if self.theme_polarity_strategy == "hybrid":
+            # Hybrid asks only about the themes of mixed findings: learn from those, if there are any.
+            pairs = [(i, theme) for i, theme in pairs if polarity[i] == MIXED] or pairs
         self.theme_polarity_ = clone(self.theme_polarity or PolarityClassifier()).fit(
-            focus, [theme_polarity[i][theme] for i, theme in pairs]
+            self._focus_texts(X, pairs),
+            [theme_polarity[i][theme] for i, theme in pairs],
+            None if groups is None else [groups[i] for i, _ in pairs],
         )
         return self
 
     # Prediction ---------------------------------------------------------------------------------
 
     def predict(self, X: Sequence[str], with_evidence: bool = True) -> list[FindingLabels]:
+        """Labels of each finding text.
+
+        Parameters
+        ----------
+        X : sequence of str
+        with_evidence : bool
+            Whether to fill `evidence` (focus sentences and top word n-grams per chosen theme).
+
+        Returns
+        -------
+        list of FindingLabels
+        """
         check_is_fitted(self, "themes_")
         X = list(X)
         if not X:
             return []
-        theme_ids = list(self.themes_.classes_)
-        probabilities = self.themes_.predict_proba(X)
+        theme_ids = [str(theme) for theme in self.themes_.classes_]
+        probabilities, sentences = self._sentence_probabilities(X)
         chosen = probabilities >= self.themes_.thresholds_
         polarities = self.polarity_.predict(X)
-        sentences, sentence_probabilities = self._sentence_probabilities(X)
         pairs = [(i, j) for i in range(len(X)) for j in np.flatnonzero(chosen[i])]
-        pair_polarity = self._pair_polarities(X, polarities, pairs, sentences, sentence_probabilities)
+        pair_polarity = self._pair_polarities(polarities, pairs, sentences)
         results = []
         for i, text in enumerate(X):
             themes = [theme_ids[j] for j in np.flatnonzero(chosen[i])]
@@ -123,7 +139,7 @@ class FindingClassifier(BaseEstimator):
             if with_evidence:
                 labels.evidence = {
                     theme_ids[j]: {
-                        "sentences": self._focus_sentences(text, sentences[i], sentence_probabilities[i][:, j]),
+                        "sentences": _focus_sentences(*sentences[i], j),
                         "ngrams": self.themes_.word_contributions(text, j, self.evidence_ngrams),
                     }
                     for j in np.flatnonzero(chosen[i])
@@ -131,38 +147,36 @@ class FindingClassifier(BaseEstimator):
             results.append(labels)
         return results
 
-    def _pair_polarities(self, X, polarities, pairs, sentences, sentence_probabilities) -> dict:
+    def _pair_polarities(self, polarities, pairs, sentences) -> dict:
         strategy = self.theme_polarity_strategy
-        needs_focus = [(i, j) for i, j in pairs if strategy == "focused" or (strategy == "hybrid" and polarities[i] == "mixed")]
+        needs_focus = [(i, j) for i, j in pairs if strategy == "focused" or (strategy == "hybrid" and polarities[i] == MIXED)]
         focused = {}
         if needs_focus:
-            texts = [
-                " ".join(self._focus_sentences(X[i], sentences[i], sentence_probabilities[i][:, j])) for i, j in needs_focus
-            ]
+            texts = [" ".join(_focus_sentences(*sentences[i], j)) for i, j in needs_focus]
             focused = dict(zip(needs_focus, map(str, self.theme_polarity_.predict(texts))))
         return {(i, j): focused.get((i, j), str(polarities[i])) for i, j in pairs}
 
     # Focus sentences ----------------------------------------------------------------------------
 
-    def _sentence_probabilities(self, X: list[str]) -> tuple[list[list[tuple[int, int]]], list[np.ndarray]]:
-        """Sentence spans of each text and each sentence's theme probabilities, in one batch."""
-        sentences = [split_sentences(text) or [(0, len(text))] for text in X]
-        flat = [text[s:e] for text, spans in zip(X, sentences) for s, e in spans]
-        probabilities = self.themes_.predict_proba(flat)
-        offsets = np.cumsum([0] + [len(spans) for spans in sentences])
-        return sentences, [probabilities[offsets[k] : offsets[k + 1]] for k in range(len(X))]
+    def _sentence_probabilities(self, X: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
+        """Theme probabilities of each text, and its sentences with theme probabilities of their own."""
+        probabilities, flat, owner, flat_probabilities = self.themes_.predict_proba_with_sentences(X)
+        starts = np.searchsorted(owner, np.arange(len(X) + 1))
+        sentences = [(flat[starts[k] : starts[k + 1]], flat_probabilities[starts[k] : starts[k + 1]]) for k in range(len(X))]
+        return probabilities, sentences
 
-    @staticmethod
-    def _focus_sentences(text: str, spans: list[tuple[int, int]], probabilities: np.ndarray) -> list[str]:
-        best = probabilities.max()
-        return [text[s:e] for (s, e), p in zip(spans, probabilities) if p >= _FOCUS_SHARE * best]
-
-    def _focus_texts(self, texts: list[str], themes: list[str]) -> list[str]:
-        if not texts:
+    def _focus_texts(self, X: list[str], pairs: list[tuple[int, str]]) -> list[str]:
+        """The focus sentences of each (text index, theme) pair, joined."""
+        if not pairs:
             return []
-        sentences, probabilities = self._sentence_probabilities(texts)
+        texts = sorted({i for i, _ in pairs})
+        _, sentences = self._sentence_probabilities([X[i] for i in texts])
+        of_text = dict(zip(texts, sentences))
         index = {theme: j for j, theme in enumerate(self.themes_.classes_)}
-        return [
-            " ".join(self._focus_sentences(text, spans, p[:, index[theme]]))
-            for text, spans, p, theme in zip(texts, sentences, probabilities, themes)
-        ]
+        return [" ".join(_focus_sentences(*of_text[i], index[theme])) for i, theme in pairs]
+
+
+def _focus_sentences(sentences: list[str], probabilities: np.ndarray, theme: int) -> list[str]:
+    """The sentences whose probability for `theme` is at least `_FOCUS_SHARE` of the best one's."""
+    best = probabilities[:, theme].max()
+    return [sentence for sentence, p in zip(sentences, probabilities[:, theme]) if p >= _FOCUS_SHARE * best]

@@ -1,4 +1,4 @@
-"""Text features shared by the classifiers: TF-IDF over word and character n-grams.
+"""Text features shared by the classifiers: TF-IDF over word and character n-grams, and sentences.
 
 Word n-grams carry the vocabulary of themes ("return home interviews") and of judgement ("not
 always", "too many"); character n-grams within word boundaries carry spelling variants, plurals and
@@ -8,7 +8,9 @@ the hyphenation and quote differences between extractors.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
@@ -16,12 +18,27 @@ _SENTENCE_END = re.compile(r"([.!?][\"'\u2019\u201d)]*)\s+(?=[A-Z\u2018\u201c\"'
 
 
 def make_text_features(
-    word_ngram_range: tuple[int, int] = (1, 2),
+    word_ngram_range: tuple[int, int] = (1, 3),
     char_ngram_range: tuple[int, int] = (2, 5),
     min_df: int = 2,
     max_features: int | None = 200_000,
 ) -> FeatureUnion:
-    """An unfitted union of word and character TF-IDF vectorizers."""
+    """An unfitted union of word and character TF-IDF vectorizers.
+
+    Parameters
+    ----------
+    word_ngram_range, char_ngram_range : tuple of int
+        N-gram ranges of the word and the character (within word boundaries) vectorizers.
+    min_df : int
+        Minimum document frequency of an n-gram.
+    max_features : int or None
+        Largest vocabulary of each vectorizer.
+
+    Returns
+    -------
+    FeatureUnion
+        Sublinear TF-IDF, each block L2-normalised.
+    """
     return FeatureUnion(
         [
             (
@@ -33,7 +50,7 @@ def make_text_features(
                     lowercase=True,
                     token_pattern=r"(?u)\b\w[\w'\u2019-]*\b",
                     max_features=max_features,
-                    dtype=float,
+                    dtype=np.float64,
                 ),
             ),
             (
@@ -45,11 +62,24 @@ def make_text_features(
                     sublinear_tf=True,
                     lowercase=True,
                     max_features=max_features,
-                    dtype=float,
+                    dtype=np.float64,
                 ),
             ),
         ]
     )
+
+
+def fit_text_features(features: FeatureUnion, texts: Sequence[str]):
+    """Fit `features` on `texts` and return their TF-IDF rows as CSR.
+
+    The vectorizers' `stop_words_` (every n-gram dropped by `min_df`, most of a saved model's size)
+    is deleted: it is only there for introspection.
+    """
+    rows = features.fit_transform(list(texts)).tocsr()
+    for _, vectorizer in features.transformer_list:
+        if hasattr(vectorizer, "stop_words_"):
+            del vectorizer.stop_words_
+    return rows
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -62,3 +92,64 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     if start < len(text):
         spans.append((start, len(text)))
     return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def sentences_of(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The sentences of every text, flattened, and the index of the text each one comes from.
+
+    A text without sentence punctuation counts as one sentence, so every text owns at least one.
+
+    Parameters
+    ----------
+    texts : sequence of str
+
+    Returns
+    -------
+    sentences : list of str
+    owner : ndarray of int, shape (len(sentences),)
+        Position in `texts` of the text each sentence belongs to.
+    """
+    sentences, owner = [], []
+    for index, text in enumerate(texts):
+        spans = split_sentences(text) or [(0, len(text))]
+        sentences.extend(text[s:e] for s, e in spans)
+        owner.extend([index] * len(spans))
+    return sentences, np.asarray(owner, dtype=int)
+
+
+def pool_max(values: np.ndarray, owner: np.ndarray, n_texts: int) -> np.ndarray:
+    """Column-wise maximum of the rows of `values` that belong to each text.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_sentences, n_columns)
+    owner : ndarray of int, shape (n_sentences,)
+    n_texts : int
+
+    Returns
+    -------
+    ndarray of shape (n_texts, n_columns)
+        Rows of texts that own no sentence are ``-inf``.
+    """
+    pooled = np.full((n_texts, values.shape[1]), -np.inf)
+    np.maximum.at(pooled, owner, values)
+    return pooled
+
+
+def pool_sum(values: np.ndarray, owner: np.ndarray, n_texts: int) -> np.ndarray:
+    """Sum over the rows of `values` that belong to each text, along the first axis."""
+    sums = np.zeros((n_texts,) + values.shape[1:])
+    np.add.at(sums, owner, values)
+    return sums
+
+
+def pool_mean(values: np.ndarray, owner: np.ndarray, n_texts: int) -> np.ndarray:
+    """Column-wise mean of the rows of `values` that belong to each text (0 for a text without rows)."""
+    return pool_sum(values, owner, n_texts) / np.maximum(np.bincount(owner, minlength=n_texts), 1)[:, None]
+
+
+def transform(features: FeatureUnion, texts: Sequence[str]):
+    """TF-IDF rows of `texts` as CSR; an empty sequence gives a matrix with no rows."""
+    if not texts:
+        return features.transform([""]).tocsr()[:0]
+    return features.transform(list(texts)).tocsr()
