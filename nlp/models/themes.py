@@ -139,7 +139,9 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         several = _in_longer_texts(owner, len(X)) & self.sentence_pooling
         sentence_rows = transform(self.features_, [s for s, keep in zip(sentences, several) if keep])
         owner = owner[several]
-        self.coef_, self.intercept_ = self._fit_linear(documents, Y)
+        coef, self.intercept_ = self._fit_linear(documents, Y)
+        # Single precision halves the saved model; decisions move by less than 1e-6.
+        self.coef_ = coef.astype(np.float32)
 
         whole, best = np.zeros(Y.shape), np.zeros(Y.shape)
         for train, test in inner_splits(len(X), self.inner_folds, groups, self.random_state):
