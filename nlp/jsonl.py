@@ -25,7 +25,14 @@ def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """Yield (line number, record) for each non-blank line; a malformed line raises ValueError naming it."""
     with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+        lines = enumerate(handle, start=1)
+        while True:
+            try:
+                number, line = next(lines)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as error:
+                raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save the file as UTF-8.") from error
             if not line.strip():
                 continue
             try:

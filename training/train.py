@@ -28,7 +28,6 @@ from nlp.about import __version__
 from nlp.artifact import taxonomy_record
 from nlp.models import FindingClassifier, PolarityClassifier, ThemeClassifier
 from nlp.pipeline import make_segmenter
-from nlp.taxonomy import THEME_IDS
 from training.evaluate import evaluate, folds_summary, grouped_cross_validation, keyword_baseline, theme_matrix
 from training.model_card import model_card
 
@@ -106,7 +105,6 @@ def train(config: Config) -> Path:
             "description": "Themes and strength/weakness polarity for findings of Ofsted children's services inspection reports.",
             "license": "MIT (model); training text: Ofsted reports under the Open Government Licence v3.0",
             "requirements": [f"inspection-themes>={__version__},<{_next_minor(__version__)}"],
-            "labels": {"themes": list(THEME_IDS), "polarity": taxonomy_record()["polarities"]},
             "performance": _performance_summary(metrics),
             "sources": [{"name": "Ofsted inspection reports (391, 2013-2026)", "license": "OGL v3.0"}],
             "inspection_themes": {

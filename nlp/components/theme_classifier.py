@@ -21,6 +21,7 @@ from ..artifact import load_model, save_model
 from ..errors import ModelCompatibilityError
 from ..extensions import register_extensions
 from ..models import FindingClassifier, FindingLabels
+from ..taxonomy import THEME_IDS
 from .findings import DEFAULT_FINDINGS_KEY
 
 RECOMMENDATION_KIND = "recommendation"
@@ -57,6 +58,11 @@ class ThemeClassifierComponent:
         if model is None:
             raise ValueError(f"[{self.name}] initialize needs `model=`, a fitted nlp.models.FindingClassifier.")
         self.model = model
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The theme ids it assigns (spaCy lists them under `labels` in the pipeline's meta)."""
+        return THEME_IDS
 
     def _require_model(self) -> FindingClassifier:
         if self.model is None:
