@@ -127,8 +127,9 @@ class FindingClassifier(BaseEstimator):
         polarities = self.polarity_.predict(X)
         pairs = [(i, j) for i in range(len(X)) for j in np.flatnonzero(chosen[i])]
         pair_polarity = self._pair_polarities(polarities, pairs, sentences)
+        ngrams = self.themes_.word_contributions(X, chosen, self.evidence_ngrams) if with_evidence else None
         results = []
-        for i, text in enumerate(X):
+        for i in range(len(X)):
             themes = [theme_ids[j] for j in np.flatnonzero(chosen[i])]
             labels = FindingLabels(
                 themes=themes,
@@ -140,7 +141,7 @@ class FindingClassifier(BaseEstimator):
                 labels.evidence = {
                     theme_ids[j]: {
                         "sentences": _focus_sentences(*sentences[i], j),
-                        "ngrams": self.themes_.word_contributions(text, j, self.evidence_ngrams),
+                        "ngrams": ngrams[i][int(j)],
                     }
                     for j in np.flatnonzero(chosen[i])
                 }

@@ -235,17 +235,36 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         """Binary indicator matrix using each theme's tuned threshold."""
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
 
-    def word_contributions(self, text: str, theme_index: int, top: int = 5) -> list[str]:
-        """The word n-grams of `text` that pushed hardest towards theme `theme_index`."""
-        check_is_fitted(self, "coef_")
-        words = self.features_.transformer_list[0][1]
-        vector = words.transform([text])
-        columns = vector.indices
-        contributions = vector.data * self.coef_[theme_index, columns]
-        order = np.argsort(-contributions)[:top]
-        names = words.get_feature_names_out()
-        return [str(names[columns[i]]) for i in order if contributions[i] > 0]
+    def word_contributions(self, X: Sequence[str], chosen: np.ndarray, top: int = 5) -> list[dict[int, list[str]]]:
+        """The word n-grams of each text that pushed hardest towards each of its chosen themes.
 
+        Parameters
+        ----------
+        X : sequence of str
+        chosen : ndarray of bool, shape (n_samples, n_themes)
+            The themes to explain for each text.
+        top : int
+            N-grams per theme, strongest first; only those that pushed towards the theme.
+
+        Returns
+        -------
+        list of dict of int to list of str
+            Per text, theme column -> n-grams.
+        """
+        check_is_fitted(self, "coef_")
+        words = self.features_.transformer_list[0][1]  # the first block of the union: its columns come first
+        rows = words.transform(list(X)).tocsr()
+        names = words.get_feature_names_out()
+        explained = []
+        for i, row in enumerate(rows):
+            columns, weights = row.indices, row.data
+            per_theme = {}
+            for j in np.flatnonzero(chosen[i]):
+                contributions = weights * self.coef_[j, columns]
+                order = np.argsort(-contributions, kind="stable")[:top]
+                per_theme[int(j)] = [str(names[columns[k]]) for k in order if contributions[k] > 0]
+            explained.append(per_theme)
+        return explained
 
 def lexicon_cues(theme: str) -> tuple[str, str]:
     """The regular expressions of a theme's specific and broad cues in `nlp.lexicon` ("" for none)."""
