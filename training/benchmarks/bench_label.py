@@ -1,11 +1,12 @@
-"""Benchmark: `label` on the corpus with the local process pool and on a local Dask cluster.
+"""Benchmark: `label` on the corpus in one process, with the local process pool and on a local Dask cluster.
 
-    python -m training.benchmarks.bench_distributed [--model PATH] [--workers 2] [--limit N]
+    python -m training.benchmarks.bench_label [--model PATH] [--workers 2] [--limit N]
 
-Labels the text reports of the corpus three ways, each into a fresh output folder:
+Labels the text reports of the corpus four ways, each into a fresh output folder:
 
 - baseline: one process, model already loaded, `nlp.batch.label_file` + `write_part` per report:
   the labelling work itself;
+- `label --jobs 1`: `nlp.batch.label_reports` in the calling process, end to end;
 - `label --jobs N`: `nlp.batch.label_reports` with a process pool of N;
 - `label --scheduler local`: `nlp.distributed.label_reports_on_dask` on a `LocalCluster` of N
   worker processes, started by the run as the command line does.
@@ -14,7 +15,8 @@ The two parallel runs each run in a fresh Python process, timed from the call of
 function (interpreter start and the client's imports are left out of both). Per run: wall time
 (pool or cluster start, model loading in every worker, labelling, building the three tables),
 reports/s, speed-up over the baseline's labelling time, CPU seconds of the client and its workers,
-peak resident memory of each worker process (Linux's VmHWM, read every 0.1 s while it lives), and
+peak resident memory of the client and of each worker process (Linux's VmHWM, read every 0.1 s
+while it lives), and
 two overheads per report against the baseline:
 
 - wall: worker-seconds not spent on the baseline's labelling work, `(wall * N - baseline) / reports`:
@@ -24,7 +26,7 @@ two overheads per report against the baseline:
   idle time and other programs, so it holds on a busy machine.
 
 The 1-minute load average before and after each run says how busy the machine was. Results go to
-training/benchmarks/results/distributed.json.
+training/benchmarks/results/label.json.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ COLUMNS = (
     "reports_per_second",
     "speedup",
     "cpu_seconds",
+    "peak_rss_mb_client",
     "peak_rss_mb_per_worker",
     "overhead_ms_per_report",
     "cpu_overhead_ms_per_report",
@@ -93,18 +96,20 @@ print(json.dumps({
 
 
 class WorkerMemory(threading.Thread):
-    """Peak resident memory of every process started by process `pid`, polled until `stop()`."""
+    """Peak resident memory of process `pid` and of every process it started, polled until `stop()`."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.client = psutil.Process(pid)
         self.peaks: dict[int, float] = {}
+        self.client_peak = 0.0
         self._stopped = threading.Event()
 
     def run(self) -> None:
         while not self._stopped.wait(SAMPLE_SECONDS):
             try:
                 workers = self.client.children(recursive=True)
+                self.client_peak = max(self.client_peak, _peak_rss_mb(self.client))
             except psutil.Error:
                 return  # the run is over
             for worker in workers:
@@ -166,6 +171,7 @@ def baseline(texts: list[Path], model: str, scratch: Path) -> tuple[dict, dict]:
         "cpu_seconds": round(cpu_seconds, 2),
         "client_cpu_seconds": 0.0,
         "workers_cpu_seconds": round(cpu_seconds, 2),
+        "peak_rss_mb_client": round(_peak_rss_mb(psutil.Process()), 1),
         "peak_rss_mb_per_worker": [round(_peak_rss_mb(psutil.Process()), 1)],
         "overhead_ms_per_report": 0.0,
         "cpu_overhead_ms_per_report": 0.0,
@@ -189,6 +195,7 @@ def parallel_run(name: str, workers: int, mode: str, arguments: dict, base: dict
     memory.start()
     output, _ = process.communicate()
     peaks = memory.stop()
+    client_peak = round(memory.client_peak, 1)
     if process.returncode:
         raise RuntimeError(f"{name} failed (exit code {process.returncode})")
     measured = json.loads(output.splitlines()[-1])
@@ -204,7 +211,8 @@ def parallel_run(name: str, workers: int, mode: str, arguments: dict, base: dict
         "cpu_seconds": round(cpu_seconds, 2),
         "client_cpu_seconds": round(measured["client_cpu"], 2),
         "workers_cpu_seconds": round(measured["workers_cpu"], 2),
-        "peak_rss_mb_per_worker": peaks,
+        "peak_rss_mb_client": client_peak,
+        "peak_rss_mb_per_worker": peaks or [client_peak],
         "overhead_ms_per_report": round(1000 * (seconds * workers - base["seconds"]) / reports, 1),
         "cpu_overhead_ms_per_report": round(1000 * (cpu_seconds - base["cpu_seconds"]) / reports, 1),
         "load_before": round(load_before, 2),
@@ -238,24 +246,26 @@ def main(
     texts = sorted((corpus_dir() / "text").glob("*.txt"))
     texts = texts[:limit] if limit else texts
     inputs = [str(path) for path in texts]
-    with tempfile.TemporaryDirectory(prefix="bench-distributed-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="bench-label-") as scratch:
         scratch = Path(scratch)
         base, details = baseline(texts, str(model), scratch / "baseline")
         common = {"paths": inputs, "model": str(model), "progress": False}
+        serial = {**common, "outdir": str(scratch / "serial"), "jobs": 1}
         jobs = {**common, "outdir": str(scratch / "jobs"), "jobs": workers}
         dask = {**common, "outdir": str(scratch / "dask"), "scheduler": "local", "n_workers": workers, "batch_size": batch_size}
         rows = [
             base,
+            parallel_run("label --jobs 1", 1, "jobs", serial, base),
             parallel_run(f"label --jobs {workers}", workers, "jobs", jobs, base),
             parallel_run(f"label --scheduler local ({workers} workers, batches of {batch_size})", workers, "dask", dask, base),
         ]
-        identical = same_tables(scratch / "jobs", scratch / "dask")
+        identical = same_tables(scratch / "serial", scratch / "jobs") and same_tables(scratch / "jobs", scratch / "dask")
 
     print_table(rows, COLUMNS)
     print(f"baseline: {details}")
-    print(f"tables of the two runs identical: {identical}")
+    print(f"tables of the three runs identical: {identical}")
     path = save(
-        "distributed",
+        "label",
         {
             "machine": platform.platform(),
             "python": platform.python_version(),
