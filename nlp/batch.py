@@ -73,6 +73,8 @@ FINDING_SCHEMA = pa.schema(
     ]
 )
 ERROR_COLUMNS = ("report_id", "source", "error_type", "reason")
+# Rows per row group of findings.parquet: parts are small, and readers are slow on tiny row groups.
+_ROW_GROUP_ROWS = 20_000
 
 
 @dataclass
@@ -277,11 +279,12 @@ def finish_run(
     parts = outdir / PARTS_DIR
     for leftover in parts.glob(".*.tmp"):  # half-written parts of an interrupted run; all tasks are done
         leftover.unlink()
-    findings, errors = collect_parts(parts, list(inputs))
+    outdir.mkdir(parents=True, exist_ok=True)
+    findings, errors = write_tables_from_parts(outdir, parts, list(inputs))
     labelled = len(todo - set(errors["report_id"]))
     errors = pd.concat([errors, _unmatched_errors(unmatched), _duplicate_errors(files, inputs)], ignore_index=True)
-    write_outputs(outdir, findings, errors)
-    return LabelSummary(outdir, labelled, len(inputs) - len(todo), len(errors), len(findings))
+    _write_atomically(pa.Table.from_pandas(errors, preserve_index=False), outdir / ERRORS_FILE)
+    return LabelSummary(outdir, labelled, len(inputs) - len(todo), len(errors), findings)
 
 
 def unique_report_ids(files: list[Path]) -> dict[str, Path]:
@@ -314,31 +317,46 @@ def _unmatched_errors(unmatched: Iterable[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(ERROR_COLUMNS))
 
 
-def collect_parts(parts: Path, report_ids: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The findings and errors of the given reports, read back from their parts."""
-    tables, errors = [], []
-    for report_id in report_ids:
-        part = parts / f"{report_id}.parquet"
-        table = pq.read_table(part)
-        error = (table.schema.metadata or {}).get(_ERROR_KEY)
-        if error is not None:
-            details = json.loads(error)
-            source = json.loads(table.schema.metadata[_FINGERPRINT_KEY])["path"]
-            errors.append({"report_id": report_id, "source": source, **details})
-        tables.append(table.replace_schema_metadata(None))
-    findings = pa.concat_tables(tables) if tables else FINDING_SCHEMA.empty_table()
-    return _with_theme_dicts(findings.to_pandas()), pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
+def write_tables_from_parts(outdir: Path, parts: Path, report_ids: Iterable[str]) -> tuple[int, pd.DataFrame]:
+    """Write `findings.parquet` and `reports.parquet` from the parts of the given reports.
 
+    Parts are read in order and written to the findings table in chunks of whole reports, and each
+    chunk's profile is computed on its own (a profile row never spans two reports), so the memory
+    this needs does not grow with the size of the corpus.
 
-def write_outputs(outdir: Path, findings: pd.DataFrame, errors: pd.DataFrame) -> None:
-    outdir.mkdir(parents=True, exist_ok=True)
-    if findings.empty:  # an empty frame has no types to convert: write the schema itself
-        table = FINDING_SCHEMA.empty_table()
-    else:
-        table = pa.Table.from_pandas(findings, schema=FINDING_SCHEMA, preserve_index=False)
-    _write_atomically(table, outdir / FINDINGS_FILE)
-    _write_atomically(pa.Table.from_pandas(report_profile(findings), preserve_index=False), outdir / REPORTS_FILE)
-    _write_atomically(pa.Table.from_pandas(errors, preserve_index=False), outdir / ERRORS_FILE)
+    RETURNS (tuple[int, pd.DataFrame]): the number of findings, and one row per part that holds an
+        error instead of findings.
+    """
+    findings_path = outdir / FINDINGS_FILE
+    temporary = findings_path.with_name(f".{findings_path.name}.tmp")
+    count, errors, profiles, chunk = 0, [], [], []
+
+    def flush(writer: pq.ParquetWriter) -> None:
+        table = pa.concat_tables(chunk) if chunk else FINDING_SCHEMA.empty_table()
+        writer.write_table(table)
+        profiles.append(report_profile(_with_theme_dicts(table.to_pandas())))
+        chunk.clear()
+
+    with pq.ParquetWriter(temporary, FINDING_SCHEMA) as writer:
+        for report_id in report_ids:
+            table = pq.read_table(parts / f"{report_id}.parquet")
+            error = (table.schema.metadata or {}).get(_ERROR_KEY)
+            if error is not None:
+                details = json.loads(error)
+                source = json.loads(table.schema.metadata[_FINGERPRINT_KEY])["path"]
+                errors.append({"report_id": report_id, "source": source, **details})
+            if table.num_rows:
+                chunk.append(table.replace_schema_metadata(None))
+                count += table.num_rows
+            if sum(part.num_rows for part in chunk) >= _ROW_GROUP_ROWS:
+                flush(writer)
+        if chunk or not count:
+            flush(writer)
+    os.replace(temporary, findings_path)
+    # Rows ordered as one `report_profile` of the whole corpus would order them.
+    profile = pd.concat(profiles).sort_values("report_id", kind="stable", ignore_index=True)
+    _write_atomically(pa.Table.from_pandas(profile, preserve_index=False), outdir / REPORTS_FILE)
+    return count, pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
 
 
 def _with_theme_dicts(findings: pd.DataFrame) -> pd.DataFrame:

@@ -121,7 +121,7 @@ def source_fingerprint(source: Path | str, model_id: str) -> str:
     if isinstance(source, Path):
         return fingerprint(source, model_id)
     fs, path = _filesystem(source)
-    # `path` is the key `nlp.batch.collect_parts` reads an unreadable report's source from.
+    # `path` is the key `nlp.batch.write_tables_from_parts` reads an unreadable report's source from.
     return json.dumps({"path": source, "size": fs.size(path), "ukey": fs.ukey(path), "model": model_id})
 
 

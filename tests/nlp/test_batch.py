@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from nlp import batch
 from nlp.batch import (
     ERROR_COLUMNS,
     ERRORS_FILE,
@@ -211,6 +212,17 @@ def test_batch_reports_table_counts_agree_with_the_findings(samples_run):
     metadata = findings.groupby("report_id")[["local_authority", "framework", "year"]].first()
     for row in reports.itertuples():
         assert (row.local_authority, row.framework, row.year) == tuple(metadata.loc[row.report_id])
+
+
+def test_batch_tables_do_not_depend_on_how_findings_are_chunked(samples_run, tiny_pipeline_dir, tmp_path, monkeypatch):
+    # The tables are streamed from the parts in chunks of whole reports; tiny chunks give one per report
+    # (two row groups, two profiles), and must give the same tables.
+    monkeypatch.setattr(batch, "_ROW_GROUP_ROWS", 7)
+    outdir, _ = samples_run
+    label([SAMPLES], tmp_path / "chunked", tiny_pipeline_dir)
+    assert pq.ParquetFile(tmp_path / "chunked" / FINDINGS_FILE).num_row_groups == 2  # a chunk per report
+    for name in (FINDINGS_FILE, REPORTS_FILE):
+        assert pq.read_table(tmp_path / "chunked" / name).equals(pq.read_table(outdir / name))
 
 
 @pytest.mark.parametrize(
