@@ -6,6 +6,9 @@
 Reads the `findings.parquet` of a `label` run and the grade tables of the same reports, computes
 `nlp.validity.grade_validity`, and writes `training/reports/grade-validity-<model>.json`: per measure
 Spearman's rho and the grouped-CV grade predictor's accuracy, and the mean of each measure per grade.
+
+The model was trained on the gold findings, which come from these reports: the figures are given
+with every finding, and again without the gold findings (whose labels the model has seen).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import typer
 
 from nlp.batch import read_findings
@@ -21,6 +25,18 @@ from nlp.corpus import corpus_dir
 from nlp.validity import MEASURES, grade_validity, grades_from_reports
 
 REPORTS = Path(__file__).resolve().parent / "reports"
+GOLD = Path(__file__).resolve().parent / "data" / "gold" / "gold.jsonl"
+
+
+def validity_summary(findings: pd.DataFrame, grades: pd.DataFrame) -> dict:
+    figures, joined = grade_validity(findings, grades)
+    return {
+        "findings": len(findings),
+        "graded_areas": len(joined),
+        "figures": figures.to_dict(orient="records"),
+        "mean_by_grade": joined.groupby("grade")[list(MEASURES)].mean().round(3).to_dict(orient="index"),
+        "areas_by_grade": joined["grade"].value_counts().to_dict(),
+    }
 
 
 def main(
@@ -30,23 +46,21 @@ def main(
 ) -> None:
     findings = read_findings(outdir)
     grades = grades_from_reports([str(reports or corpus_dir() / "text")])
-    figures, joined = grade_validity(findings, grades)
-    by_grade = joined.groupby("grade")[list(MEASURES)].mean().round(3)
+    gold = pd.read_json(GOLD, lines=True)[["report_id", "index"]]
+    in_gold = findings.merge(gold.assign(gold=True), on=["report_id", "index"], how="left")["gold"].fillna(False).to_numpy(bool)
     model_name = (model or default_model_path()).name
     result = {
         "model": model_name,
         "reports": int(findings["report_id"].nunique()),
-        "findings": len(findings),
-        "graded_areas": len(joined),
-        "figures": figures.to_dict(orient="records"),
-        "mean_by_grade": {grade: row.to_dict() for grade, row in by_grade.iterrows()},
-        "areas_by_grade": joined["grade"].value_counts().to_dict(),
+        "all_findings": validity_summary(findings, grades),
+        "without_gold_findings": validity_summary(findings[~in_gold], grades),
     }
     REPORTS.mkdir(parents=True, exist_ok=True)
     path = REPORTS / f"grade-validity-{model_name}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    typer.echo(figures.to_string(index=False))
-    typer.echo(by_grade.to_string())
+    for name in ("all_findings", "without_gold_findings"):
+        typer.echo(f"{name}: {result[name]['findings']} findings, {result[name]['graded_areas']} graded areas")
+        typer.echo(pd.DataFrame(result[name]["figures"]).to_string(index=False))
     typer.echo(f"-> {path}")
 
 
