@@ -321,8 +321,8 @@ def write_tables_from_parts(outdir: Path, parts: Path, report_ids: Iterable[str]
     """Write `findings.parquet` and `reports.parquet` from the parts of the given reports.
 
     Parts are read in order and written to the findings table in chunks of whole reports, and each
-    chunk's profile is computed on its own (a profile row never spans two reports), so the memory
-    this needs does not grow with the size of the corpus.
+    chunk's profile is computed on its own (a profile row never spans two reports): the findings
+    of the corpus are never in memory at once, only one chunk and the (much smaller) reports table.
 
     RETURNS (tuple[int, pd.DataFrame]): the number of findings, and one row per part that holds an
         error instead of findings.
@@ -354,7 +354,10 @@ def write_tables_from_parts(outdir: Path, parts: Path, report_ids: Iterable[str]
             flush(writer)
     os.replace(temporary, findings_path)
     # Rows ordered as one `report_profile` of the whole corpus would order them.
-    profile = pd.concat(profiles).sort_values("report_id", kind="stable", ignore_index=True)
+    # An empty profile (a chunk without themes) has untyped columns that would change the
+    # concatenated dtypes; one is kept only as the profile of a corpus without themes.
+    nonempty = [profile for profile in profiles if len(profile)] or profiles[:1]
+    profile = pd.concat(nonempty).sort_values("report_id", kind="stable", ignore_index=True)
     _write_atomically(pa.Table.from_pandas(profile, preserve_index=False), outdir / REPORTS_FILE)
     return count, pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
 

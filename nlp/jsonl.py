@@ -24,15 +24,15 @@ def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
 
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """Yield (line number, record) for each non-blank line; a malformed line raises ValueError naming it."""
-    with open(path, encoding="utf-8") as handle:
-        lines = enumerate(handle, start=1)
-        while True:
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
             try:
-                number, line = next(lines)
-            except StopIteration:
-                return
+                # A byte-order mark, which some editors write, may start the first line.
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as error:
-                raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save the file as UTF-8.") from error
+                raise ValueError(
+                    f"{path}:{number}: not UTF-8 text ({error.reason} at byte {error.start} of the line); save the file as UTF-8."
+                ) from error
             if not line.strip():
                 continue
             try:

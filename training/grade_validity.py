@@ -46,7 +46,7 @@ def main(
 ) -> None:
     findings = read_findings(outdir)
     grades = grades_from_reports([str(reports or corpus_dir() / "text")])
-    gold = pd.read_json(GOLD, lines=True)[["report_id", "index"]]
+    gold = pd.read_json(GOLD, lines=True)[["report_id", "index"]].drop_duplicates()
     in_gold = findings.merge(gold.assign(gold=True), on=["report_id", "index"], how="left")["gold"].fillna(False).to_numpy(bool)
     model_name = (model or default_model_path()).name
     result = {

@@ -30,7 +30,8 @@ class CompactTfidfVectorizer(TfidfVectorizer):
     """
 
     def __getstate__(self) -> dict:
-        state = super().__getstate__()
+        # BaseEstimator hands back the live __dict__ for classes outside sklearn: edit a copy.
+        state = dict(super().__getstate__())
         state.pop("stop_words_", None)
         vocabulary = state.pop("vocabulary_", None)
         if vocabulary is not None:

@@ -266,6 +266,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             explained.append(per_theme)
         return explained
 
+
 def lexicon_cues(theme: str) -> tuple[str, str]:
     """The regular expressions of a theme's specific and broad cues in `nlp.lexicon` ("" for none)."""
     if theme not in THEME_CUES:

@@ -34,6 +34,8 @@ from nlp.batch import (
     REPORTS_FILE,
     label_reports,
     read_findings,
+    write_part,
+    write_tables_from_parts,
 )
 from nlp.classify import load_pipeline
 from nlp.cli import app
@@ -223,6 +225,40 @@ def test_batch_tables_do_not_depend_on_how_findings_are_chunked(samples_run, tin
     assert pq.ParquetFile(tmp_path / "chunked" / FINDINGS_FILE).num_row_groups == 2  # a chunk per report
     for name in (FINDINGS_FILE, REPORTS_FILE):
         assert pq.read_table(tmp_path / "chunked" / name).equals(pq.read_table(outdir / name))
+
+
+def finding_row(report_id: str, year: int | None, theme_polarity: dict[str, str]) -> dict:
+    row = {field.name: None for field in FINDING_SCHEMA}
+    row.update(
+        report_id=report_id,
+        local_authority=report_id.title(),
+        framework="SIF",
+        year=year,
+        index=0,
+        area="help_and_protection",
+        text="A finding.",
+        themes=list(theme_polarity),
+        polarity="strength",
+        theme_polarity=theme_polarity,
+    )
+    return row
+
+
+def test_batch_tables_keep_their_types_when_a_chunk_has_no_themes_or_no_year(tmp_path, monkeypatch):
+    reports = {
+        "alpha": [finding_row("alpha", 2017, {"adoption": "strength"})],
+        "beta": [finding_row("beta", 2018, {})],  # findings, but no theme: an empty profile
+        "gamma": [finding_row("gamma", None, {"adoption": "weakness", "care_leavers": "mixed"})],
+    }
+    for report_id, rows in reports.items():
+        write_part(tmp_path / PARTS_DIR, report_id, rows, None, "{}")
+    for outdir, rows_per_chunk in (("whole", 1000), ("chunked", 1)):
+        monkeypatch.setattr(batch, "_ROW_GROUP_ROWS", rows_per_chunk)
+        (tmp_path / outdir).mkdir()
+        write_tables_from_parts(tmp_path / outdir, tmp_path / PARTS_DIR, list(reports))
+    for name in (FINDINGS_FILE, REPORTS_FILE):
+        assert pq.read_table(tmp_path / "chunked" / name).equals(pq.read_table(tmp_path / "whole" / name)), name
+    assert len(pq.read_table(tmp_path / "whole" / REPORTS_FILE)) == 3
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ def test_classify_cli_writes_one_contract_line_per_finding_in_order(findings_fil
 
 def test_classify_labels_plain_findings_as_a_reader_would(findings_file, tmp_path):
     output = tmp_path / "labels.jsonl"
-    runner.invoke(app, ["classify", str(findings_file), "-o", str(output)])
+    assert runner.invoke(app, ["classify", str(findings_file), "-o", str(output)]).exit_code == 0
     missing, adoption, care_leavers = read_output(output)
     assert "missing_children" in missing["themes"] and missing["polarity"] == "strength"
     assert "adoption" in adoption["themes"] and adoption["polarity"] == "strength"
@@ -62,14 +62,14 @@ def test_classify_labels_plain_findings_as_a_reader_would(findings_file, tmp_pat
 
 def test_classify_python_function_gives_what_the_cli_writes(findings_file, tmp_path):
     output = tmp_path / "labels.jsonl"
-    runner.invoke(app, ["classify", str(findings_file), "-o", str(output)])
+    assert runner.invoke(app, ["classify", str(findings_file), "-o", str(output)]).exit_code == 0
     labels = classify_texts([record["text"] for record in FINDINGS], load_pipeline())
     assert [{"id": record["id"], **label.to_dict()} for record, label in zip(FINDINGS, labels)] == read_output(output)
 
 
 def test_classify_evidence_names_sentences_of_the_finding(findings_file, tmp_path):
     output = tmp_path / "labels.jsonl"
-    runner.invoke(app, ["classify", str(findings_file), "-o", str(output), "--evidence"])
+    assert runner.invoke(app, ["classify", str(findings_file), "-o", str(output), "--evidence"]).exit_code == 0
     first = read_output(output)[0]
     assert set(first["evidence"]) == set(first["themes"])
     for evidence in first["evidence"].values():
@@ -82,7 +82,7 @@ def test_classify_evidence_names_sentences_of_the_finding(findings_file, tmp_pat
         ('{"id": 1, "text": "Fine."}\n{"id": 2}\n', ":2:"),
         ('{"id": 1, "text": "Fine."}\nnot json\n', "not valid JSON"),
         ('{"id": 1, "text": 42}\n', '"text"'),
-        (b'{"id": 1, "text": "caf\xe9"}\n', "not UTF-8"),
+        (b'{"id": 0, "text": "fine"}\n' * 2000 + b'{"id": 1, "text": "caf\xe9"}\n', ":2001: not UTF-8"),
     ],
     ids=["missing-text", "not-json", "text-not-string", "not-utf8"],
 )
@@ -94,6 +94,13 @@ def test_classify_bad_input_fails_with_a_named_line_and_writes_nothing(tmp_path,
     assert result.exit_code == 2
     assert complaint in result.output and "bad.jsonl" in result.output
     assert not output.exists()
+
+
+def test_classify_reads_a_file_that_starts_with_a_byte_order_mark(findings_file, tmp_path):
+    findings_file.write_bytes(b"\xef\xbb\xbf" + findings_file.read_bytes())
+    output = tmp_path / "labels.jsonl"
+    assert runner.invoke(app, ["classify", str(findings_file), "-o", str(output)]).exit_code == 0
+    assert [line["id"] for line in read_output(output)] == [record["id"] for record in FINDINGS]
 
 
 def test_classify_with_a_folder_that_is_not_a_model_says_so(findings_file, tmp_path):

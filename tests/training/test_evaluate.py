@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nlp.models import FindingClassifier, PolarityClassifier, ThemeClassifier
-from training.evaluate import evaluate, grouped_cross_validation, keyword_baseline, pair_metrics
+from training.evaluate import evaluate, grouped_cross_validation, pair_metrics
 
 from ..conftest import tiny_training_set
 
@@ -42,7 +42,7 @@ def test_grouped_cross_validation_never_tests_on_an_authority_it_trained_on():
         assert trained_on.isdisjoint({authority_of[text] for text in tested})
 
 
-def test_evaluate_scores_perfect_predictions_as_perfect_and_the_baseline_below():
+def test_evaluate_scores_perfect_predictions_as_perfect():
     records = [
         {"text": "Return home interviews are timely for children who go missing.", "themes": ["missing_children"], "polarity": "strength", "theme_polarity": {"missing_children": "strength"}},
         {"text": "Adoption panels are not always effective.", "themes": ["adoption"], "polarity": "weakness", "theme_polarity": {"adoption": "weakness"}},
@@ -56,7 +56,6 @@ def test_evaluate_scores_perfect_predictions_as_perfect_and_the_baseline_below()
     result = evaluate(records, perfect)
     assert result["themes"]["micro_f1"] == 1.0 and result["polarity"]["accuracy"] == 1.0
     assert result["theme_polarity_pairs"]["f1"] == 1.0 and result["calibration_error"] == 0.0
-    assert len(keyword_baseline([r["text"] for r in records])) == 2
 
 
 def test_pair_metrics_count_a_pair_only_when_theme_and_polarity_both_match():
