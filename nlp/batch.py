@@ -28,6 +28,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from spacy.language import Language
 from tqdm import tqdm
@@ -35,7 +36,7 @@ from tqdm import tqdm
 from .aggregate import report_profile
 from .errors import ReportInputError
 from .ingest import REPORT_SUFFIXES, read_report, report_id_for
-from .taxonomy import THEME_IDS
+from .taxonomy import POLARITIES, THEME_IDS
 
 FINDINGS_FILE = "findings.parquet"
 REPORTS_FILE = "reports.parquet"
@@ -70,6 +71,22 @@ FINDING_SCHEMA = pa.schema(
         # unlike Arrow maps, pandas, dask.dataframe and Hugging Face datasets all read them.
         ("theme_polarity", pa.struct([(theme, pa.string()) for theme in THEME_IDS])),
         ("scores", pa.struct([(theme, pa.float32()) for theme in THEME_IDS])),
+    ]
+)
+# `nlp.aggregate.report_profile`'s columns. A fixed schema, not one inferred from pandas: the table
+# is built in chunks, and an inferred type would depend on the chunk (an empty profile has untyped
+# columns; a year column with a missing year is float).
+REPORT_SCHEMA = pa.schema(
+    [
+        ("report_id", pa.string()),
+        ("local_authority", pa.string()),
+        ("framework", pa.string()),
+        ("year", pa.int16()),
+        ("area", pa.string()),
+        ("theme", pa.string()),
+        *[(polarity, pa.int64()) for polarity in POLARITIES],
+        ("findings", pa.int64()),
+        ("net", pa.float64()),
     ]
 )
 ERROR_COLUMNS = ("report_id", "source", "error_type", "reason")
@@ -329,12 +346,13 @@ def write_tables_from_parts(outdir: Path, parts: Path, report_ids: Iterable[str]
     """
     findings_path = outdir / FINDINGS_FILE
     temporary = findings_path.with_name(f".{findings_path.name}.tmp")
-    count, errors, profiles, chunk = 0, [], [], []
+    count, errors, profiles, chunk, chunk_rows = 0, [], [], [], 0
 
     def flush(writer: pq.ParquetWriter) -> None:
         table = pa.concat_tables(chunk) if chunk else FINDING_SCHEMA.empty_table()
         writer.write_table(table)
-        profiles.append(report_profile(_with_theme_dicts(table.to_pandas())))
+        profile = report_profile(_with_theme_dicts(table.to_pandas()))
+        profiles.append(pa.Table.from_pandas(profile, schema=REPORT_SCHEMA, preserve_index=False))
         chunk.clear()
 
     with pq.ParquetWriter(temporary, FINDING_SCHEMA) as writer:
@@ -347,18 +365,18 @@ def write_tables_from_parts(outdir: Path, parts: Path, report_ids: Iterable[str]
                 errors.append({"report_id": report_id, "source": source, **details})
             if table.num_rows:
                 chunk.append(table.replace_schema_metadata(None))
+                chunk_rows += table.num_rows
                 count += table.num_rows
-            if sum(part.num_rows for part in chunk) >= _ROW_GROUP_ROWS:
+            if chunk_rows >= _ROW_GROUP_ROWS:
                 flush(writer)
+                chunk_rows = 0
         if chunk or not count:
             flush(writer)
     os.replace(temporary, findings_path)
-    # Rows ordered as one `report_profile` of the whole corpus would order them.
-    # An empty profile (a chunk without themes) has untyped columns that would change the
-    # concatenated dtypes; one is kept only as the profile of a corpus without themes.
-    nonempty = [profile for profile in profiles if len(profile)] or profiles[:1]
-    profile = pd.concat(nonempty).sort_values("report_id", kind="stable", ignore_index=True)
-    _write_atomically(pa.Table.from_pandas(profile, preserve_index=False), outdir / REPORTS_FILE)
+    # Rows ordered as one `report_profile` of the whole corpus would order them (Arrow sorts stably).
+    reports = pa.concat_tables(profiles).replace_schema_metadata(None)
+    reports = reports.take(pc.sort_indices(reports, [("report_id", "ascending")]))
+    _write_atomically(reports, outdir / REPORTS_FILE)
     return count, pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
 
 

@@ -31,6 +31,7 @@ from nlp.batch import (
     FINDING_SCHEMA,
     FINDINGS_FILE,
     PARTS_DIR,
+    REPORT_SCHEMA,
     REPORTS_FILE,
     label_reports,
     read_findings,
@@ -259,6 +260,7 @@ def test_batch_tables_keep_their_types_when_a_chunk_has_no_themes_or_no_year(tmp
     for name in (FINDINGS_FILE, REPORTS_FILE):
         assert pq.read_table(tmp_path / "chunked" / name).equals(pq.read_table(tmp_path / "whole" / name)), name
     assert len(pq.read_table(tmp_path / "whole" / REPORTS_FILE)) == 3
+    assert pq.read_schema(tmp_path / "chunked" / REPORTS_FILE).remove_metadata() == REPORT_SCHEMA
 
 
 @pytest.mark.parametrize(
