@@ -11,6 +11,11 @@ import typer
 
 from .errors import InspectionThemesError
 
+MODEL_HELP = (
+    "accurate (default: the fine-tuned encoder), fast (the n-gram model), a model folder, or an installed model "
+    "package's name."
+)
+
 app = typer.Typer(
     name="inspection-themes",
     help="Themes and strength/weakness polarity for the findings of Ofsted children's services reports.",
@@ -54,7 +59,7 @@ def segment(
 def classify(
     input_path: Path = typer.Argument(..., exists=True, dir_okay=False, help='JSON lines: {"id": ..., "text": ...}.'),
     output: Path = typer.Option(..., "-o", "--output", help="JSON lines to write, one per input line."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: the committed one)."),
+    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
     evidence: bool = typer.Option(False, "--evidence", help="Add the sentences and n-grams behind each theme."),
 ) -> None:
     """Label findings given as text: themes, polarity, polarity per theme, and theme probabilities."""
@@ -72,7 +77,7 @@ def label(
     paths: list[str] = typer.Argument(..., help="Report files (.pdf, .txt), folders and glob patterns."),
     outdir: Path = typer.Option(..., "-o", "--outdir", help="Folder for findings.parquet, reports.parquet, errors.parquet."),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: the committed one)."),
+    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
     scheduler: Optional[str] = typer.Option(
         None, "--scheduler", help="Dask scheduler address, or 'local' for a LocalCluster (needs the [dask] extra)."
     ),

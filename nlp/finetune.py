@@ -127,6 +127,7 @@ class FinetuneSettings:
     warmup: float = 0.06
     weight_decay: float = 0.01
     dropout: float = 0.1
+    freeze_embeddings: bool = True
     theme_loss: float = 1.0
     polarity_loss: float = 1.0
     pair_loss: float = 1.0
@@ -264,11 +265,18 @@ def finetune(
     pairs = np.asarray(pairs, dtype=np.int64)
     polarity = np.asarray(polarity, dtype=np.int64)
     model = build_model(loaded.model, themes.shape[1], n_polarities, settings.dropout)
+    with torch.no_grad():
+        # Start each theme at its base rate: rare themes are not first pushed down from 0.5 for epochs.
+        prior = np.clip(themes.mean(axis=0), 1e-3, 1 - 1e-3)
+        model.theme.bias.copy_(torch.from_numpy(np.log(prior / (1 - prior)).astype(np.float32)))
+    if settings.freeze_embeddings:
+        # The word-embedding matrix holds half the weights; updating it costs more than it gives on 1-2k findings.
+        model.encoder.get_input_embeddings().weight.requires_grad_(False)
     tokenized = _tokenize(loaded.tokenizer, texts, settings.max_length)
     lengths = [len(ids) for ids in tokenized.ids]
 
     head_parameters = [p for name, p in model.named_parameters() if not name.startswith("encoder.")]
-    encoder_parameters = [p for name, p in model.named_parameters() if name.startswith("encoder.")]
+    encoder_parameters = [p for name, p in model.named_parameters() if name.startswith("encoder.") and p.requires_grad]
     optimizer = torch.optim.AdamW(
         [
             {"params": encoder_parameters, "lr": settings.learning_rate},

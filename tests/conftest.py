@@ -89,10 +89,10 @@ def tiny_model():
 @pytest.fixture(scope="session")
 def tiny_pipeline_dir(tiny_model, tmp_path_factory):
     """A full pipeline (segmenter + tiny classifier) saved to disk, as training writes one."""
+    from nlp.classify import save_pipeline
+    from nlp.models.kinds import NgramFindingModel
     from nlp.pipeline import make_segmenter
 
     nlp = make_segmenter()
-    nlp.add_pipe("ofsted_theme_classifier_v1", name="themes").initialize(model=tiny_model)
-    path = tmp_path_factory.mktemp("pipeline") / "ofsted_themes-0.0.1"
-    nlp.to_disk(path)
-    return path
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(tiny_model))
+    return save_pipeline(nlp, tmp_path_factory.mktemp("pipeline") / "ofsted_themes-0.0.1")

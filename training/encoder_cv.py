@@ -8,7 +8,9 @@
 code (`nlp.models.encoder`) on the test fold with each export. The head outputs of every gold
 finding, each from the fold model that never saw its authority, go to
 `training/runs/encoder-cv/<run>/fold-<k>-<precision>.npz`, with the time, peak memory and loss curve
-of each fold in `folds.json`; a finished fold is not redone. The stacked model is fitted and
+of each fold in `folds.json`; a finished fold is not redone. The fold models themselves are kept
+beside them (ONNX and heads), so that the corpus can be labelled leak-free, each report by the
+model that never saw its authority (`training.grade_validity`). The stacked model is fitted and
 evaluated on these outputs (`training.train`), and the final model's stacker learns from them.
 
 `curve` holds out a fifth of the training authorities of fold 0 and reports their scores after
@@ -17,6 +19,7 @@ every epoch, to choose the number of epochs without looking at any test fold.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import resource
 import time
@@ -29,7 +32,7 @@ from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 from thinc.api import Config
 
 from nlp.finetune import FinetuneSettings, export_onnx, finetune, load_base_encoder
-from nlp.models.encoder import EncoderHeads, OnnxEncoder
+from nlp.models.encoder import EncoderHeads, EncoderOutputs, OnnxEncoder, heads_from_bytes, heads_to_bytes
 from nlp.sentences import text_sentences
 from nlp.taxonomy import POLARITIES, THEME_IDS
 from training.evaluate import theme_matrix
@@ -70,17 +73,29 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def run_folder(config: Config, records: list[dict]) -> Path:
+    """Where a run's fold outputs live: one folder per (gold set, settings), so a change retrains."""
+    key = json.dumps({"gold": [(r["id"], r["text"], r["themes"], r["polarity"], r["theme_polarity"]) for r in records],
+                      "base": config["encoder"]["base"], "finetune": config["encoder"]["finetune"],
+                      "folds": config["training"]["folds"]}, sort_keys=True)
+    return Path(config["paths"]["runs"]) / "encoder-cv" / hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
 @app.command()
-def folds(config_path: Path = typer.Argument(Path("training/configs/default.cfg")), run: str = "default") -> None:
+def folds(config_path: Path = typer.Argument(Path("training/configs/default.cfg"))) -> None:
     """Fine-tune one model per grouped fold and save the out-of-fold head outputs."""
     from training.train import load_gold
 
     config = Config().from_disk(config_path)
+    run_folds(config, load_gold(Path(config["paths"]["gold"])))
+
+
+def run_folds(config: Config, records: list[dict]) -> dict:
+    """Fine-tune the fold models that are not done yet; return the folds' log."""
     settings = settings_from(config)
-    records = load_gold(Path(config["paths"]["gold"]))
     texts, themes, polarity, pairs = encoder_targets(records)
     groups = [r["local_authority"] for r in records]
-    folder = Path(config["paths"]["runs"]) / "encoder-cv" / run
+    folder = run_folder(config, records)
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / "folds.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {"settings": settings.__dict__, "folds": {}}
@@ -101,9 +116,11 @@ def folds(config_path: Path = typer.Argument(Path("training/configs/default.cfg"
         )
         trained = time.perf_counter()
         heads = EncoderHeads(tuned.heads)
+        (folder / f"fold-{k}-heads.safetensors").write_bytes(heads_to_bytes(heads))
         timings = {}
         for precision, quantize in PRECISIONS.items():
             onnx = export_onnx(tuned.encoder, quantize=quantize)
+            (folder / f"fold-{k}-{precision}.onnx").write_bytes(onnx)
             begin = time.perf_counter()
             arrays = encoder_outputs(onnx, tuned.tokenizer, [texts[i] for i in test], settings, heads, config["encoder"]["batch_tokens"])
             timings[precision] = round(time.perf_counter() - begin, 1)
@@ -118,6 +135,56 @@ def folds(config_path: Path = typer.Argument(Path("training/configs/default.cfg"
         }
         log_path.write_text(json.dumps(log, indent=2) + "\n")
         typer.echo(f"fold {k} done in {time.perf_counter() - started:.0f} s")
+    return log
+
+
+def encoder_oof(config: Config, records: list[dict], precision: str) -> tuple[EncoderOutputs, dict]:
+    """The out-of-fold head outputs of every record (fine-tuning the missing folds first), and the log."""
+    log = run_folds(config, records)
+    folder = run_folder(config, records)
+    n, parts = len(records), []
+    for k in range(config["training"]["folds"]):
+        with np.load(folder / f"fold-{k}-{precision}.npz") as data:
+            parts.append({name: data[name] for name in data.files})
+    first = parts[0]
+    merged = {name: np.zeros((n, *first[name].shape[1:]), dtype=np.float32) for name in ("theme_logits", "polarity_logits", "pair_logits")}
+    sentence_theme, sentence_polarity, owner = [], [], []
+    for part in parts:
+        for name in merged:
+            merged[name][part["test"]] = part[name]
+        owner.append(part["test"][part["sentence_owner"]])
+        sentence_theme.append(part["sentence_theme_logits"])
+        sentence_polarity.append(part["sentence_polarity_logits"])
+    owner = np.concatenate(owner)
+    order = np.argsort(owner, kind="stable")
+    outputs = EncoderOutputs(
+        sentence_theme_logits=np.concatenate(sentence_theme)[order],
+        sentence_polarity_logits=np.concatenate(sentence_polarity)[order],
+        sentence_owner=owner[order],
+        **merged,
+    )
+    return outputs, log
+
+
+def final_encoder(config: Config, records: list[dict]) -> dict:
+    """The encoder fine-tuned on every record and exported at the configured precision (cached in the run folder)."""
+    settings = settings_from(config)
+    folder = run_folder(config, records)
+    precision = config["encoder"]["precision"]
+    onnx_path, heads_path = folder / f"final-{precision}.onnx", folder / "final-heads.safetensors"
+    loaded = load_base_encoder(config["encoder"]["base"])
+    if not onnx_path.exists() or not heads_path.exists():
+        texts, themes, polarity, pairs = encoder_targets(records)
+        tuned = finetune(loaded, texts, themes, polarity, pairs, len(POLARITIES), settings, log=lambda line: typer.echo(f"final: {line}"))
+        heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
+        onnx_path.write_bytes(export_onnx(tuned.encoder, quantize=PRECISIONS[precision]))
+        (folder / "final.json").write_text(json.dumps({"history": tuned.history}, indent=2) + "\n")
+    return {
+        "onnx": onnx_path.read_bytes(),
+        "heads": heads_from_bytes(heads_path.read_bytes()),
+        "tokenizer": loaded.tokenizer,
+        "provenance": loaded.provenance,
+    }
 
 
 @app.command()
