@@ -430,7 +430,7 @@ def _findings_html(view: ReportView) -> str:
 
 def _group_html(group: list[tuple[int, dict]], view: ReportView) -> str:
     first = group[0][1]
-    heading = first["section"] or ("Summary" if first["kind"] == "summary" else "Before the first section heading")
+    heading = first["section"] or ("Report summary" if first["kind"] == "summary" else "Before the first section heading")
     area = first["area"]
     grades = view.report.get("judgements") or {}
     about = (
@@ -612,7 +612,7 @@ _STYLE = """
   .it-report * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   .it-toolbar { position: static; border: 0; padding: 0; background: none; }
   .it-filters, .it-scores { display: none !important; }
-  .it-evidence { text-decoration: underline; }
+  .it-evidence:not(.it-off) { text-decoration: underline; }
   .it-chip .it-score { display: inline; }
   .it-finding, .it-summary tr { break-inside: avoid; }
   .it-theme-link { color: inherit; text-decoration: none; }

@@ -4,12 +4,13 @@ Playwright never downloads a browser here: it launches the system Chromium (`.ci
 with apt-get when it is missing). Every request a page makes is recorded, so a test can check
 that a page fetches nothing.
 
-    python -m tests.browser PAGE.html SCREENSHOT.png [--width 1280 --height 1000]
+    python -m tests.browser PAGE.html SCREENSHOT.png [--width 1280 --height 1000]   # a 256-colour PNG
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import tempfile
@@ -79,7 +80,11 @@ def main() -> None:
     if reason:
         raise SystemExit(reason)
     with open_page(options.page, options.width, options.height) as (page, _):
-        page.screenshot(path=str(options.screenshot))
+        image = page.screenshot()
+    from PIL import Image
+
+    # A 256-colour palette keeps a page screenshot (flat colours, text) small enough for a README.
+    Image.open(io.BytesIO(image)).convert("RGB").quantize(256).save(options.screenshot, optimize=True)
 
 
 if __name__ == "__main__":
