@@ -105,7 +105,8 @@ def evidence_offsets(evidence, text_length: int) -> dict[str, list[tuple[int, in
 
 
 def _span_evidence(span) -> dict:
-    """A finding's evidence with offsets (the classifier gives sentence strings; see the module docstring)."""
+    """A finding's evidence with offsets. Once the classifier gives offsets itself, `span._.evidence`
+    replaces this call in `view_of_doc`."""
     return {
         theme: {**item, "sentences": locate_sentences(span.text, list(item.get("sentences", [])))}
         for theme, item in (span._.evidence or {}).items()
@@ -119,6 +120,11 @@ def view_of_doc(doc: Doc, labels_from: str = "the pipeline") -> ReportView:
     """The view of a report Doc labelled by a trained pipeline (`segment_report(path, nlp)`)."""
     report = dict(doc._.report or {})
     spans = list(doc.spans["findings"])
+    if any(span._.polarity is None for span in spans):
+        raise ReportViewError(
+            "the Doc's findings have no labels; make it with a trained pipeline: "
+            "segment_report(path, nlp.classify.load_pipeline())."
+        )
     findings = pd.DataFrame(finding_rows(doc, report.get("source") or ""), columns=FINDING_SCHEMA.names)
     # A pipeline built with_evidence=False leaves evidence empty for findings that have themes.
     if all(set(span._.themes or ()) <= set(span._.evidence or {}) for span in spans):

@@ -170,6 +170,13 @@ def test_show_fragment_for_notebooks_is_scoped_and_takes_a_doc(tiny_pipeline_dir
     assert PageParts(fragment).texts == [span.text for span in doc.spans["findings"]]
 
 
+def test_show_refuses_a_doc_without_labels():
+    from nlp.pipeline import segment_report
+
+    with pytest.raises(ReportViewError, match="no labels; make it with a trained pipeline"):
+        report_html(segment_report(STOCKPORT))
+
+
 def test_show_pipeline_without_evidence_says_so(tiny_pipeline_dir):
     from nlp.pipeline import segment_report
 
