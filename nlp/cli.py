@@ -101,5 +101,22 @@ def label(
     typer.echo(str(summary), err=True)
 
 
+@app.command()
+def show(
+    source: Path = typer.Argument(..., exists=True, help="A report (.pdf, .txt), or a folder written by `label`."),
+    output: Path = typer.Option(..., "-o", "--output", help="HTML file to write."),
+    report_id: Optional[str] = typer.Option(None, "--report-id", help="The report of a `label` folder to show (needed when it holds several)."),
+    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
+) -> None:
+    """Write one labelled report as a self-contained HTML page: its findings by polarity, themes, evidence and grades."""
+    from .show import write_report_page
+
+    try:
+        view = write_report_page(source, output, report_id=report_id, model=model)
+    except InspectionThemesError as error:
+        _fail(error)
+    typer.echo(f"{len(view.findings)} findings of {view.report.get('report_id')} -> {output}", err=True)
+
+
 if __name__ == "__main__":
     app()
