@@ -158,7 +158,7 @@ def train(config: Config) -> Path:
             ngram_themes=ngram if stacker.ngram else None,
             settings={"max_length": config["encoder"]["finetune"]["max_length"], "batch_tokens": config["encoder"]["batch_tokens"]},
         )
-        extra = {"encoder": {**model.settings, "precision": precision, "base": encoder["provenance"]}}
+        extra = {"precision": precision, "base_encoder": encoder["provenance"]}
     else:
         model = NgramFindingModel(fit_finding_classifier(make_fast_classifier(config["model"]), records))
         extra = {}
@@ -181,7 +181,7 @@ def write_model(config: Config, records: list[dict], gold_path: Path, model, met
         "gold_local_authorities": len({r["local_authority"] for r in records}),
     }
     nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(
-        model, info={"version": version, "training_data": training_data}, extra=extra
+        model, info={"version": version, "training_data": training_data, **extra}
     )
     nlp.meta.update(
         {
@@ -192,12 +192,13 @@ def write_model(config: Config, records: list[dict], gold_path: Path, model, met
             "requirements": [f"inspection-themes>={__version__},<{_next_minor(__version__)}"],
             "performance": _performance_summary(metrics),
             "sources": [{"name": "Ofsted inspection reports (391, 2013-2026)", "license": "OGL v3.0"}]
-            + ([{"name": extra["encoder"]["base"]["name"], "license": extra["encoder"]["base"]["licence"]}] if extra else []),
+            + ([{"name": extra["base_encoder"]["name"], "license": extra["base_encoder"]["licence"]}] if extra else []),
             "inspection_themes": {
                 "kind": model.kind,
                 "taxonomy": taxonomy_record(),
                 "training_data": training_data,
-                "base_encoder": extra.get("encoder", {}).get("base"),
+                "base_encoder": extra.get("base_encoder"),
+                "precision": extra.get("precision"),
                 "config": config.interpolate().copy(),
                 "metrics": metrics,
             },

@@ -112,10 +112,10 @@ class ThemeClassifierComponent(Pipe):
         model = fit_fast_model(records)
         self.set_model(model, info={"trained_by": "initialize", "findings": len(records)})
 
-    def set_model(self, model, info: dict | None = None, extra: dict | None = None) -> None:
+    def set_model(self, model, info: dict | None = None) -> None:
         """Attach a trained model (one of `nlp.models.kinds`) with what the model card should say."""
         files = model.to_files()
-        self._use(files, make_cfg(files, model.kind, {"info": info or {}, **(extra or {})}), model)
+        self._use(files, make_cfg(files, model.kind, {"info": info or {}, **model.settings_record()}), model)
 
     def _use(self, files: dict[str, bytes], cfg: dict, model=None) -> None:
         self.model = model if model is not None else model_from_files(files, cfg, threads=self.threads)

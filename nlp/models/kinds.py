@@ -41,6 +41,10 @@ class NgramFindingModel:
     def to_files(self) -> dict[str, bytes]:
         return {self.MODEL_FILE: dumps_estimator(self.classifier)}
 
+    def settings_record(self) -> dict:
+        """What `cfg.json` must hold, beside the files, to rebuild the model."""
+        return {}
+
     @classmethod
     def from_files(cls, files: dict[str, bytes], cfg: dict, threads: int = 0) -> NgramFindingModel:
         return cls(loads_estimator(files[cls.MODEL_FILE], cls.MODEL_FILE))
@@ -127,6 +131,9 @@ class EncoderFindingModel:
                 }
             labels.append(label)
         return labels
+
+    def settings_record(self) -> dict:
+        return {"encoder": dict(self.settings)}
 
     def to_files(self) -> dict[str, bytes]:
         files = {

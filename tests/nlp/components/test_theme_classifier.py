@@ -216,3 +216,54 @@ def test_theme_classifier_evaluate_reports_the_four_scores(tiny_pipeline_dir):
     wrong = [(["adoption"], "strength"), (["adoption"], "weakness"), (["care_leavers"], "weakness")]
     scores = nlp.evaluate([_gold_example(nlp, REPORT, wrong)])
     assert scores["themes_micro_f"] == pytest.approx(2 / 3, abs=0.001)
+
+
+@pytest.fixture(params=["fast", "accurate"])
+def pipeline_dir(request, tiny_pipeline_dir):
+    if request.param == "fast":
+        return tiny_pipeline_dir
+    return request.getfixturevalue("tiny_encoder_pipeline_dir")
+
+
+def test_theme_classifier_both_kinds_round_trip_through_bytes_and_pipe(pipeline_dir):
+    nlp = spacy.load(pipeline_dir)
+    texts = [REPORT, REPORT.replace("Anytown", "Othertown"), REPORT.split("What needs")[0]]
+    singles = [_labels(nlp(text)) for text in texts]
+    assert [_labels(doc) for doc in nlp.pipe(texts, batch_size=2)] == singles
+    copy = make_segmenter()
+    copy.add_pipe("ofsted_theme_classifier_v2", name="themes")
+    copy.from_bytes(nlp.to_bytes())
+    assert [_labels(copy(text)) for text in texts] == singles
+
+
+def test_theme_classifier_evidence_sentences_are_the_docs_sentences_with_offsets(pipeline_dir):
+    doc = spacy.load(pipeline_dir)(REPORT)
+    for finding in doc.spans["findings"]:
+        sentences = {(s.start_char - finding.start_char, s.end_char - finding.start_char) for s in finding.sents}
+        for item in finding._.evidence.values():
+            for sentence in item["sentences"]:
+                assert (sentence["start"], sentence["end"]) in sentences
+                assert finding.text[sentence["start"] : sentence["end"]] == sentence["text"]
+
+
+@pytest.mark.parametrize("name", ["encoder.onnx", "heads.safetensors", "tokenizer.json", "stacker.skops"])
+def test_theme_classifier_refuses_a_changed_file_of_the_encoder_model(tiny_encoder_pipeline_dir, tmp_path, name):
+    copy = tmp_path / "changed"
+    subprocess.run(["cp", "-r", str(tiny_encoder_pipeline_dir), str(copy)], check=True)
+    path = copy / "themes" / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelCompatibilityError, match=name):
+        spacy.load(copy)
+
+
+def test_theme_classifier_refuses_a_changed_spacy_file_with_a_named_error(tiny_pipeline_dir, tmp_path):
+    from nlp.classify import load_pipeline
+
+    copy = tmp_path / "vocab-changed"
+    subprocess.run(["cp", "-r", str(tiny_pipeline_dir), str(copy)], check=True)
+    strings = copy / "vocab" / "strings.json"
+    strings.write_bytes(strings.read_bytes() + b"garbage")
+    with pytest.raises(ModelCompatibilityError, match="vocab/strings.json"):
+        load_pipeline(str(copy))
