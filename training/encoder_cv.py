@@ -28,14 +28,15 @@ from pathlib import Path
 import numpy as np
 import typer
 from sklearn.metrics import f1_score
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit
+from sklearn.model_selection import GroupShuffleSplit
 from thinc.api import Config
 
 from nlp.finetune import FinetuneSettings, export_onnx, finetune, load_base_encoder
 from nlp.models.encoder import EncoderHeads, EncoderOutputs, OnnxEncoder, heads_from_bytes, heads_to_bytes
 from nlp.sentences import text_sentences
 from nlp.taxonomy import POLARITIES, THEME_IDS
-from training.evaluate import theme_matrix
+from nlp.scoring import theme_matrix
+from training.evaluate import grouped_folds
 
 app = typer.Typer(add_completion=False)
 PRECISIONS = {"float32": False, "int8": True}
@@ -94,12 +95,11 @@ def run_folds(config: Config, records: list[dict]) -> dict:
     """Fine-tune the fold models that are not done yet; return the folds' log."""
     settings = settings_from(config)
     texts, themes, polarity, pairs = encoder_targets(records)
-    groups = [r["local_authority"] for r in records]
     folder = run_folder(config, records)
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / "folds.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {"settings": settings.__dict__, "folds": {}}
-    splits = GroupKFold(n_splits=config["training"]["folds"]).split(texts, groups=groups)
+    splits = grouped_folds(records, config["training"]["folds"])
     for k, (train, test) in enumerate(splits):
         if str(k) in log["folds"]:
             continue
@@ -166,6 +166,18 @@ def encoder_oof(config: Config, records: list[dict], precision: str) -> tuple[En
     return outputs, log
 
 
+def fold_encoders(config: Config, records: list[dict], precision: str) -> list[dict]:
+    """The ONNX file and heads of each fold model, in fold order."""
+    folder = run_folder(config, records)
+    return [
+        {
+            "onnx": (folder / f"fold-{k}-{precision}.onnx").read_bytes(),
+            "heads": heads_from_bytes((folder / f"fold-{k}-heads.safetensors").read_bytes()),
+        }
+        for k in range(config["training"]["folds"])
+    ]
+
+
 def final_encoder(config: Config, records: list[dict]) -> dict:
     """The encoder fine-tuned on every record and exported at the configured precision (cached in the run folder)."""
     settings = settings_from(config)
@@ -202,7 +214,7 @@ def curve(
     records = load_gold(Path(config["paths"]["gold"]))
     texts, themes, polarity, pairs = encoder_targets(records)
     groups = np.array([r["local_authority"] for r in records])
-    train, _ = next(GroupKFold(n_splits=config["training"]["folds"]).split(texts, groups=groups))
+    train, _ = grouped_folds(records, config["training"]["folds"])[0]
     inner, validation = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=0).split(train, groups=groups[train]))
     fit, held = train[inner], train[validation]
     scores = []

@@ -1,14 +1,14 @@
-"""Grade validity of a labelled corpus: the figures behind the grade-validity claim, saved with the model name.
+"""Grade validity, leak-free: does each model's area balance track Ofsted's grades on the corpus?
 
-    inspection-themes label ../shared/corpus/text -o out/corpus --jobs 2
-    python -m training.grade_validity out/corpus
+    python -m training.grade_validity --model accurate --model fast [--jobs 2]
 
-Reads the `findings.parquet` of a `label` run and the grade tables of the same reports, computes
-`nlp.validity.grade_validity`, and writes `training/reports/grade-validity-<model>.json`: per measure
-Spearman's rho and the grouped-CV grade predictor's accuracy, and the mean of each measure per grade.
-
-The model was trained on the gold findings, which come from these reports: the figures are given
-with every finding, and again without the gold findings (whose labels the model has seen).
+Every corpus report is labelled by a model that never saw its authority's gold findings: a report
+of an authority in the gold set by the fold model of that authority's fold (written by
+`training.train` under `training/runs/fold-models/<model>/`), any other report by the final model
+(whose training data holds none of that authority's findings either). Then `nlp.validity` sets
+each area's balance against the grade in the report's own table: Spearman's rho and a grouped-CV
+grade predictor, next to VADER and cue-word counts. All models are measured in the same run on the
+same areas; the figures go to `training/reports/grade-validity.json`.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from nlp.batch import read_findings
-from nlp.classify import default_model_path
+from nlp.batch import label_reports, read_findings
+from nlp.classify import resolve_model
 from nlp.corpus import corpus_dir
 from nlp.validity import MEASURES, grade_validity, grades_from_reports
 
-REPORTS = Path(__file__).resolve().parent / "reports"
-GOLD = Path(__file__).resolve().parent / "data" / "gold" / "gold.jsonl"
+TRAINING = Path(__file__).resolve().parent
+REPORTS = TRAINING / "reports"
+FOLD_MODELS = TRAINING / "runs" / "fold-models"
 
 
 def validity_summary(findings: pd.DataFrame, grades: pd.DataFrame) -> dict:
@@ -39,28 +40,47 @@ def validity_summary(findings: pd.DataFrame, grades: pd.DataFrame) -> dict:
     }
 
 
+def label_leak_free(model: str, reports: Path, outdir: Path, jobs: int) -> pd.DataFrame:
+    """Findings of every report in `reports`, each labelled by a model that never saw its authority."""
+    final = resolve_model(model)
+    fold_models = FOLD_MODELS / final.name
+    if not (fold_models / "folds.json").exists():
+        raise SystemExit(f"{fold_models} has no fold models: run `python -m training.train` for {final.name} first.")
+    fold_of = json.loads((fold_models / "folds.json").read_text())["fold_of_authority"]
+    authorities = {r["id"]: r["local_authority"] for r in map(json.loads, (reports.parent / "reports.jsonl").open())}
+    assignment: dict[str, list[str]] = {}
+    for path in sorted(reports.glob("*.txt")):
+        fold = fold_of.get(authorities.get(path.stem))
+        assignment.setdefault("final" if fold is None else f"fold-{fold}", []).append(str(path))
+    tables = []
+    for name, paths in sorted(assignment.items()):
+        location = final if name == "final" else fold_models / name
+        label_reports(paths, outdir / name, jobs=jobs, model=str(location), progress=True)
+        tables.append(read_findings(outdir / name).assign(labelled_by=name))
+    return pd.concat(tables, ignore_index=True)
+
+
 def main(
-    outdir: Path = typer.Argument(..., exists=True, file_okay=False, help="Output folder of `inspection-themes label`."),
-    reports: Path = typer.Option(None, help="The labelled reports, for their grade tables (default: the corpus text/ folder)."),
-    model: Path = typer.Option(None, help="The model the findings were labelled with (default: the committed one)."),
+    model: list[str] = typer.Option(["accurate", "fast"], help="Models to measure (short name or folder)."),
+    jobs: int = typer.Option(2, help="Worker processes for labelling."),
+    outdir: Path = typer.Option(Path("out/grade-validity"), help="Where the labelled tables go (resumable)."),
 ) -> None:
-    findings = read_findings(outdir)
-    grades = grades_from_reports([str(reports or corpus_dir() / "text")])
-    gold = pd.read_json(GOLD, lines=True)[["report_id", "index"]].drop_duplicates()
-    in_gold = findings.merge(gold.assign(gold=True), on=["report_id", "index"], how="left")["gold"].fillna(False).to_numpy(bool)
-    model_name = (model or default_model_path()).name
-    result = {
-        "model": model_name,
-        "reports": int(findings["report_id"].nunique()),
-        "all_findings": validity_summary(findings, grades),
-        "without_gold_findings": validity_summary(findings[~in_gold], grades),
-    }
+    reports = corpus_dir() / "text"
+    grades = grades_from_reports([str(reports)])
+    result = {"leak_free": "each report labelled by a model that never saw its authority's gold findings", "models": {}}
+    for name in model:
+        findings = label_leak_free(name, reports, outdir / resolve_model(name).name, jobs)
+        result["models"][resolve_model(name).name] = {
+            "reports": int(findings["report_id"].nunique()),
+            "labelled_by": findings.groupby("labelled_by")["report_id"].nunique().to_dict(),
+            **validity_summary(findings, grades),
+        }
     REPORTS.mkdir(parents=True, exist_ok=True)
-    path = REPORTS / f"grade-validity-{model_name}.json"
+    path = REPORTS / "grade-validity.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    for name in ("all_findings", "without_gold_findings"):
-        typer.echo(f"{name}: {result[name]['findings']} findings, {result[name]['graded_areas']} graded areas")
-        typer.echo(pd.DataFrame(result[name]["figures"]).to_string(index=False))
+    for name, summary in result["models"].items():
+        typer.echo(f"{name}: {summary['findings']} findings, {summary['graded_areas']} graded areas")
+        typer.echo(pd.DataFrame(summary["figures"]).to_string(index=False))
     typer.echo(f"-> {path}")
 
 

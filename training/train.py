@@ -29,7 +29,6 @@ from pathlib import Path
 import datasets
 import numpy as np
 import typer
-from sklearn.model_selection import GroupKFold
 from spacy.cli._util import parse_config_overrides
 from thinc.api import Config
 
@@ -43,7 +42,7 @@ from nlp.models.training import fit_finding_classifier, make_fast_classifier
 from nlp.pipeline import make_segmenter
 from nlp.scoring import theme_matrix
 from nlp.taxonomy import THEME_IDS
-from training.evaluate import evaluate, folds_summary, grouped_cross_validation, keyword_baseline
+from training.evaluate import evaluate, folds_summary, grouped_cross_validation, grouped_folds, keyword_baseline
 from training.model_card import model_card
 
 app = typer.Typer(add_completion=False)
@@ -60,21 +59,39 @@ def load_gold(path: Path) -> list[dict]:
 
 def stacked_cross_validation(
     records: list[dict], inputs: StackInputs, make_stacker, folds: int
-) -> tuple[list[FindingLabels], np.ndarray]:
-    """Out-of-fold labels of the stacker, and its theme probabilities, by the grouped folds.
+) -> tuple[list[FindingLabels], np.ndarray, list[FindingStacker]]:
+    """Out-of-fold labels of the stacker, its theme probabilities, and the stacker of each fold.
 
     `inputs` hold out-of-fold scores already; the stacker of fold k learns from the other folds'.
     """
     Y = theme_matrix([r["themes"] for r in records])
-    groups = [r["local_authority"] for r in records]
     labels: list[FindingLabels | None] = [None] * len(records)
     probabilities = np.zeros(Y.shape)
-    for train, test in GroupKFold(n_splits=folds).split(Y, groups=groups):
+    stackers = []
+    for train, test in grouped_folds(records, folds):
         stacker = make_stacker().fit(inputs.take(train), Y[train], [records[i]["polarity"] for i in train])
         for i, label in zip(test, stacked_labels(stacker, inputs.take(test))):
             labels[i] = label
         probabilities[test] = stacker.predict_theme_proba(inputs.take(test))
-    return labels, probabilities  # type: ignore[return-value]
+        stackers.append(stacker)
+    return labels, probabilities, stackers  # type: ignore[return-value]
+
+
+def write_fold_models(folder: Path, records: list[dict], folds: int, models: list) -> None:
+    """The fold models as pipelines, and which fold each gold authority was tested in.
+
+    Labelling a corpus with them, each report by the model of its authority's fold, gives labels no
+    model made after seeing that authority's gold (`training.grade_validity --fold-models`).
+    """
+    fold_of = {}
+    for k, (_, test) in enumerate(grouped_folds(records, folds)):
+        fold_of.update({records[i]["local_authority"]: k for i in test})
+    for k, model in enumerate(models):
+        nlp = make_segmenter()
+        nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(model, info={"fold": k})
+        nlp.meta.update({"name": f"fold-{k}", "version": __version__})
+        save_pipeline(nlp, folder / f"fold-{k}")
+    (folder / "folds.json").write_text(json.dumps({"fold_of_authority": fold_of}, indent=2) + "\n")
 
 
 def stacked_labels(stacker: FindingStacker, inputs: StackInputs) -> list[FindingLabels]:
@@ -112,9 +129,11 @@ def train(config: Config) -> Path:
 
     started = time.perf_counter()
     ngram_probabilities = np.zeros((len(records), len(THEME_IDS)))
+    fast_fold_models = []
 
     def keep_theme_probabilities(model, test) -> None:
         ngram_probabilities[test] = model.themes_.predict_proba([records[i]["text"] for i in test])
+        fast_fold_models.append(model)
 
     fast_predictions = grouped_cross_validation(
         records, lambda: make_fast_classifier(config["model"]), folds, on_fold=keep_theme_probabilities
@@ -128,16 +147,17 @@ def train(config: Config) -> Path:
     timings = {"fast_cv_seconds": round(time.perf_counter() - started, 1)}
 
     if kind == "accurate":
-        from training.encoder_cv import encoder_oof, final_encoder
+        from training.encoder_cv import encoder_oof, final_encoder, fold_encoders
 
         precision = config["encoder"]["precision"]
         outputs, fold_log = {}, None
         for variant in ("float32", "int8"):
             outputs[variant], fold_log = encoder_oof(config, records, variant)
         make_stacker = lambda: FindingStacker(**config["stacker"])  # noqa: E731
+        fold_stackers = {}
         for variant, oof in outputs.items():
             inputs = StackInputs.from_outputs(oof, ngram_probabilities)
-            predictions, probabilities = stacked_cross_validation(records, inputs, make_stacker, folds)
+            predictions, probabilities, fold_stackers[variant] = stacked_cross_validation(records, inputs, make_stacker, folds)
             metrics[f"accurate_{variant}"] = evaluate(records, predictions, probabilities=probabilities)
         metrics["accurate"] = metrics[f"accurate_{precision}"]
         timings["encoder_cv"] = fold_log
@@ -159,9 +179,23 @@ def train(config: Config) -> Path:
             settings={"max_length": config["encoder"]["finetune"]["max_length"], "batch_tokens": config["encoder"]["batch_tokens"]},
         )
         extra = {"precision": precision, "base_encoder": encoder["provenance"]}
+        fold_models = [
+            EncoderFindingModel(
+                onnx=fold["onnx"],
+                tokenizer=encoder["tokenizer"],
+                heads=fold["heads"],
+                stacker=fold_stacker,
+                ngram_themes=fast_model.themes_ if fold_stacker.ngram else None,
+                settings=model.settings,
+            )
+            for fold, fold_stacker, fast_model in zip(fold_encoders(config, records, precision), fold_stackers[precision], fast_fold_models)
+        ]
     else:
         model = NgramFindingModel(fit_finding_classifier(make_fast_classifier(config["model"]), records))
         extra = {}
+        fold_models = [NgramFindingModel(fast_model) for fast_model in fast_fold_models]
+    name, version = config["model"]["name"], config["model"]["version"]
+    write_fold_models(Path(paths["runs"]) / "fold-models" / f"{name}-{version}", records, folds, fold_models)
     timings["total_seconds"] = round(time.perf_counter() - started, 1)
     timings["peak_rss_mb"] = _peak_rss_mb()
     metrics["training"] = timings
