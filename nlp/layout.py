@@ -17,7 +17,21 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from .taxonomy import KINDS
+from .report_formats import (
+    BOILERPLATE,
+    BULLET_CLASS,
+    COPYRIGHT,
+    END_MATTER,
+    GRADE_ONLY,
+    INLINE_GRADE,
+    KEEP_AREA,
+    PAGE_NUMBER,
+    SECTION_HEADINGS,
+    HeadingRule,
+    identify_format,
+    normalise_characters,
+    normalise_head,
+)
 
 # --- lines ---------------------------------------------------------------------------------------
 
@@ -74,7 +88,6 @@ _EDGE_TOP, _EDGE_BOTTOM = 3, 5
 _FOOTNOTE_ZONE = 14
 _MAX_FOOTNOTE = 15
 _RUNNING_SHARE = 0.25
-_PAGE_NUMBER = re.compile(r"(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?", re.IGNORECASE)
 _FOOTNOTE_NUMBER = re.compile(r"\d{1,2}")
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
@@ -109,7 +122,7 @@ def find_furniture(lines: list[Line]) -> set[int]:
         i
         for idx in edges.values()
         for i in idx
-        if _PAGE_NUMBER.fullmatch(lines[i].text) or _is_running(lines[i].text, seen_on, min_pages)
+        if PAGE_NUMBER.fullmatch(lines[i].text) or _is_running(lines[i].text, seen_on, min_pages)
     }
     furniture |= _displaced_page_numbers(lines, pages, furniture)
     for idx in pages.values():
@@ -183,137 +196,12 @@ def detach_glued_furniture(line: Line, running: set[str]) -> Line:
 
 # --- headings ------------------------------------------------------------------------------------
 
-_GRADE = r"(?:requires improvement(?: to be good)?|good|outstanding|inadequate|adequate|not judged)"
-_GRADE_TAIL = rf"(?:\s*[:\-]?\s*{_GRADE}|\s+(?:is|are)(?:\s*:?(?: that it is)?\s+{_GRADE})?)?"
-# Body headings carry their grade inline ("...help and protection: good"); grade table rows do not.
-_INLINE_GRADE = re.compile(rf":\s*{_GRADE}$")
-GRADE_ONLY = re.compile(rf"{_GRADE}|requires|improvement(?: to be good)?|to be good", re.IGNORECASE)
-
-_KEEP = object()  # a heading rule that leaves the current judgement area as it is
-
-
-@dataclass(frozen=True)
-class HeadingRule:
-    """What a recognised heading does to the paragraphs that follow it.
-
-    kind (str | None): finding kind of the following paragraphs; None drops them (contents, tables).
-    area: judgement area id, None for none, or `_KEEP` to leave the current one.
-    is_contents (bool): a table of contents follows: its entries repeat headings and are skipped.
-    ends_report (bool): nothing after it is a finding (the closing grade table of 2013 reports).
-    """
-
-    kind: str | None
-    area: object = _KEEP
-    is_contents: bool = False
-    ends_report: bool = False
-
-    @property
-    def opens_body(self) -> bool:
-        """Whether the heading can end the front matter: a section heading, not a graded area or table."""
-        return self.is_contents or (self.kind is not None and self.area in (_KEEP, None))
-
-
-def _rule(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern + _GRADE_TAIL)
-
-
-_EXPERIENCES = r"(?:the )?experiences? (?:and|of) progress of "
-_GRADED_JUDGEMENT = r"the graded judge?ments? (?:about|for) (?:the )?"
-# "the Local Safeguarding Children Board (LSCB)", "the East Sussex Safeguarding Children Board", "the BSCB"
-_LSCB = r"(?:the )?(?:(?:[a-z]+ ){0,3}safeguarding children(?:'s)? board(?: \([a-z]{0,4}scb\))?|[a-z]{0,4}scb)"
-CONTEXT = HeadingRule("context", None)
-
-HEADING_RULES: tuple[tuple[re.Pattern[str], HeadingRule], ...] = (
-    (_rule(_EXPERIENCES + r"children who need help and protection"), HeadingRule("finding", "help_and_protection")),
-    (
-        _rule(_EXPERIENCES + r"children looked after and achieving permanence"),
-        HeadingRule("finding", "looked_after_and_permanence"),
-    ),
-    (
-        _rule(_EXPERIENCES + r"children in care and care leavers"),
-        HeadingRule("finding", "children_in_care_and_care_leavers"),
-    ),
-    (_rule(_EXPERIENCES + r"children in care"), HeadingRule("finding", "children_in_care")),
-    (_rule(_EXPERIENCES + r"care leavers"), HeadingRule("finding", "care_leavers")),
-    (_rule(_GRADED_JUDGEMENT + _EXPERIENCES + r"care leavers"), HeadingRule("finding", "care_leavers")),
-    (_rule(_GRADED_JUDGEMENT + r"adoption performance"), HeadingRule("finding", "adoption")),
-    (
-        _rule(r"the impact of leaders on social work practice with children and families"),
-        HeadingRule("finding", "impact_of_leaders"),
-    ),
-    (_rule(r"leadership, management and governance"), HeadingRule("finding", "leadership_management_governance")),
-    (
-        re.compile(
-            r"(?:section \d: )?(?:review of )?(?:the )?effectiveness of " + _LSCB + r"(?: \(lscb\))?" + _GRADE_TAIL
-        ),
-        HeadingRule("summary", "lscb"),
-    ),
-    (re.compile(_LSCB), HeadingRule("summary", "lscb")),
-    (re.compile(r"inspection findings (?:- )?" + _LSCB), HeadingRule("finding", "lscb")),
-    # The 2013 inspections of looked-after children services grade these areas (ids as in reports.jsonl).
-    (
-        _rule(r"overall effectiveness of services for looked after children and young people"),
-        HeadingRule("summary", "overall_effectiveness_of_services_for_looked_after_children_and_young_people"),
-    ),
-    (_rule(r"capacity to improve"), HeadingRule("summary", "capacity_to_improve")),
-    (
-        _rule(r"outcomes for looked after children and young people"),
-        HeadingRule("finding", "outcomes_for_looked_after_children_and_young_people"),
-    ),
-    (_rule(r"quality of provision"), HeadingRule("finding", "quality_of_provision")),
-    (_rule(r"leadership and management"), HeadingRule("finding", "leadership_and_management")),
-    (re.compile(r"record of main findings"), HeadingRule(None, None, ends_report=True)),
-    (re.compile(r"inspection findings"), HeadingRule("finding")),
-    (re.compile(r"executive summary|summary of (?:key )?findings"), HeadingRule("summary")),
-    (
-        re.compile(
-            r"the local authority's strengths|the local authority has the following strengths|progress since the last inspection"
-            rf"|{_LSCB}'s strengths|key strengths and weaknesses of {_LSCB}"
-        ),
-        HeadingRule("summary"),
-    ),
-    (re.compile(r"summary"), HeadingRule("summary")),
-    (re.compile(r"summary for children and young people"), HeadingRule("summary", None)),
-    (
-        re.compile(
-            r"recommendations|what needs to improve(?: in this area)?|areas for improvement|priority and immediate action"
-            r"|what does the (?:local authority|lscb) need to improve"
-        ),
-        HeadingRule("recommendation"),
-    ),
-    (re.compile(r"section \d: the local authority|the local authority"), CONTEXT),
-    (
-        re.compile(
-            r"information about (?:this|the) (?:local authority )?area|previous ofsted inspections|other ofsted inspections"
-            r"|local leadership|children living in this area|child protection in this area"
-            r"|children looked after in this area|other information about this area|information about this (?:inspection|review)"
-            r"|the inspection team|about this inspection|service information"
-        ),
-        CONTEXT,
-    ),
-    (re.compile(r"contents"), HeadingRule(None, None, is_contents=True)),
-    (
-        re.compile(
-            r"what the inspection judge?ments mean(?:: the (?:local authority|lscb))?|the inspection judgements and what they mean"
-            r"|inspection judgements? about the (?:local authority|lscb)|key judgements?|judgement(?: grade)?|grade"
-            r"|overall effectiveness"
-        ),
-        HeadingRule(None, _KEEP),
-    ),
-)
-
-_END_MATTER = re.compile(
-    r"the office for standards in education, children'?s services and skills"
-    r"|if (?:you|the local authority) would like a copy of this document in a different format"
-    r"|ofsted has published a report on",
-)
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "-", "\u201c": '"', "\u201d": '"'})
 _FOOTNOTE_REF = re.compile(r"(?<=[a-z?)])\d{1,2}$")
 
 
 def heading_key(text: str) -> str:
     """Normalise a candidate heading for matching: case, quotes, dashes, footnote marks, end marks."""
-    key = _SPACES.sub(" ", text.translate(_QUOTES).lower()).strip()
+    key = _SPACES.sub(" ", normalise_characters(text, dashes=True).lower()).strip()
     key = _FOOTNOTE_REF.sub("", key)
     return key.rstrip(" ?:.")
 
@@ -322,7 +210,7 @@ def match_heading(text: str) -> HeadingRule | None:
     key = heading_key(text)
     if len(key) > 140:
         return None
-    for pattern, rule in HEADING_RULES:
+    for pattern, rule in SECTION_HEADINGS:
         if pattern.fullmatch(key):
             return rule
     return None
@@ -330,29 +218,14 @@ def match_heading(text: str) -> HeadingRule | None:
 
 # --- paragraph structure -------------------------------------------------------------------------
 
-_BULLETS = "\uf06e\uf02d\u25fc\uf0a7\uf0b7\u2022\uf0be\u25aa\u25cf\u2500\u2015\u25a0"
-_BULLET = re.compile(rf"[{_BULLETS}]\s*")
+_BULLET = re.compile(rf"[{BULLET_CLASS}]\s*")
 _NUMBER_MARKER = re.compile(r"(\d{1,3})\.(?:\s+|$)")
 _UNDOTTED_NUMBER_MARKER = re.compile(r"(\d{1,3})(?:\s+(?=[A-Z])|$)")
 _MAX_PRINTED_SKIP = 2
 # A closing bracket ends a sentence too: findings end with "(Recommendation)".
 _TERMINAL = re.compile(r"""(?:[.!?:;]["'\u2019\u201d)\]]*|\))$""")
-_BOILERPLATE = re.compile(
-    r"ofsted produces this report|there are no widespread or serious failures|it is ofsted's expectation"
-    r"|in a local authority that requires improvement, there are no widespread|a local authority that is inadequate is providing"
-    r"|an lscb that is inadequate|the lscb is not yet demonstrating the characteristics of good"
-    r"|these are residential special schools that look after children|the local authority was given the opportunity to review"
-    r"|the areas for improvement have been cross-referenced|any complaints about the inspection or the report"
-)
-_COPYRIGHT = re.compile(r"\u00a9|crown copyright", re.IGNORECASE)
 _PROSE_MIN_CHARS = 160
 _MINOR_HEADING_CHARS = 70
-# Titles of SIF, looked-after-children and LSCB reports, whose body always opens with a heading.
-_HEADED_REPORT_TITLE = re.compile(
-    r"inspection of services for children in need|looked after children services"
-    r"|review of the effectiveness of the local safeguarding",
-    re.IGNORECASE,
-)
 _PROSE_LINE_SHARE = 0.75
 _FIT_MARGIN = 5
 _WIDTH_WINDOW = 20
@@ -490,7 +363,8 @@ class _Reader:
         # ILACS reports, which open their summary without a heading, at the first paragraph of prose.
         self.kind: str | None = "summary"  # None while in a dropped part
         self.in_front_matter = True
-        self.summary_opens_without_heading = not _HEADED_REPORT_TITLE.search(_SPACES.sub(" ", original[:2000]))
+        report_format = identify_format(normalise_head(original))
+        self.summary_opens_without_heading = report_format is None or not report_format.body_opens_with_heading
         self.area: str | None = None
         self.section: str | None = None
         self.last_number = 0
@@ -506,7 +380,7 @@ class _Reader:
         while i < len(self.lines) and not self.dropping_rest:
             i = self._step(i)
         self._close()
-        return [b for b in self.blocks if b.role == "heading" or not _BOILERPLATE.match(heading_key(b.text))]
+        return [b for b in self.blocks if b.role == "heading" or not BOILERPLATE.match(heading_key(b.text))]
 
     def _step(self, i: int) -> int:
         line = self.lines[i]
@@ -515,7 +389,7 @@ class _Reader:
             consumed = self._skip_contents_entry(i)
             if consumed:
                 return i + consumed
-        if _END_MATTER.match(heading_key(line.text)):
+        if END_MATTER.match(heading_key(line.text)):
             self._close()
             self.dropping_rest = True
             return i + 1
@@ -543,7 +417,7 @@ class _Reader:
             if rule is not None:
                 self.last_contents_entry = (group, joined, rule)
                 return size
-        if _PAGE_NUMBER.fullmatch(line.text) or (
+        if PAGE_NUMBER.fullmatch(line.text) or (
             len(line.text) < _PROSE_LINE_SHARE * self.width and not ends_sentence(line.text) and not _BULLET.match(line.text)
         ):
             return 1
@@ -577,10 +451,10 @@ class _Reader:
 
     def _heading(self, group: list[Line], text: str, rule: HeadingRule) -> None:
         self._close()
-        if self.in_front_matter and not (rule.opens_body or _INLINE_GRADE.search(heading_key(text))):
+        if self.in_front_matter and not (rule.opens_body or INLINE_GRADE.search(heading_key(text))):
             return  # a row of the grade table, or the title naming the LSCB review
-        if rule.area is not _KEEP:
-            self.area = rule.area  # type: ignore[assignment]
+        if rule.area != KEEP_AREA:
+            self.area = rule.area
         self.kind = rule.kind
         self.in_front_matter = False
         if rule.ends_report:
@@ -642,7 +516,7 @@ class _Reader:
 
     def _breaks_before(self, line: Line) -> bool:
         previous = self._last_piece_text()
-        if previous is None or _BOILERPLATE.match(heading_key(line.text)):
+        if previous is None or BOILERPLATE.match(heading_key(line.text)):
             return True
         if line.gap_before:
             continues = not ends_sentence(previous) or line.text[:1].islower()
@@ -681,8 +555,8 @@ class _Reader:
             len(joined) >= _PROSE_MIN_CHARS
             and ends_sentence(joined)
             and max(map(len, texts)) >= _PROSE_LINE_SHARE * self.width
-            and not _BOILERPLATE.match(heading_key(joined))
-            and not _COPYRIGHT.search(joined)
+            and not BOILERPLATE.match(heading_key(joined))
+            and not COPYRIGHT.search(joined)
         )
 
     def _last_piece_text(self) -> str | None:
@@ -735,5 +609,4 @@ def _assemble(original: str, blocks: list[Block], has_pages: bool) -> Layout:
         block.start = offset
         parts.append(block.text)
         offset += len(block.text) + 2
-    assert all(b.kind in KINDS for b in blocks if b.role == "paragraph")
     return Layout("\n\n".join(parts), blocks, has_pages)

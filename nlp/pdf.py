@@ -48,6 +48,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from nlp.errors import CorruptPdfError, EmptyReportError, EncryptedPdfError, NoTextLayerError
+from nlp.report_formats import is_bullet_glyph
 
 __all__ = ["PDFIUM_LOCK", "extract_pdf_text"]
 
@@ -62,8 +63,6 @@ _PAGE_BREAK = "\f"
 # accepted so that nothing depends on which call produced the text.
 _HYPHENATION_MARKS = frozenset({"\x02", "\ufffe"})
 
-# Bullet glyphs of the report templates (Wingdings/Symbol glyphs land in the Private Use Area).
-_BULLETS = frozenset("•◦▪▫■□◼◻●○►▶➢➤✓✔–-*")
 _NUMBER_MARKER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,4}\)|[a-z]\.)")
 
 # Layout thresholds, as fractions of the line height (the loose box height, about the font size).
@@ -418,7 +417,7 @@ def _is_marker(text: str) -> bool:
 
 
 def _is_bullet(text: str) -> bool:
-    return len(text) == 1 and (text in _BULLETS or "\ue000" <= text <= "\uf8ff")
+    return len(text) == 1 and is_bullet_glyph(text, dashes=True)
 
 
 @dataclass(slots=True, eq=False)
