@@ -1,4 +1,4 @@
-"""Layout analysis: furniture removal, paragraph structure, headings, numbering."""
+"""Layout analysis end to end: parse_layout on small reports, arbitrary text and the whole corpus."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlp.layout import Block, Layout, find_furniture, match_heading, parse_layout, split_lines
+from nlp.layout import Block, Layout, parse_layout
 
 FOOTER = "Inspection of Anytown local authority children’s services\n4 to 15 March 2024"
 
@@ -119,29 +119,6 @@ def test_layout_lossy_text_keeps_bullets_dropped_by_extractor():
         "Children are seen alone and their wishes are known.",
         "Plans are clear.",
     ]
-
-
-@pytest.mark.parametrize(
-    "heading,area",
-    [
-        ("The experiences and progress of children who need help and protection: Requires improvement", "help_and_protection"),
-        ("The experiences and progress of children in care and care leavers are:", "children_in_care_and_care_leavers"),
-        ("The graded judgement about the experience and progress of care leavers is that it is good", "care_leavers"),
-        ("Leadership, management and governance", "leadership_management_governance"),
-        ("The Local Safeguarding Children Board (LSCB)", "lscb"),
-    ],
-)
-def test_layout_match_heading_areas(heading, area):
-    assert match_heading(heading).area == area
-
-
-def test_layout_match_heading_rejects_prose():
-    assert match_heading("The experiences and progress of children in care are improving because leaders act.") is None
-
-
-def test_layout_furniture_needs_page_breaks():
-    lines = split_lines("Header\nText one.\n1\n")
-    assert find_furniture(lines) == set()
 
 
 @settings(max_examples=300, deadline=None)
