@@ -306,8 +306,11 @@ REPORT_CUES = tuple(
 HEADING_GRADE_TAIL = rf"(?: ?[:\-]? ?(?:{GRADE_WORDS})| (?:is|are)(?: ?:?(?: that it is)? (?:{GRADE_WORDS}))?)?"
 # Body headings carry their grade inline; grade table rows do not.
 INLINE_GRADE = re.compile(rf": ?(?:{GRADE_WORDS})$")
-# A line that is a grade or a piece of one: a cell of a grade table, or the grade under a heading.
-GRADE_ONLY = re.compile(rf"{GRADE_WORDS}|requires|improvement(?: to be good)?|to be good")
+# A line that is a grade or a piece of one: a cell of a grade table, or the grade under a heading
+# ("Grade 4 (inadequate)" in 2013 reports).
+GRADE_ONLY = re.compile(rf"(?:grade \d \()?(?:{GRADE_WORDS})\)?|requires|improvement(?: to be good)?|to be good")
+# The second half of a grade split over two lines, left at the end of a heading line beside it.
+GRADE_FRAGMENT_END = re.compile(r" improvement(?: to be good)?$", re.IGNORECASE)
 
 KEEP_AREA = "keep"  # a heading that leaves the current judgement area as it is
 
@@ -368,7 +371,8 @@ SECTION_HEADINGS: tuple[tuple[re.Pattern[str], HeadingRule], ...] = (
         _graded(rf"(?:section \d: )?(?:review of )?(?:the )?effectiveness of {LSCB_HEADING}(?: \(lscb\))?"),
         _area_heading("lscb", "summary"),
     ),
-    (re.compile(LSCB_HEADING), _area_heading("lscb", "summary")),
+    # "The Local Safeguarding Children Board is inadequate", over the board's executive summary.
+    (_graded(LSCB_HEADING), _area_heading("lscb", "summary")),
     (re.compile(rf"inspection findings (?:- )?{LSCB_HEADING}"), _area_heading("lscb")),
     # The 2013 inspections of looked-after children services grade these areas.
     *(

@@ -30,6 +30,9 @@ MAX_FOOTNOTE_NUMBER = 15
 MIN_NOTE_LETTERS = 3
 # An unpunctuated line shorter than this, just above a footnote, is a piece of the notes.
 MAX_NOTE_FRAGMENT_CHARS = 30
+# A line with at least this many letters that is furniture on one page (a footnote repeated on the
+# next page, a running line out of its place) is furniture wherever it recurs in the report.
+MIN_RECURRING_LETTERS = 8
 
 _FOOTNOTE_NUMBER = re.compile(r"\d{1,2}")
 _DIGITS = re.compile(r"\d+")
@@ -57,7 +60,8 @@ def find_furniture(lines: list[Line]) -> set[int]:
     """Indices of lines that are page furniture: running headers and footers, page numbers, footnotes.
 
     A running header or footer is a line (digits ignored) found at the top or bottom edge of at least
-    a quarter of the pages; page numbers are bare numbers at a page edge.
+    a quarter of the pages; page numbers are bare numbers at a page edge. A line that is furniture
+    somewhere is furniture wherever else it recurs.
     """
     pages = _pages(lines)
     if len(pages) < 2:
@@ -74,7 +78,13 @@ def find_furniture(lines: list[Line]) -> set[int]:
     furniture |= _displaced_page_numbers(lines, pages, furniture)
     for idx in pages.values():
         furniture |= _footnote(lines, [i for i in idx if i not in furniture])
-    return furniture
+    return furniture | _recurring(lines, furniture)
+
+
+def _recurring(lines: list[Line], furniture: set[int]) -> set[int]:
+    """Lines elsewhere in the report that repeat a line found to be furniture (digits ignored)."""
+    keys = {_furniture_key(lines[i].text) for i in furniture if letter_count(lines[i].text) >= MIN_RECURRING_LETTERS}
+    return {i for i, line in enumerate(lines) if i not in furniture and _furniture_key(line.text) in keys}
 
 
 def _displaced_page_numbers(lines: list[Line], pages: dict[int, list[int]], furniture: set[int]) -> set[int]:

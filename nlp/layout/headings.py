@@ -9,7 +9,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..report_formats import INLINE_GRADE, KEEP_AREA, SECTION_HEADINGS, HeadingRule, identify_format, normalise_characters, normalise_head
+from ..report_formats import (
+    GRADE_FRAGMENT_END,
+    GRADE_ONLY,
+    INLINE_GRADE,
+    KEEP_AREA,
+    SECTION_HEADINGS,
+    HeadingRule,
+    identify_format,
+    normalise_characters,
+    normalise_head,
+)
 from .blocks import Block, Piece
 from .lines import SPACES, Line, ends_sentence
 
@@ -43,11 +53,12 @@ def match_heading(text: str) -> HeadingRule | None:
 
 @dataclass(frozen=True)
 class HeadingMatch:
-    """A heading found among the lines: the lines it took, their joined text and its rule."""
+    """A heading found among the lines: its lines, their joined text, its rule, and how many lines it took."""
 
     lines: list[Line]
     text: str
     rule: HeadingRule
+    consumed: int
 
 
 def heading_at(lines: list[Line], i: int) -> HeadingMatch | None:
@@ -65,7 +76,19 @@ def heading_at(lines: list[Line], i: int) -> HeadingMatch | None:
         found = _match_group(group)
         if found is not None:
             return found
-    return None
+    return _heading_around_grade_cell(lines, i)
+
+
+def _heading_around_grade_cell(lines: list[Line], i: int) -> HeadingMatch | None:
+    """A two-line heading with its grade cell read in between ("The experiences and progress of" /
+    "Requires" / "children who need help and protection improvement"), as pdftotext reads a heading
+    beside the grade in its right-hand column. The grade cell's line is taken with the heading."""
+    group = lines[i : i + 3]
+    if len(group) < 3 or not GRADE_ONLY.fullmatch(heading_key(group[1].text)) or group[2].gap_before:
+        return None
+    text = GRADE_FRAGMENT_END.sub("", f"{group[0].text} {group[2].text}")
+    rule = match_heading(text)
+    return HeadingMatch([group[0], group[2]], text, rule, len(group)) if rule is not None else None
 
 
 def contents_entry_at(lines: list[Line], i: int) -> HeadingMatch | None:
@@ -82,7 +105,7 @@ def contents_entry_at(lines: list[Line], i: int) -> HeadingMatch | None:
 def _match_group(group: list[Line]) -> HeadingMatch | None:
     joined = " ".join(g.text for g in group)
     rule = match_heading(joined)
-    return HeadingMatch(group, joined, rule) if rule is not None else None
+    return HeadingMatch(group, joined, rule, len(group)) if rule is not None else None
 
 
 def _all_short(group: list[Line]) -> bool:

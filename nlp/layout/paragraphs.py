@@ -73,7 +73,7 @@ class ParagraphReader:
         heading = heading_at(self.lines, i) if self._may_start_heading(i) else None
         if heading is not None:
             self._heading(heading)
-            return i + len(heading.lines)
+            return i + heading.consumed
         if GRADE_ONLY.fullmatch(heading_key(line.text)):
             self._close()
             return i + 1
@@ -97,7 +97,7 @@ class ParagraphReader:
         entry = contents_entry_at(self.lines, i)
         if entry is not None:
             self.last_contents_entry = entry
-            return len(entry.lines)
+            return entry.consumed
         line = self.lines[i]
         if PAGE_NUMBER.fullmatch(line.text) or (
             len(line.text) < PROSE_LINE_SHARE * self.width and not ends_sentence(line.text) and not _BULLET.match(line.text)

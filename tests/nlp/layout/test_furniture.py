@@ -25,13 +25,22 @@ def test_furniture_needs_page_breaks():
     assert find_furniture(lines) == set()
 
 
+INTRO = ["Leaders know their services.", "Plans are clear.", "Visits are regular."]
+NOTE = ["1", "Working Together to Safeguard Children, 2018.", *(f"The guidance, part {n}." for n in "ABCDE")]
+
+
 def test_furniture_footnote_is_removed_only_where_the_page_refers_to_it():
-    intro = ["Leaders know their services.", "Plans are clear.", "Visits are regular."]
-    note = ["1", "Working Together to Safeguard Children, 2018.", *(f"The guidance, part {n}." for n in "ABCDE")]
-    referenced = [*intro, "Most children are seen by the Board1 within days.", *note]
-    unreferenced = [*intro, "Most children are seen within days.", *note]
+    referenced = [*INTRO, "Most children are seen by the Board1 within days.", *NOTE]
+    unreferenced = [*INTRO, "Most children are seen within days.", "1", *(f"Schools in the area, part {n}." for n in "ABCDE")]
     kept = [line.text for line in remove_furniture(split_lines("\n".join(referenced) + "\f" + "\n".join(unreferenced)))]
     assert kept == referenced[:4] + unreferenced
+
+
+def test_furniture_a_note_repeated_on_another_page_is_removed_there_too():
+    referenced = [*INTRO, "Most children are seen by the Board1 within days.", *NOTE]
+    later = ["There have been 14 adoptions", "Working Together to Safeguard Children, 2018.", "Plans are reviewed."]
+    kept = [line.text for line in remove_furniture(split_lines("\n".join(referenced) + "\f" + "\n".join(later)))]
+    assert kept == referenced[:4] + ["There have been 14 adoptions", "Plans are reviewed."]
 
 
 def test_furniture_running_footer_glued_onto_a_text_line_is_cut():

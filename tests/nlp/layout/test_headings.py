@@ -51,3 +51,17 @@ def test_headings_sections_follow_headings_and_skip_grade_table_rows():
 def test_headings_ilacs_summary_opens_without_a_heading():
     assert Sections.for_report("Inspection of Anytown local authority children’s services\n").summary_opens_without_heading
     assert not Sections.for_report("Inspection of services for children in need of help and protection\n").summary_opens_without_heading
+
+
+def test_headings_lscb_grade_line_is_a_heading_not_a_finding():
+    rule = match_heading("The Local Safeguarding Children Board is inadequate")
+    assert (rule.kind, rule.area) == ("summary", "lscb")
+
+
+@pytest.mark.parametrize("grade", ["Good", "Requires"])
+def test_headings_grade_cell_read_between_the_lines_of_a_heading_goes_with_it(grade):
+    tail = " improvement" if grade == "Requires" else ""
+    lines = split_lines(f"The experiences and progress of\n{grade}\nchildren who need help and protection{tail}\nSummary")
+    found = heading_at(lines, 0)
+    assert found.consumed == 3 and found.rule.area == "help_and_protection"
+    assert found.text == "The experiences and progress of children who need help and protection"

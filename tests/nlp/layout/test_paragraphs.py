@@ -43,3 +43,8 @@ def test_paragraphs_end_matter_ends_the_report():
 def test_paragraphs_one_line_title_is_a_minor_heading():
     text = "Executive summary\nQuality of practice\n1. Children are seen alone and their wishes are known."
     assert [row[:2] for row in _read(text)] == [("heading", None), ("heading", "summary"), ("paragraph", "summary")]
+
+
+def test_paragraphs_2013_grade_line_under_a_heading_is_no_finding():
+    text = "Executive summary\nCapacity to improve\nGrade 4 (inadequate)\n\nThe council has not acted on earlier findings."
+    assert [row[3] for row in _read(text) if row[0] == "paragraph"] == ["The council has not acted on earlier findings."]

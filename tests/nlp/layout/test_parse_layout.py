@@ -222,3 +222,39 @@ def test_layout_seed_and_pdftotext_twin_agree(seed_text, corpus):
 def test_layout_blocks_round_trip_through_dicts(ilacs_layout):
     assert [Block.from_dict(b.to_dict()) for b in ilacs_layout.blocks] == ilacs_layout.blocks
     assert Layout.from_dict(ilacs_layout.to_dict()) == ilacs_layout
+
+
+def _title_lines_on_three_pages(text: str) -> set[str]:
+    """Lines shaped like running headers and footers (a capital first letter, no closing stop) that
+    occur on at least three pages of the raw text: furniture, or headings, never part of a finding."""
+    seen = Counter(" ".join(line.split()) for page in text.split("\f") for line in set(page.split("\n")))
+    return {
+        line
+        for line, pages in seen.items()
+        if pages >= 3 and len(re.findall(r"[^\W\d_]", line)) >= 3 and re.search(r"[^\W\d_]", line).group().isupper()
+        and not re.search(r"""[.!?:;)]["'’”]*$""", line)
+    }
+
+
+def _leaks(text: str, layout) -> list[str]:
+    repeated = _title_lines_on_three_pages(text)
+    leaks = []
+    for block in _paragraphs(layout):
+        for piece in block.pieces:
+            line_start = max(text.rfind("\n", 0, piece.start), text.rfind("\f", 0, piece.start)) + 1
+            line_end = min(i for i in (text.find("\n", piece.end), text.find("\f", piece.end), len(text)) if i >= 0)
+            line = " ".join(text[line_start:line_end].split())
+            if line in repeated:
+                leaks.append(f"{line!r} in {block.text[:60]!r}")
+    return leaks
+
+
+def test_layout_repeated_title_lines_are_found_in_a_report():
+    page = "Inspection of Anytown children’s services\nChildren are safe.\n(Recommendation)\nand families\n"
+    assert _title_lines_on_three_pages("\f".join([page] * 3)) == {"Inspection of Anytown children’s services"}
+
+
+@pytest.mark.corpus
+def test_layout_no_finding_has_a_line_repeated_on_three_pages(corpus_layouts):
+    leaks = {report_id: found for report_id, (text, layout) in corpus_layouts.items() if (found := _leaks(text, layout))}
+    assert not leaks, leaks
