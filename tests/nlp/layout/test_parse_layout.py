@@ -258,3 +258,12 @@ def test_layout_repeated_title_lines_are_found_in_a_report():
 def test_layout_no_finding_has_a_line_repeated_on_three_pages(corpus_layouts):
     leaks = {report_id: found for report_id, (text, layout) in corpus_layouts.items() if (found := _leaks(text, layout))}
     assert not leaks, leaks
+
+
+@pytest.mark.corpus
+def test_layout_no_finding_of_a_pdf_has_a_line_repeated_on_three_pages(corpus):
+    from nlp.pdf import extract_pdf_text
+
+    texts = {path.stem: extract_pdf_text(path) for path in sorted((corpus / "pdf").glob("*.pdf"))}
+    leaks = {report_id: found for report_id, text in texts.items() if (found := _leaks(text, parse_layout(text)))}
+    assert texts and not leaks, leaks
