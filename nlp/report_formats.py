@@ -218,7 +218,8 @@ LAC_2013_FORMAT = ReportFormat(
     body_opens_with_heading=True,
     grade_table={
         "overall_effectiveness_of_services_for_looked_after_children_and_young_people": (
-            r"overall effectiveness(?: of services for looked after children and young people)?"
+            f"{AREA_NAMES['overall_effectiveness_of_services_for_looked_after_children_and_young_people']}"
+            f"|{AREA_NAMES['overall_effectiveness']}"
         ),
         "capacity_to_improve": AREA_NAMES["capacity_to_improve"],
         "outcomes_for_looked_after_children_and_young_people": AREA_NAMES[
