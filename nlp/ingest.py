@@ -14,25 +14,12 @@ from .errors import (
     UnsupportedFileTypeError,
 )
 from .pdf import extract_pdf_text
+from .report_formats import REPORT_CUES
 
 PDF_MAGIC = b"%PDF-"
 TEXT_SUFFIXES = frozenset({".txt", ".text", ""})
 REPORT_SUFFIXES = frozenset({".pdf"}) | TEXT_SUFFIXES
 
-# Phrases every children's services inspection report uses; a report shows most of them.
-_REPORT_CUES = tuple(
-    re.compile(cue, re.IGNORECASE)
-    for cue in (
-        r"\bofsted\b",
-        r"\binspect",
-        r"\blocal authority\b|\bcouncil\b|\bborough\b",
-        r"\bsocial (?:work|care)\b",
-        r"\bchildren\b",
-        r"\bcare leavers?\b|\blooked after\b|\bchildren in care\b",
-        r"\bsafeguard",
-        r"\bhelp and protection\b|\bchild protection\b",
-    )
-)
 MIN_REPORT_CUES = 6
 MIN_REPORT_CHARS = 1500
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
@@ -116,6 +103,6 @@ def check_is_report(text: str, path: str | os.PathLike | None = None) -> None:
     """Raise `NotAnInspectionReportError` unless the text reads as a children's services report."""
     if len(text.strip()) < MIN_REPORT_CHARS:
         raise NotAnInspectionReportError(path, f" (only {len(text.strip())} characters of text)")
-    found = sum(1 for cue in _REPORT_CUES if cue.search(text))
+    found = sum(1 for cue in REPORT_CUES if cue.search(text))
     if found < MIN_REPORT_CUES:
-        raise NotAnInspectionReportError(path, f" (it uses {found} of the {len(_REPORT_CUES)} phrases every report uses)")
+        raise NotAnInspectionReportError(path, f" (it uses {found} of the {len(REPORT_CUES)} phrases every report uses)")

@@ -35,141 +35,30 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-SIF = "SIF"
-ILACS = "ILACS"
-OTHER = "other"
-
-# Kinds of report; each has its own grade table. The two last are framework "other".
-_LAC_2013 = "lac_2013"
-_LSCB_REVIEW = "lscb_review"
+from .report_formats import (
+    GRADE_TOKEN,
+    GRADE_WORDS_IN_SENTENCE,
+    HEAD_CHARACTERS,
+    OTHER,
+    ReportFormat,
+    flatten,
+    grade_id,
+    identify_format,
+)
 
 NOT_REPORTED = "not reported (post-April 2026 framework)"
-# Inspections under the framework without an overall grade started in April 2026.
-_NO_OVERALL_GRADE_FROM = datetime.date(2026, 4, 1)
-
-# The title block, summary table and overall sentence all sit in the first page; 5,000 flattened
-# characters leave room for long titles and extractors that put running text first.
-_HEAD_CHARACTERS = 5000
 
 # ---------------------------------------------------------------------------------------------
-# Text preparation
+# Grade tables (labels per kind of report: `nlp.report_formats`)
 # ---------------------------------------------------------------------------------------------
 
-# (character, replacement); str.replace is far faster than str.translate with a mapping.
-_CHARACTER_FIXES = (
-    ("\u2018", "'"),
-    ("\u2019", "'"),
-    ("\u02bc", "'"),
-    ("\u00ad", ""),  # soft hyphen
-    ("\u00a0", " "),
-    # Bullets and symbol-font glyphs decide nothing here but would break phrase matches.
-    ("\u25fc", " "),
-    ("\u25aa", " "),
-    ("\u2022", " "),
-    ("\uf06e", " "),
-    ("\uf02d", " "),
-    ("\uf0a7", " "),
-)
-# A word broken by a hyphen at a line end ("improve-\nment") is one word when both sides are
-# lower case; otherwise the hyphen belongs to a compound ("Stoke-on-\nTrent", "Stockton-\non-Tees").
-_SOFT_HYPHEN_BREAK = re.compile(r"-(?<=[a-z]-)[ \t]*\r?\n\s*(?=[a-z])(?![a-z]+-)")
-_HARD_HYPHEN_BREAK = re.compile(r"-[ \t]*\r?\n\s*")
-
-
-def _flatten(text: str) -> str:
-    """One line of text with single spaces, straight apostrophes and rejoined hyphenation."""
-    for character, replacement in _CHARACTER_FIXES:
-        text = text.replace(character, replacement)
-    text = _SOFT_HYPHEN_BREAK.sub("", text)
-    text = _HARD_HYPHEN_BREAK.sub("-", text)
-    return " ".join(text.split())
-
-
-# ---------------------------------------------------------------------------------------------
-# Grades
-# ---------------------------------------------------------------------------------------------
-
-_GRADE_WORDS = (
-    r"requires?\s+improvement(?:\s+to\s+be\s+good)?|outstanding|good|inadequate|not\s+judged|adequate"
-)
-# 2013 reports write "Grade 4 (inadequate)" under each heading.
-_GRADE_TOKEN = rf"(?:grade\s+\d\s+\()?(?:{_GRADE_WORDS})\)?"
-_GRADE_WORD = re.compile(rf"\b({_GRADE_WORDS})\b", re.IGNORECASE)
-
-
-def _normalise_grade(words: str) -> str:
-    """The grade as reports.jsonl words it: lower case, "requires improvement to be good"."""
-    grade = " ".join(words.lower().split())
-    if grade.startswith("require"):
-        return "requires improvement to be good"
-    return grade
+_GRADE_WORD = re.compile(rf"\b({GRADE_WORDS_IN_SENTENCE})\b", re.IGNORECASE)
 
 
 def _grade_in(token: str) -> str:
     match = _GRADE_WORD.search(token)
-    return _normalise_grade(match.group(1)) if match else ""
+    return grade_id(match.group(1)) if match else ""
 
-
-# ---------------------------------------------------------------------------------------------
-# Grade table labels per kind of report (area id -> label pattern, on lower-cased text)
-# ---------------------------------------------------------------------------------------------
-
-_PROGRESS_OF = r"(?:the\s+)?experiences?\s+and\s+progress\s+of"
-_GRADED_JUDGEMENT = r"(?:the\s+)?graded\s+judge?ment\s+(?:for|about)\s+(?:the\s+)?"
-_IS = r"(?:\s+(?:is|are))?"
-_IS_THAT = r"(?:\s+(?:is|are)(?:\s+that\s+(?:it|they)(?:\s+(?:is|are))?)?)?"
-_LSCB_NAME = (
-    r"(?:the\s+effectiveness\s+of\s+)?the\s+"
-    r"(?:(?:local\s+)?safeguarding\s+children'?s?\s+board(?:\s*\(lscb\))?|lscb)(?:\s+is)?"
-)
-
-_SIF_LABELS: dict[str, str] = {
-    "help_and_protection": rf"(?:{_PROGRESS_OF}\s+)?children\s+who\s+need\s+help\s+and\s+protection{_IS}",
-    "looked_after_and_permanence": (
-        rf"(?:{_PROGRESS_OF}\s+)?children\s+looked\s+after\s+and\s+achieving\s+permanence{_IS}"
-    ),
-    "adoption": rf"(?:{_GRADED_JUDGEMENT})?adoption\s+performance{_IS_THAT}",
-    "care_leavers": rf"(?:{_GRADED_JUDGEMENT})?{_PROGRESS_OF}\s+care\s+leavers{_IS_THAT}",
-    "leadership_management_governance": rf"leadership,?\s+management\s+and\s+governance{_IS}",
-    "lscb": _LSCB_NAME,
-}
-_ILACS_LABELS: dict[str, str] = {
-    "impact_of_leaders": (
-        r"(?:the\s+)?impact\s+of\s+leaders\s+on\s+social\s+work\s+practice"
-        r"(?:\s+with\s+children\s+and\s+families)?"
-    ),
-    "help_and_protection": rf"{_PROGRESS_OF}\s+children\s+who\s+need\s+help\s+and\s+protection",
-    "children_in_care_and_care_leavers": rf"{_PROGRESS_OF}\s+children\s+in\s+care\s+and\s+care\s+leavers",
-    "children_in_care": rf"{_PROGRESS_OF}\s+children\s+in\s+care",
-    # Reports from 2025 print "The experiences and progress of children care leavers".
-    "care_leavers": rf"{_PROGRESS_OF}\s+(?:children\s+)?care\s+leavers",
-    "overall_effectiveness": r"overall\s+effectiveness",
-}
-_LAC_OVERALL = "overall_effectiveness_of_services_for_looked_after_children_and_young_people"
-_LAC_2013_LABELS: dict[str, str] = {
-    _LAC_OVERALL: (
-        r"overall\s+effectiveness(?:\s+of\s+services\s+for\s+looked\s+after\s+children"
-        r"\s+and\s+young\s+people)?"
-    ),
-    "capacity_to_improve": r"capacity\s+to\s+improve",
-    "outcomes_for_looked_after_children_and_young_people": (
-        r"outcomes\s+for\s+looked\s+after\s+children\s+and\s+young\s+people"
-    ),
-    "quality_of_provision": r"quality\s+of\s+provision",
-    "leadership_and_management": r"leadership\s+and\s+management",
-}
-_LABELS_BY_KIND: dict[str, dict[str, str]] = {
-    SIF: _SIF_LABELS,
-    ILACS: _ILACS_LABELS,
-    _LAC_2013: _LAC_2013_LABELS,
-    _LSCB_REVIEW: {"lscb": _LSCB_NAME},
-}
-# ILACS grades children in care and care leavers either together (to 2022) or apart (from 2023).
-_EXCLUSIVE_AREAS = {
-    "children_in_care_and_care_leavers": ("children_in_care", "care_leavers"),
-    "children_in_care": ("children_in_care_and_care_leavers",),
-    "care_leavers": ("children_in_care_and_care_leavers",),
-}
 
 # Between the cells of one table run: whitespace, numbering ("2.", "2.1"), footnote marks and
 # punctuation. A full stop may end a label ("children and families."), but after a grade it ends a
@@ -178,9 +67,9 @@ _GAP_AFTER_LABEL = re.compile(r"(?:[\s:;,.|()\-\u2013]++|\d++)*+")
 _GAP_AFTER_GRADE = re.compile(r"(?:[\s:;,|()\-\u2013]++|\d++(?:\.\d+)*+\.?)*+")
 _LONGEST_TABLE_GAP = 16
 # A statement in the body puts its grade straight after the label, in the same sentence.
-_GRADE_AFTER_LABEL = re.compile(rf"[\s:\-\u2013]{{0,4}}({_GRADE_TOKEN})(?!\w)")
+_GRADE_AFTER_LABEL = re.compile(rf"[\s:\-\u2013]{{0,4}}({GRADE_TOKEN})(?!\w)")
 # A grade just before a statement's label makes it part of a list.
-_ENDS_WITH_GRADE = re.compile(rf"(?<!\w)(?:{_GRADE_TOKEN})[\s:;,|()\-\u2013\d]{{0,{_LONGEST_TABLE_GAP}}}$")
+_ENDS_WITH_GRADE = re.compile(rf"(?<!\w)(?:{GRADE_TOKEN})[\s:;,|()\-\u2013\d]{{0,{_LONGEST_TABLE_GAP}}}$")
 
 
 def _alternatives(labels: dict[str, str], with_grade: bool) -> re.Pattern[str]:
@@ -190,36 +79,36 @@ def _alternatives(labels: dict[str, str], with_grade: bool) -> re.Pattern[str]:
     """
     groups = [rf"(?P<a{index}>{pattern})" for index, pattern in enumerate(labels.values())]
     if with_grade:
-        groups.append(rf"(?P<grade>{_GRADE_TOKEN})")
+        groups.append(rf"(?P<grade>{GRADE_TOKEN})")
     return re.compile(rf"(?<!\w)(?:{'|'.join(groups)})(?!\w)")
 
 
-_TABLE_TOKENS = {kind: _alternatives(labels, with_grade=True) for kind, labels in _LABELS_BY_KIND.items()}
+@functools.cache
+def _table_tokens(report_format: ReportFormat) -> re.Pattern[str]:
+    return _alternatives(report_format.grade_table, with_grade=True)
 
 
-def _next_pair(labels: dict[str, str]) -> re.Pattern[str]:
+@functools.cache
+def _next_pair(report_format: ReportFormat) -> re.Pattern[str]:
     """A grade, or a label and its grade, straight after a statement: the next item of a list."""
-    label = "|".join(f"(?:{pattern})" for pattern in labels.values())
-    grade_after_label = rf"(?:{label})(?!\w){_GAP_AFTER_LABEL.pattern}{_GRADE_TOKEN}"
-    return re.compile(rf"{_GAP_AFTER_GRADE.pattern}(?:{_GRADE_TOKEN}|{grade_after_label})(?!\w)")
-
-
-_NEXT_PAIR = {kind: _next_pair(labels) for kind, labels in _LABELS_BY_KIND.items()}
+    label = "|".join(f"(?:{pattern})" for pattern in report_format.grade_table.values())
+    grade_after_label = rf"(?:{label})(?!\w){_GAP_AFTER_LABEL.pattern}{GRADE_TOKEN}"
+    return re.compile(rf"{_GAP_AFTER_GRADE.pattern}(?:{GRADE_TOKEN}|{grade_after_label})(?!\w)")
 
 
 @functools.lru_cache(maxsize=64)
-def _statement_labels(kind: str, areas: frozenset[str]) -> tuple[tuple[str, ...], re.Pattern[str]]:
+def _statement_labels(report_format: ReportFormat, areas: frozenset[str]) -> tuple[tuple[str, ...], re.Pattern[str]]:
     """Areas and label pattern for just the areas a body scan still looks for."""
-    labels = {area: pattern for area, pattern in _LABELS_BY_KIND[kind].items() if area in areas}
+    labels = {area: pattern for area, pattern in report_format.grade_table.items() if area in areas}
     return tuple(labels), _alternatives(labels, with_grade=False)
 
 
-def _table_runs(head: str, kind: str) -> Iterator[list[tuple[str, str]]]:
+def _table_runs(head: str, report_format: ReportFormat) -> Iterator[list[tuple[str, str]]]:
     """Runs of ("label", area) / ("grade", grade) cells that adjoin each other, in text order."""
-    areas = tuple(_LABELS_BY_KIND[kind])
+    areas = tuple(report_format.grade_table)
     run: list[tuple[str, str]] = []
     previous_end = 0
-    for match in _TABLE_TOKENS[kind].finditer(head):
+    for match in _table_tokens(report_format).finditer(head):
         if run and not _adjoins(head, previous_end, match.start(), after_grade=run[-1][0] == "grade"):
             yield run
             run = []
@@ -267,90 +156,60 @@ def _alternates_at(run: list[tuple[str, str]], index: int) -> bool:
     return before == "grade" or after == "label"
 
 
-def _table_judgements(head: str, kind: str) -> dict[str, str]:
+def _table_judgements(head: str, report_format: ReportFormat) -> dict[str, str]:
     """Area -> grade from the tables near the top; the first grade of an area wins."""
     judgements: dict[str, str] = {}
-    for run in _table_runs(head, kind):
+    for run in _table_runs(head, report_format):
         for area, grade in _pairs(run):
             judgements.setdefault(area, grade)
     return judgements
 
 
-def _stated_judgements(text: str, kind: str, areas: frozenset[str]) -> dict[str, str]:
+def _stated_judgements(text: str, report_format: ReportFormat, areas: frozenset[str]) -> dict[str, str]:
     """Area -> grade from the first body statement that grades each of `areas`."""
     judgements: dict[str, str] = {}
     if not areas:
         return judgements
-    names, labels = _statement_labels(kind, areas)
+    names, labels = _statement_labels(report_format, areas)
     for match in labels.finditer(text):
         area = names[int(match.lastgroup[1:])]
         grade = _GRADE_AFTER_LABEL.match(text, match.end())
-        if grade and area not in judgements and _stands_alone(text, match.start(), grade.end(), kind):
+        if grade and area not in judgements and _stands_alone(text, match.start(), grade.end(), report_format):
             judgements[area] = _grade_in(grade.group(1))
             if len(judgements) == len(areas):
                 break
     return judgements
 
 
-def _stands_alone(text: str, start: int, end: int, kind: str) -> bool:
+def _stands_alone(text: str, start: int, end: int, report_format: ReportFormat) -> bool:
     """Whether a label-and-grade statement is no item of a list.
 
     Reports recall the grades of earlier inspections as lists ("children who need help and
     protection: inadequate children looked after ...: good"); a heading stands on its own.
     """
     before = text[max(0, start - 2 * _LONGEST_TABLE_GAP) : start]
-    return not _ENDS_WITH_GRADE.search(before) and not _NEXT_PAIR[kind].match(text, end)
+    return not _ENDS_WITH_GRADE.search(before) and not _next_pair(report_format).match(text, end)
 
 
-def _areas_still_graded(kind: str, found: dict[str, str], lscb_reviewed: bool) -> frozenset[str]:
+def _ungraded_here(report_format: ReportFormat, matching_head: str) -> set[str]:
+    """Areas this kind of report grades only when its first page says so, and this one does not."""
+    return {area for area, title in report_format.areas_graded_only_with_title.items() if not title.search(matching_head)}
+
+
+def _areas_still_graded(report_format: ReportFormat, found: dict[str, str], ungraded: set[str]) -> frozenset[str]:
     """The areas of this kind of report that no table gave and the body may still grade."""
-    missing = set(_LABELS_BY_KIND[kind]) - set(found)
+    missing = set(report_format.grade_table) - set(found) - ungraded
     for area in found:
-        missing -= set(_EXCLUSIVE_AREAS.get(area, ()))
-    if kind == SIF and not lscb_reviewed:
-        missing.discard("lscb")
+        missing -= set(report_format.exclusive_areas.get(area, ()))
     return frozenset(missing)
 
 
-def _judgements(matching: str, kind: str, lscb_reviewed: bool) -> dict[str, str]:
-    judgements = _table_judgements(matching[:_HEAD_CHARACTERS], kind)
-    if kind == SIF and not lscb_reviewed:
-        judgements.pop("lscb", None)
-    missing = _areas_still_graded(kind, judgements, lscb_reviewed)
-    return judgements | _stated_judgements(matching, kind, missing)
-
-
-# ---------------------------------------------------------------------------------------------
-# Kind of report and framework
-# ---------------------------------------------------------------------------------------------
-
-_SIF_TITLE = re.compile(r"inspection\s+of\s+services\s+for\s+children\s+in\s+need\s+of\s+help")
-_ILACS_TITLE = re.compile(
-    r"inspection\s+of\s+children'?s\s+social\s+care\s+services"
-    r"|local\s+authority\s+children'?s\s+services"
-    r"|impact\s+of\s+leaders\s+on\s+social\s+work\s+practice"
-)
-_LAC_TITLE = re.compile(r"inspection\s+of\s+looked\s+after\s+children\s+services")
-_LSCB_REVIEW_TITLE = re.compile(
-    r"review\s+of\s+the\s+effectiveness\s+of\s+the\s+local\s+safeguarding\s+children"
-)
-
-
-def _report_kind(matching_head: str) -> str | None:
-    """SIF, ILACS, one of the "other" kinds, or None for text that is no known report."""
-    if _SIF_TITLE.search(matching_head):
-        return SIF
-    if _LAC_TITLE.search(matching_head):
-        return _LAC_2013
-    if _ILACS_TITLE.search(matching_head):
-        return ILACS
-    if _LSCB_REVIEW_TITLE.search(matching_head):
-        return _LSCB_REVIEW
-    return None
-
-
-def _framework(kind: str | None) -> str:
-    return kind if kind in (SIF, ILACS) else OTHER
+def _judgements(matching: str, report_format: ReportFormat) -> dict[str, str]:
+    ungraded = _ungraded_here(report_format, matching[:HEAD_CHARACTERS])
+    table = _table_judgements(matching[:HEAD_CHARACTERS], report_format)
+    judgements = {area: grade for area, grade in table.items() if area not in ungraded}
+    missing = _areas_still_graded(report_format, judgements, ungraded)
+    return judgements | _stated_judgements(matching, report_format, missing)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -519,32 +378,21 @@ def _published(flat_head: str) -> datetime.date | None:
 # Overall judgement
 # ---------------------------------------------------------------------------------------------
 
-# "The overall judgement is (that children's services are) good", "Children's services in the
-# City of London are good", "Children's services in Brent require improvement to be good".
-_SIF_OVERALL = re.compile(
-    r"(?:overall\s+judgement\s+is(?:\s+that)?|children'?s\s+services?\s+in\s+[^.]{1,120}?)"
-    rf"(?:\s+children'?s\s+services?)?(?:\s+(?:are|is))?\s+(?P<grade>{_GRADE_WORDS})\b"
-)
-
-
 def _overall_judgement(
-    kind: str | None, judgements: dict[str, str], matching_head: str, start: datetime.date | None
+    report_format: ReportFormat | None, judgements: dict[str, str], matching_head: str, start: datetime.date | None
 ) -> str | None:
-    if kind == SIF:
-        match = _SIF_OVERALL.search(matching_head)
-        return _normalise_grade(match.group("grade")) if match else None
-    if kind == ILACS:
-        return judgements.get("overall_effectiveness") or _missing_ilacs_overall(judgements, start)
-    if kind == _LAC_2013:
-        return judgements.get(_LAC_OVERALL)
-    if kind == _LSCB_REVIEW:
-        return judgements.get("lscb")
-    return None
+    if report_format is None:
+        return None
+    if report_format.overall_sentence is not None:
+        match = report_format.overall_sentence.search(matching_head)
+        return grade_id(match.group("grade")) if match else None
+    return judgements.get(report_format.overall_area) or _missing_overall(report_format, judgements, start)
 
 
-def _missing_ilacs_overall(judgements: dict[str, str], start: datetime.date | None) -> str | None:
-    """A graded ILACS report without an overall grade follows the post-April 2026 framework."""
-    if judgements and (start is None or start >= _NO_OVERALL_GRADE_FROM):
+def _missing_overall(report_format: ReportFormat, judgements: dict[str, str], start: datetime.date | None) -> str | None:
+    """A graded report without an overall grade follows a framework that dropped it, if its kind had one."""
+    dropped_from = report_format.overall_grade_dropped_from
+    if dropped_from is not None and judgements and (start is None or start >= dropped_from):
         return NOT_REPORTED
     return None
 
@@ -578,22 +426,21 @@ class ReportMetadata:
 
 def parse_report_metadata(text: str) -> ReportMetadata:
     """Read the metadata of one report from its whole extracted text."""
-    flat = _flatten(text)
-    flat_head = flat[:_HEAD_CHARACTERS]
+    flat = flatten(text)
+    flat_head = flat[:HEAD_CHARACTERS]
     matching = flat.lower()
-    matching_head = matching[:_HEAD_CHARACTERS]
-    kind = _report_kind(matching_head)
-    lscb_reviewed = _LSCB_REVIEW_TITLE.search(matching_head) is not None
-    judgements = _judgements(matching, kind, lscb_reviewed) if kind else {}
+    matching_head = matching[:HEAD_CHARACTERS]
+    report_format = identify_format(matching_head)
+    judgements = _judgements(matching, report_format) if report_format else {}
     dates = _inspection_dates(flat_head)
     start, end = _date_range(dates) if dates else (None, None)
     return ReportMetadata(
         local_authority=_local_authority(flat_head),
-        framework=_framework(kind),
+        framework=report_format.framework if report_format else OTHER,
         inspection_dates=dates,
         inspection_start=start,
         inspection_end=end,
         published=_published(flat_head),
-        overall_judgement=_overall_judgement(kind, judgements, matching_head, start),
+        overall_judgement=_overall_judgement(report_format, judgements, matching_head, start),
         judgements=judgements,
     )

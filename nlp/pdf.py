@@ -48,6 +48,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from nlp.errors import CorruptPdfError, EmptyReportError, EncryptedPdfError, NoTextLayerError
+from nlp.report_formats import is_bullet_glyph
 
 __all__ = ["PDFIUM_LOCK", "extract_pdf_text"]
 
@@ -62,8 +63,6 @@ _PAGE_BREAK = "\f"
 # accepted so that nothing depends on which call produced the text.
 _HYPHENATION_MARKS = frozenset({"\x02", "\ufffe"})
 
-# Bullet glyphs of the report templates (Wingdings/Symbol glyphs land in the Private Use Area).
-_BULLETS = frozenset("•◦▪▫■□◼◻●○►▶➢➤✓✔–-*")
 _NUMBER_MARKER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,4}\)|[a-z]\.)")
 
 # Layout thresholds, as fractions of the line height (the loose box height, about the font size).
@@ -148,22 +147,32 @@ def _read_line_drafts(textpage: pdfium.PdfTextPage, rotation: int) -> list[_Line
     drafts: list[_LineDraft] = []
     draft: _LineDraft | None = None
     hyphen_pending = False
-    for index in range(textpage.count_chars()):
-        char = chr(pdfium_c.FPDFText_GetUnicode(textpage, index))
+    rect = pdfium_c.FS_RECTF()  # filled in place for each glyph: pdfium is called once per glyph
+    for index, char in enumerate(_page_characters(textpage)):
         if char in _HYPHENATION_MARKS:
             hyphen_pending = draft is not None
             continue
         if char in "\r\n":
             draft = draft if hyphen_pending else None
             continue
-        box = textpage.get_charbox(index, loose=True)
-        if rotation:
-            box = _upright(box, rotation)
-        if char.isspace() or box[2] <= box[0] or box[3] <= box[1]:
+        if char.isspace():
             if draft is not None:
                 draft.break_word()
             continue
-        if draft is not None and not draft.continues_on_row(box):
+        if not pdfium_c.FPDFText_GetLooseCharBox(textpage, index, rect):
+            raise pdfium.PdfiumError(f"pdfium gave no box for character {index}")
+        box = (rect.left, rect.bottom, rect.right, rect.top)
+        if rotation:
+            box = _upright(box, rotation)
+        if box[2] <= box[0] or box[3] <= box[1]:
+            if draft is not None:
+                draft.break_word()
+            continue
+        if draft is not None and draft.continues_on_row(box):
+            draft.add_glyph(char, box)
+            hyphen_pending = False
+            continue
+        if draft is not None:
             draft = _line_after_row_change(draft, box, hyphen_pending)
             if draft is not None:
                 draft.last_row = _font_box(textpage, index, rotation)
@@ -176,6 +185,21 @@ def _read_line_drafts(textpage: pdfium.PdfTextPage, rotation: int) -> list[_Line
     if hyphen_pending and draft is not None:
         draft.add_hyphen()
     return drafts
+
+
+def _page_characters(textpage: pdfium.PdfTextPage) -> str:
+    """The page's characters, one per pdfium character index, read in one call.
+
+    FPDFText_GetText gives one UTF-16 unit per character; a page with characters beyond the Basic
+    Multilingual Plane (surrogate pairs) is read character by character instead.
+    """
+    count = textpage.count_chars()
+    buffer = ctypes.create_string_buffer(2 * (count + 1))
+    pdfium_c.FPDFText_GetText(textpage, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
+    text = buffer.raw[: 2 * count].decode("utf-16-le", errors="surrogatepass")
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, index)) for index in range(count))
+    return text
 
 
 class _FontBox(NamedTuple):
@@ -256,15 +280,24 @@ class _LineDraft:
         return cls(left, bottom, right, top, top - bottom, font, font, [_Word(left, right, [char])])
 
     def continues_on_row(self, box: _Box) -> bool:
-        """Whether a glyph read next belongs to this line rather than starting a new one."""
+        """Whether a glyph read next belongs to this line rather than starting a new one.
+
+        Not a glyph on another row, nor one set larger and lower right after a lone smaller word (a
+        raised note number, cut off so that `is_raised_mark_before` can decide on it with the font
+        sizes and baselines at hand), nor one beyond a column gap. Runs once per glyph: plain
+        comparisons instead of min() and max() calls.
+        """
         left, bottom, _, top = box
-        size = max(self.size, top - bottom)
-        if min(self.top, top) - max(self.bottom, bottom) < _SAME_ROW_OVERLAP * min(self.size, top - bottom):
+        height = top - bottom
+        size = self.size
+        overlap = (top if top < self.top else self.top) - (bottom if bottom > self.bottom else self.bottom)
+        if overlap < _SAME_ROW_OVERLAP * (height if height < size else size):
             return False
-        if self._may_be_raised_mark_before(box):
+        if len(self.words) == 1 and height - size >= _PDFTOTEXT_SIDE_SIZE_DELTA * size and bottom < self.bottom:
             return False
+        larger = height if height > size else size
         gap = left - self.words[-1].right
-        return -_SAME_ROW_OVERLAP * size <= gap <= _COLUMN_GAP * size
+        return -_SAME_ROW_OVERLAP * larger <= gap <= _COLUMN_GAP * larger
 
     def continues_below(self, box: _Box) -> bool:
         """Whether a glyph after a hyphenated line end sits on the next row of the same text."""
@@ -337,19 +370,6 @@ class _LineDraft:
             ]
         return [self._cell(words, self.left, self.right)]
 
-    def _may_be_raised_mark_before(self, box: _Box) -> bool:
-        """Whether this is one word set smaller and higher than the glyph after it, as a note number.
-
-        Such a mark is cut off here so that `is_raised_mark_before`, with the font sizes and
-        baselines at hand, can tell whether pdftotext keeps it on a line of its own.
-        """
-        _, bottom, _, top = box
-        return (
-            len(self.words) == 1
-            and top - bottom - self.size >= _PDFTOTEXT_SIDE_SIZE_DELTA * self.size
-            and bottom < self.bottom
-        )
-
     def _has_marker_apart(self) -> bool:
         """Whether the line opens with a list marker too far from its text for pdftotext to join them."""
         words = self.words
@@ -418,7 +438,7 @@ def _is_marker(text: str) -> bool:
 
 
 def _is_bullet(text: str) -> bool:
-    return len(text) == 1 and (text in _BULLETS or "\ue000" <= text <= "\uf8ff")
+    return len(text) == 1 and is_bullet_glyph(text, dashes=True)
 
 
 @dataclass(slots=True, eq=False)

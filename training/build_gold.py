@@ -1,9 +1,10 @@
 """Assemble the gold set from the annotation batches, and write its generated summary.
 
 Every finding's label is the first reading, except where a second, independent reading disagreed:
-there the adjudicated label is used. Findings are re-placed in the current segmentation by their
-text, so `index`, `kind`, `section` and `area` are those `segment` gives today; a finding whose
-text the segmenter no longer produces keeps the values it was annotated with and says so.
+there the adjudicated label is used. Findings are re-placed in the current segmentation (the
+pipeline's findings component, as `segment` gives it) by their text, so `index`, `kind`, `section`
+and `area` are today's; a finding whose text the segmenter no longer produces keeps the values it
+was annotated with and says so (`segmentation: as annotated`).
 
     python -m training.build_gold
 """
@@ -17,8 +18,7 @@ from pathlib import Path
 
 import typer
 
-from nlp.corpus import corpus_dir
-from nlp.layout import parse_layout
+from nlp.corpus import corpus_dir, corpus_findings
 from nlp.taxonomy import POLARITIES, THEME_IDS
 from training.agreement import agreement, load_labels
 
@@ -38,13 +38,14 @@ def _normalise(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def current_findings(report_id: str, corpus: Path) -> dict[str, tuple[int, dict]]:
-    """Normalised text -> (index, placement) of each finding the segmenter gives for the report today."""
-    layout = parse_layout((corpus / "text" / f"{report_id}.txt").read_text(encoding="utf-8"))
-    paragraphs = [b for b in layout.blocks if b.role == "paragraph"]
+def current_findings(report_ids: set[str], corpus: Path) -> dict[tuple[str, str], tuple[int, dict]]:
+    """(report id, normalised text) -> (index, placement) of each finding the pipeline gives today."""
     return {
-        _normalise(b.text): (index, {"kind": b.kind, "section": b.section, "area": b.area})
-        for index, b in enumerate(paragraphs)
+        (finding["report_id"], _normalise(finding["text"])): (
+            finding["index"],
+            {"kind": finding["kind"], "section": finding["section"], "area": finding["area"]},
+        )
+        for finding in corpus_findings(corpus, report_ids)
     }
 
 
@@ -58,7 +59,7 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
         first.update(load_labels(annotation_dir / f"labels_{batch}.jsonl"))
     second = load_labels(annotation_dir / "labels_double.jsonl")
     adjudicated = load_labels(annotation_dir / "labels_adjudicated.jsonl")
-    placements: dict[str, dict] = {}
+    placements = current_findings({finding["report_id"] for finding in findings.values()}, corpus)
     gold = []
     seen: set[tuple[str, str]] = set()
     for finding_id, finding in findings.items():
@@ -67,15 +68,13 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
         if (report_id, _normalise(finding["text"])) in seen:
             continue
         seen.add((report_id, _normalise(finding["text"])))
-        if report_id not in placements:
-            placements[report_id] = current_findings(report_id, corpus)
         label, provenance = first[finding_id], "single reading"
         if finding_id in second:
             if finding_id in adjudicated:
                 label, provenance = adjudicated[finding_id], "adjudicated after two readings disagreed"
             else:
                 provenance = "two readings agreed"
-        placed = placements[report_id].get(_normalise(finding["text"]))
+        placed = placements.get((report_id, _normalise(finding["text"])))
         gold.append(
             {
                 "id": finding_id,

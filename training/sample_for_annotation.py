@@ -16,39 +16,25 @@ from pathlib import Path
 
 import typer
 
-from nlp.corpus import corpus_dir, load_corpus_index
-from nlp.layout import parse_layout
+from nlp.corpus import corpus_dir, corpus_findings
 from nlp.lexicon import THEME_PATTERNS
 
 RARE_THEME_TARGET = 45  # read this many cue-matched candidates per theme; about 2/3 turn out positive
 MIN_CHARS = 40
 
 
-def corpus_findings(corpus: Path) -> list[dict]:
-    index = load_corpus_index(corpus)
-    findings = []
-    for report_id, meta in sorted(index.items()):
-        layout = parse_layout((corpus / "text" / f"{report_id}.txt").read_text(encoding="utf-8"))
-        paragraphs = [b for b in layout.blocks if b.role == "paragraph"]
-        for position, block in enumerate(paragraphs):
-            if len(block.text) < MIN_CHARS:
-                continue
-            findings.append(
-                {
-                    "id": f"{report_id}#{position}",
-                    "report_id": report_id,
-                    "index": position,
-                    "local_authority": meta["local_authority"],
-                    "framework": meta["framework"],
-                    "year": int(meta["published"][:4]),
-                    "overall_judgement": meta["overall_judgement"],
-                    "kind": block.kind,
-                    "section": block.section,
-                    "area": block.area,
-                    "text": block.text,
-                }
-            )
-    return findings
+SAMPLED_FIELDS = (
+    "id", "report_id", "index", "local_authority", "framework", "year", "overall_judgement", "kind", "section", "area", "text",
+)
+
+
+def candidate_findings(corpus: Path) -> list[dict]:
+    """Every finding of the corpus (the findings component's) long enough to be read for annotation."""
+    return [
+        {name: finding[name] for name in SAMPLED_FIELDS}
+        for finding in corpus_findings(corpus)
+        if len(finding["text"]) >= MIN_CHARS
+    ]
 
 
 def draw(findings: list[dict], total: int, seed: int) -> list[dict]:
@@ -88,7 +74,7 @@ def main(
     double: int = typer.Option(300, help="Findings also given to a second, independent annotator."),
     seed: int = typer.Option(13),
 ) -> None:
-    findings = corpus_findings(corpus_dir())
+    findings = candidate_findings(corpus_dir())
     selected = draw(findings, total, seed)
     out.mkdir(parents=True, exist_ok=True)
     for b in range(batches):

@@ -31,8 +31,7 @@ import typer
 from sklearn.metrics import precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
-from nlp.corpus import corpus_dir, load_corpus_index
-from nlp.layout import parse_layout
+from nlp.corpus import corpus_dir, corpus_findings, load_corpus_index
 from nlp.taxonomy import POLARITIES, THEME_IDS
 from training.evaluate import (
     evaluate,
@@ -111,28 +110,12 @@ def finding_from_record(record: dict, meta: dict) -> Finding:
     return Finding(record["text"], record["kind"], record.get("area"), area_grade(meta, record.get("area")))
 
 
+WEAK_RECORD_FIELDS = ("id", "report_id", "index", "local_authority", "framework", "year", "kind", "section", "area", "text")
+
+
 def corpus_records(corpus: Path) -> list[dict]:
-    """One record per paragraph block of every report, in `<report_id>#<index>` order, with report metadata."""
-    records = []
-    for report_id, meta in sorted(load_corpus_index(corpus).items()):
-        layout = parse_layout((corpus / "text" / f"{report_id}.txt").read_text(encoding="utf-8"))
-        paragraphs = [block for block in layout.blocks if block.role == "paragraph"]
-        for index, block in enumerate(paragraphs):
-            records.append(
-                {
-                    "id": f"{report_id}#{index}",
-                    "report_id": report_id,
-                    "index": index,
-                    "local_authority": meta["local_authority"],
-                    "framework": meta["framework"],
-                    "year": int(meta["published"][:4]),
-                    "kind": block.kind,
-                    "section": block.section,
-                    "area": block.area,
-                    "text": block.text,
-                }
-            )
-    return records
+    """One record per finding of every report (the findings component's), in `<report_id>#<index>` order, with report metadata."""
+    return [{name: finding[name] for name in WEAK_RECORD_FIELDS} for finding in corpus_findings(corpus)]
 
 
 # --- Labelling functions ----------------------------------------------------------------------
@@ -799,7 +782,7 @@ def readme(stored: Sequence[dict], lf_rows: Sequence[dict], evaluation: dict) ->
         "",
         (
             f"`{LABELS_FILE}`: one record per finding of the corpus, **{len(stored)} findings** from "
-            f"**{len({r['report_id'] for r in stored})} reports** (every paragraph `nlp.layout.parse_layout` gives, "
+            f"**{len({r['report_id'] for r in stored})} reports** (every finding of the pipeline's findings component, `doc.spans['findings']`, "
             'as `<report_id>#<index>`). Load it with `datasets.load_dataset("json", data_files=...)`. '
             "The gold findings are among them (same ids): drop them by id before evaluating anything trained on these labels."
         ),

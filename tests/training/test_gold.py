@@ -70,3 +70,24 @@ def test_gold_schema_check_rejects_broken_records(gold, change, problem):
     record = json.loads(json.dumps(next(r for r in gold if r["themes"])))
     change(record)
     assert any(problem in p for p in schema_problems(record))
+
+
+@pytest.mark.corpus
+def test_gold_every_record_is_found_by_todays_segmentation_or_marked_as_annotated(gold, corpus):
+    from nlp.corpus import corpus_findings
+
+    def key(text: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", text.lower())
+
+    findings = {
+        (f["report_id"], key(f["text"])): (f["index"], f["kind"], f["section"], f["area"])
+        for f in corpus_findings(corpus, {r["report_id"] for r in gold})
+    }
+    lost = [
+        r["id"]
+        for r in gold
+        if r["segmentation"] == "current"
+        and findings.get((r["report_id"], key(r["text"]))) != (r["index"], r["kind"], r["section"], r["area"])
+    ]
+    assert not lost, f"{len(lost)} gold findings no longer join (rebuild with python -m training.build_gold): {lost[:5]}"
+    assert sum(r["segmentation"] == "as annotated" for r in gold) <= 0.05 * len(gold)

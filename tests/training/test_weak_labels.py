@@ -11,7 +11,7 @@ import datasets
 import numpy as np
 import pytest
 
-from nlp.layout import parse_layout
+from nlp.corpus import corpus_findings
 from nlp.taxonomy import POLARITIES, THEME_IDS
 from nlp import lexicon
 from training.weak_labels import (
@@ -400,17 +400,16 @@ def test_weak_labels_readme_and_lf_figures_list_every_lf(stored):
 # --- Against the corpus -----------------------------------------------------------------------
 
 
-def test_weak_labels_stored_file_has_every_paragraph_of_every_report(stored, corpus, corpus_index):
+def test_weak_labels_stored_file_has_every_finding_of_every_report(stored, corpus, corpus_index):
     per_report = {}
     for r in stored:
         per_report[r["report_id"]] = per_report.get(r["report_id"], 0) + 1
     assert set(per_report) == set(corpus_index)
     report_id = min(corpus_index)
-    layout = parse_layout((corpus / "text" / f"{report_id}.txt").read_text(encoding="utf-8"))
-    paragraphs = [b for b in layout.blocks if b.role == "paragraph"]
-    assert per_report[report_id] == len(paragraphs)
+    findings = list(corpus_findings(corpus, [report_id]))
+    assert per_report[report_id] == len(findings)
     first = next(r for r in stored if r["id"] == f"{report_id}#0")
-    assert first["text"] == paragraphs[0].text
+    assert first["text"] == findings[0]["text"]
 
 
 def test_weak_labels_stored_labels_are_what_the_labeller_gives_today(stored, corpus_index):

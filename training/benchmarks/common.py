@@ -16,17 +16,23 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 @dataclass
 class Measurement:
-    """One timed run: how much work, how long, and the Python heap it peaked at."""
+    """One timed run: how much work, how long (wall clock, and CPU time of this process: per core,
+    and steady on a busy machine), and the Python heap it peaked at."""
 
     name: str
     items: int
     megabytes: float
     seconds: float
+    cpu_seconds: float
     peak_heap_mb: float
 
     @property
     def items_per_second(self) -> float:
         return self.items / self.seconds if self.seconds else float("inf")
+
+    @property
+    def items_per_cpu_second(self) -> float:
+        return self.items / self.cpu_seconds if self.cpu_seconds else float("inf")
 
     @property
     def megabytes_per_second(self) -> float:
@@ -36,6 +42,7 @@ class Measurement:
         return {
             **asdict(self),
             "items_per_second": round(self.items_per_second, 2),
+            "items_per_cpu_second": round(self.items_per_cpu_second, 2),
             "mb_per_second": round(self.megabytes_per_second, 3),
         }
 
@@ -50,15 +57,15 @@ def measure(name: str, items: int, megabytes: float, heap: bool = False) -> Iter
     result: list[Measurement] = []
     if heap:
         tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         yield result
     finally:
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         peak = tracemalloc.get_traced_memory()[1] / 1e6 if heap else float("nan")
         if heap:
             tracemalloc.stop()
-        result.append(Measurement(name, items, megabytes, seconds, peak))
+        result.append(Measurement(name, items, megabytes, seconds, cpu_seconds, peak))
 
 
 def process_peak_rss_mb() -> float:

@@ -1,4 +1,4 @@
-"""Layout analysis: furniture removal, paragraph structure, headings, numbering."""
+"""Layout analysis end to end: parse_layout on small reports, arbitrary text and the whole corpus."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlp.layout import Block, Layout, find_furniture, match_heading, parse_layout, split_lines
+from nlp.layout import Block, Layout, parse_layout
 
 FOOTER = "Inspection of Anytown local authority children’s services\n4 to 15 March 2024"
 
@@ -121,29 +121,6 @@ def test_layout_lossy_text_keeps_bullets_dropped_by_extractor():
     ]
 
 
-@pytest.mark.parametrize(
-    "heading,area",
-    [
-        ("The experiences and progress of children who need help and protection: Requires improvement", "help_and_protection"),
-        ("The experiences and progress of children in care and care leavers are:", "children_in_care_and_care_leavers"),
-        ("The graded judgement about the experience and progress of care leavers is that it is good", "care_leavers"),
-        ("Leadership, management and governance", "leadership_management_governance"),
-        ("The Local Safeguarding Children Board (LSCB)", "lscb"),
-    ],
-)
-def test_layout_match_heading_areas(heading, area):
-    assert match_heading(heading).area == area
-
-
-def test_layout_match_heading_rejects_prose():
-    assert match_heading("The experiences and progress of children in care are improving because leaders act.") is None
-
-
-def test_layout_furniture_needs_page_breaks():
-    lines = split_lines("Header\nText one.\n1\n")
-    assert find_furniture(lines) == set()
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3000))
 def test_layout_arbitrary_text_never_raises_and_blocks_stay_ordered(text):
@@ -245,3 +222,48 @@ def test_layout_seed_and_pdftotext_twin_agree(seed_text, corpus):
 def test_layout_blocks_round_trip_through_dicts(ilacs_layout):
     assert [Block.from_dict(b.to_dict()) for b in ilacs_layout.blocks] == ilacs_layout.blocks
     assert Layout.from_dict(ilacs_layout.to_dict()) == ilacs_layout
+
+
+def _title_lines_on_three_pages(text: str) -> set[str]:
+    """Lines shaped like running headers and footers (a capital first letter, no closing stop) that
+    occur on at least three pages of the raw text: furniture, or headings, never part of a finding."""
+    seen = Counter(" ".join(line.split()) for page in text.split("\f") for line in set(page.split("\n")))
+    return {
+        line
+        for line, pages in seen.items()
+        if pages >= 3 and len(re.findall(r"[^\W\d_]", line)) >= 3 and re.search(r"[^\W\d_]", line).group().isupper()
+        and not re.search(r"""[.!?:;)]["'’”]*$""", line)
+    }
+
+
+def _leaks(text: str, layout) -> list[str]:
+    repeated = _title_lines_on_three_pages(text)
+    leaks = []
+    for block in _paragraphs(layout):
+        for piece in block.pieces:
+            line_start = max(text.rfind("\n", 0, piece.start), text.rfind("\f", 0, piece.start)) + 1
+            line_end = min(i for i in (text.find("\n", piece.end), text.find("\f", piece.end), len(text)) if i >= 0)
+            line = " ".join(text[line_start:line_end].split())
+            if line in repeated:
+                leaks.append(f"{line!r} in {block.text[:60]!r}")
+    return leaks
+
+
+def test_layout_repeated_title_lines_are_found_in_a_report():
+    page = "Inspection of Anytown children’s services\nChildren are safe.\n(Recommendation)\nand families\n"
+    assert _title_lines_on_three_pages("\f".join([page] * 3)) == {"Inspection of Anytown children’s services"}
+
+
+@pytest.mark.corpus
+def test_layout_no_finding_has_a_line_repeated_on_three_pages(corpus_layouts):
+    leaks = {report_id: found for report_id, (text, layout) in corpus_layouts.items() if (found := _leaks(text, layout))}
+    assert not leaks, leaks
+
+
+@pytest.mark.corpus
+def test_layout_no_finding_of_a_pdf_has_a_line_repeated_on_three_pages(corpus):
+    from nlp.pdf import extract_pdf_text
+
+    texts = {path.stem: extract_pdf_text(path) for path in sorted((corpus / "pdf").glob("*.pdf"))}
+    leaks = {report_id: found for report_id, text in texts.items() if (found := _leaks(text, parse_layout(text)))}
+    assert texts and not leaks, leaks
