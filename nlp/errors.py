@@ -88,7 +88,7 @@ class CorruptPdfError(ReportInputError):
 
     def __init__(self, path: str | Path | None = None, detail: str = "") -> None:
         super().__init__(
-            f"the PDF could not be opened ({detail}); download the report again (a download that stopped "
+            f"the PDF could not be opened ({detail.rstrip('.')}); download the report again (a download that stopped "
             "part-way, or a file saved from something other than the PDF itself, looks like this).",
             path,
         )

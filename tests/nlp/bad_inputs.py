@@ -120,7 +120,7 @@ HOSTILE_SIZE = 40 * 2**20
 HOSTILE_BAD_FILES = {
     "empty.txt": (lambda: b"", "EmptyReportError"),
     "noise.txt": (random_bytes_with_nuls, "UnsupportedFileTypeError"),
-    "noise.pdf": (lambda: random.Random(11).randbytes(4096), "CorruptPdfError"),
+    "random-bytes.pdf": (lambda: random.Random(11).randbytes(4096), "CorruptPdfError"),
     "truncated.pdf": (lambda: NEWHAM.read_bytes()[: NEWHAM.stat().st_size // 2], "CorruptPdfError"),
     "garbage-after-header.pdf": (lambda: NEWHAM.read_bytes()[:9] + b"\x00garbage\xff" * 50, "CorruptPdfError"),
     "word-document.pdf": (word_document, "UnsupportedFileTypeError"),
