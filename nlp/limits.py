@@ -4,26 +4,28 @@ file apart from one long report. The one place both live; `nlp.ingest` and `nlp.
 A report is labelled whole: its Doc, its layout and the classifier's features are in memory at once.
 Measured with the committed model (`python -m training.benchmarks.bench_long_reports`, results in
 training/benchmarks/results/long_reports.json), labelling costs about 150 MB above the loaded model
-and 19 s of one core per million characters, and grows linearly with the text.
+and 9 s of one core per million characters, and grows linearly with the text.
 
 - `MAX_REPORT_CHARS`: 2,000,000 characters, 13 times the longest report of the corpus
   (leeds-2015-sif, an inspection with its LSCB review: 145,878 characters on 58 pages), so that
   joint inspections and reports bundled with their annexes are labelled; a text at the limit takes
-  about 40 s and 300 MB above the model, which two workers on a small machine can afford. spaCy's
-  own default (1,000,000) guards pipelines with a parser or NER, which take about 1 GB per 100,000
-  characters; the report pipeline runs neither, and its tokenizer sets `max_length` to this limit.
+  about 20 s and 300 MB above the model (620 MB in all), which two workers on a small machine can
+  afford. spaCy's own default (1,000,000) guards pipelines with a parser or NER, which take about
+  1 GB per 100,000 characters; the report pipeline runs neither, and its tokenizer sets
+  `max_length` to this limit.
 - `MAX_TEXT_FILE_BYTES`: no text of `MAX_REPORT_CHARS` characters takes more than 4 bytes a
   character in the encodings `nlp.ingest` reads, so a larger text file is refused before it is read:
-  a 40 MB file costs a `stat`, not 40 MB (or, decoded, up to 160 MB) per worker.
+  a 40 MB file costs its first 8 kB, not 40 MB (or, decoded, up to 160 MB) per worker.
 - `MAX_PDF_PAGES`: 1,000 pages, 17 times the longest report; extraction holds the lines of every
   page (about 0.2 MB a page) until the text is complete.
 - `MAX_PDF_FILE_BYTES`: 100 MB, 200 times the largest PDF of the corpus (459 kB); pdfium reads the
   whole file. PDFs of photographs or scanned pages reach tens of MB; they have no text layer anyway.
 - `MAX_CLOSING_NOTICES`: every published report closes with one "© Crown copyright YYYY" line: 389
   of the 391 corpus reports have one, and two have two (Peterborough 2015 prints it twice; Kingston
-  upon Hull 2014 is a report followed by its own re-inspection). A file with more is many reports
-  joined together: labelled as one, it would give every finding the first report's authority and
-  dates, and the layout stops at the first report's closing page, so the rest would be lost.
+  upon Hull 2014 is the inspection followed by its LSCB review, published apart). A file with more
+  is many reports joined together: labelled as one, it would give every finding the first report's
+  authority and dates, and the layout stops at the first report's closing page, so the rest would
+  be lost.
 """
 
 from __future__ import annotations

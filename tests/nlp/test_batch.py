@@ -871,17 +871,3 @@ def test_batch_cli_exit_code_2_when_nothing_is_labelled(tmp_path, tiny_pipeline_
 def test_batch_cli_exit_code_2_when_misused(tmp_path, tiny_pipeline_dir):
     assert invoke_label(str(STOCKPORT), model=tiny_pipeline_dir).exit_code == 2  # no -o
     assert invoke_label(str(STOCKPORT), "-o", str(tmp_path), "--jobs", "0", model=tiny_pipeline_dir).exit_code == 2
-
-
-def test_batch_cli_version_names_the_package_and_the_default_model():
-    from nlp.about import __version__
-    from nlp.classify import default_model_path
-
-    result = CliRunner().invoke(app, ["--version"])
-
-    meta = json.loads((default_model_path() / "meta.json").read_text(encoding="utf-8"))
-    assert result.exit_code == 0
-    assert result.output.splitlines() == [
-        f"inspection-themes {__version__}",
-        f"default model: {meta['name']} {meta['version']} ({default_model_path()})",
-    ]
