@@ -12,10 +12,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
-
-from nlp.pdf import PDFIUM_LOCK
+from tests.nlp.test_pdf import build_scanned_pdf
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "examples" / "reports"
@@ -26,23 +23,7 @@ ENCRYPTED = Path(__file__).parent / "fixtures" / "encrypted-user-password.pdf"
 
 def scanned_pdf(page_count: int = 2) -> bytes:
     """Pages that are one grey image each, as a scanner makes them: no text layer at all."""
-    with PDFIUM_LOCK:
-        pdf = pdfium.PdfDocument.new()
-        for _ in range(page_count):
-            page = pdf.new_page(595, 842)
-            bitmap = pdfium.PdfBitmap.new_native(60, 80, pdfium_c.FPDFBitmap_BGR)
-            bitmap.fill_rect((200, 200, 200, 255), 0, 0, 60, 80)
-            bitmap.fill_rect((20, 20, 20, 255), 10, 10, 40, 4)
-            image = pdfium.PdfImage.new(pdf)
-            image.set_bitmap(bitmap)
-            image.set_matrix(pdfium.PdfMatrix().scale(595, 842))
-            page.insert_obj(image)
-            page.gen_content()
-            page.close()
-        buffer = io.BytesIO()
-        pdf.save(buffer)
-        pdf.close()
-    return buffer.getvalue()
+    return build_scanned_pdf(page_count)
 
 
 def png_image(width: int = 16, height: int = 16) -> bytes:

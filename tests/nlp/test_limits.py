@@ -5,7 +5,6 @@ long report, and the report pipeline accepts every text the limits let through."
 from __future__ import annotations
 
 import tracemalloc
-from pathlib import Path
 
 import pytest
 
