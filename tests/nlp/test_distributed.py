@@ -296,8 +296,9 @@ def test_cli_label_with_a_scheduler_address(reports, local_run, client, tiny_pip
 
     result = CliRunner().invoke(app, [*arguments, "--scheduler", client.scheduler.address])
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # labelled, but for the empty file
     assert f"{report_count(reports) - UNREADABLE} reports labelled" in result.output
+    assert f"  [empty_file] {reports / 'z-empty.txt'}: " in result.output
     assert_same_tables(tmp_path / "out", local_run)
 
 
