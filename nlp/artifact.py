@@ -1,11 +1,12 @@
-"""Safe persistence of the trained model: skops with a pinned trusted-type list, checksums, and
-compatibility checks on load.
+"""Safe persistence of a trained finding model: named files, checksums, and checks on load.
 
-Loading never executes code from the file: skops rebuilds only the types listed in
-`TRUSTED_TYPES` (plus the numpy/scipy/scikit-learn types it trusts by default) and refuses anything
-else. The component's `cfg.json` records the artifact format, the package version and the taxonomy
-the model was trained on, and the SHA-256 of the model file, so a model for another taxonomy, a
-version this code cannot read, or a file changed after training is refused with a clear error.
+A model is a set of named files (`FindingModel.to_files`): an ONNX graph, a tokenizer (JSON),
+heads (safetensors) and scikit-learn estimators (skops). None of these formats runs code when read:
+skops rebuilds only the types of `TRUSTED_TYPES` plus the numpy/scipy/scikit-learn types it trusts
+by default, and refuses anything else. `cfg.json` records the artifact format, the package
+version, the taxonomy, the model kind and the SHA-256 of every file, so a model for another
+taxonomy, a format this code cannot read, or a file changed after training is refused with a
+`ModelCompatibilityError` before anything is loaded. The same checks run on `to_bytes` data.
 """
 
 from __future__ import annotations
@@ -16,19 +17,20 @@ import zipfile
 from pathlib import Path
 
 import skops.io as sio
+import srsly
 
 from .about import __version__
 from .errors import ModelCompatibilityError
 from .taxonomy import POLARITIES, SCHEMA_VERSION, THEME_IDS
 
-ARTIFACT_FORMAT = 1
-MODEL_FILE = "model.skops"
+ARTIFACT_FORMAT = 2
 CFG_FILE = "cfg.json"
 
 # Our own estimators, the only types beyond skops' defaults that a model file may contain.
 TRUSTED_TYPES: tuple[str, ...] = (
     "nlp.models.finding_classifier.FindingClassifier",
     "nlp.models.polarity.PolarityClassifier",
+    "nlp.models.stacking.FindingStacker",
     "nlp.models.text_features.CompactTfidfVectorizer",
     "nlp.models.themes.ThemeClassifier",
 )
@@ -38,70 +40,123 @@ def taxonomy_record() -> dict:
     return {"schema_version": SCHEMA_VERSION, "themes": list(THEME_IDS), "polarities": list(POLARITIES)}
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def save_model(model, folder: Path, extra: dict | None = None) -> dict:
-    """Write `model` with skops and its `cfg.json` into `folder`; return the cfg."""
-    folder.mkdir(parents=True, exist_ok=True)
-    untrusted = set(sio.get_untrusted_types(data=sio.dumps(model))) - set(TRUSTED_TYPES)
+def dumps_estimator(estimator) -> bytes:
+    """A scikit-learn estimator as skops bytes; refuses one that loading would refuse."""
+    data = sio.dumps(estimator, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
     if untrusted:
         raise ModelCompatibilityError(
             f"the model contains types outside the trusted list, which loading would refuse: {sorted(untrusted)}. "
             "Add them to nlp.artifact.TRUSTED_TYPES only if they are this package's own, reviewed classes."
         )
-    sio.dump(model, folder / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
-    cfg = {
+    return data
+
+
+def loads_estimator(data: bytes, name: str):
+    try:
+        return sio.loads(data, trusted=list(TRUSTED_TYPES))
+    except sio.exceptions.UntrustedTypesFoundException as error:
+        raise ModelCompatibilityError(f"{name} contains types this package does not trust: {error}") from error
+
+
+def make_cfg(files: dict[str, bytes], kind: str, extra: dict | None = None) -> dict:
+    """The `cfg.json` of a model made of `files`."""
+    return {
         "artifact_format": ARTIFACT_FORMAT,
         "package_version": __version__,
+        "kind": kind,
         "taxonomy": taxonomy_record(),
-        "model_sha256": _sha256(folder / MODEL_FILE),
+        "files": {name: sha256(data) for name, data in sorted(files.items())},
         **(extra or {}),
     }
+
+
+def write_artifact(folder: Path, files: dict[str, bytes], cfg: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
     (folder / CFG_FILE).write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
-    return cfg
 
 
-def load_model(folder: Path):
-    """Load a model written by `save_model`, after checking format, version, taxonomy and checksum.
+def read_artifact(folder: Path) -> tuple[dict[str, bytes], dict]:
+    """The files and cfg of a model folder, after every check (see the module docstring).
 
     RAISES (ModelCompatibilityError): the artifact cannot be used by this code, or was changed.
     """
-    cfg_path, model_path = folder / CFG_FILE, folder / MODEL_FILE
-    if not cfg_path.exists() or not model_path.exists():
-        raise ModelCompatibilityError(f"{folder} is not a theme classifier artifact: {CFG_FILE} or {MODEL_FILE} is missing.")
-    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-    check_compatible(cfg, folder)
-    if _sha256(model_path) != cfg.get("model_sha256"):
-        raise ModelCompatibilityError(
-            f"{model_path} does not match the checksum recorded at training time: the file was changed or "
-            "corrupted after it was written. Re-download or retrain the model; do not load it."
-        )
+    cfg_path = folder / CFG_FILE
+    if not cfg_path.exists():
+        raise ModelCompatibilityError(f"{folder} is not a theme classifier artifact: {CFG_FILE} is missing.")
+    cfg = _parse_cfg(cfg_path.read_bytes(), str(cfg_path))
+    check_compatible(cfg, str(folder))
+    files = {}
+    for name in cfg["files"]:
+        path = folder / name
+        if not path.exists():
+            raise ModelCompatibilityError(f"{path} is missing: the model folder is incomplete. Copy the whole folder again.")
+        files[name] = path.read_bytes()
+    verify_files(files, cfg, str(folder))
+    return files, cfg
+
+
+def artifact_to_bytes(files: dict[str, bytes], cfg: dict) -> bytes:
+    return srsly.msgpack_dumps({"cfg": json.dumps(cfg), "files": files})
+
+
+def artifact_from_bytes(data: bytes, where: str) -> tuple[dict[str, bytes], dict]:
     try:
-        model = sio.load(model_path, trusted=list(TRUSTED_TYPES))
-    except sio.exceptions.UntrustedTypesFoundException as error:
-        raise ModelCompatibilityError(f"{model_path} contains types this package does not trust: {error}") from error
-    return model, cfg
+        message = srsly.msgpack_loads(data)
+        cfg = _parse_cfg(message["cfg"].encode("utf-8"), where)
+        files = dict(message["files"])
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ModelCompatibilityError(f"{where}: not the bytes of a theme classifier ({error}).") from error
+    check_compatible(cfg, where)
+    verify_files(files, cfg, where)
+    return files, cfg
 
 
-def check_compatible(cfg: dict, folder: Path) -> None:
+def verify_files(files: dict[str, bytes], cfg: dict, where: str) -> None:
+    expected = cfg.get("files") or {}
+    if set(files) != set(expected):
+        raise ModelCompatibilityError(f"{where}: the model's files {sorted(files)} are not the ones its cfg lists {sorted(expected)}.")
+    for name, data in files.items():
+        if sha256(data) != expected[name]:
+            raise ModelCompatibilityError(
+                f"{where}/{name} does not match the checksum recorded at training time: the file was changed or "
+                "corrupted after it was written. Re-download or retrain the model; do not load it."
+            )
+
+
+def _parse_cfg(data: bytes, where: str) -> dict:
+    try:
+        cfg = json.loads(data)
+    except ValueError as error:
+        raise ModelCompatibilityError(f"{where} is not valid JSON ({error}); the model folder is damaged.") from error
+    if not isinstance(cfg, dict):
+        raise ModelCompatibilityError(f"{where} is not a model configuration.")
+    return cfg
+
+
+def check_compatible(cfg: dict, where: str) -> None:
     if cfg.get("artifact_format") != ARTIFACT_FORMAT:
         raise ModelCompatibilityError(
-            f"{folder}: artifact format {cfg.get('artifact_format')!r}, but inspection-themes {__version__} reads "
+            f"{where}: artifact format {cfg.get('artifact_format')!r}, but inspection-themes {__version__} reads "
             f"format {ARTIFACT_FORMAT}. Install the inspection-themes version that made it "
             f"({cfg.get('package_version')}) or retrain."
         )
     if cfg.get("taxonomy") != taxonomy_record():
         raise ModelCompatibilityError(
-            f"{folder}: the model was trained on another taxonomy (schema version "
+            f"{where}: the model was trained on another taxonomy (schema version "
             f"{cfg.get('taxonomy', {}).get('schema_version')!r}, {len(cfg.get('taxonomy', {}).get('themes', []))} themes) "
             f"than this package's (schema version {SCHEMA_VERSION}, {len(THEME_IDS)} themes); its labels would not mean "
             "what the schema says. Retrain it on data labelled with the current schema."
         )
     if _major_minor(cfg.get("package_version", "")) != _major_minor(__version__):
         raise ModelCompatibilityError(
-            f"{folder}: the model was made by inspection-themes {cfg.get('package_version')}, this is {__version__}; "
+            f"{where}: the model was made by inspection-themes {cfg.get('package_version')}, this is {__version__}; "
             f"install inspection-themes=={cfg.get('package_version')} to use it, or retrain with this version."
         )
 

@@ -431,6 +431,10 @@ def _write_atomically(table: pa.Table, path: Path) -> None:
     os.replace(temporary, path)
 
 
-def read_findings(outdir: str | os.PathLike) -> pd.DataFrame:
-    """`findings.parquet` as pandas, `theme_polarity` holding only the finding's themes."""
-    return _with_theme_dicts(pq.read_table(Path(outdir) / FINDINGS_FILE).to_pandas())
+def read_findings(outdir: str | os.PathLike, report_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """`findings.parquet` as pandas, `theme_polarity` holding only the finding's themes.
+
+    report_ids (Sequence[str] | None): read only these reports' rows (default: all).
+    """
+    filters = None if report_ids is None else [("report_id", "in", list(report_ids))]
+    return _with_theme_dicts(pq.read_table(Path(outdir) / FINDINGS_FILE, filters=filters).to_pandas())

@@ -11,6 +11,7 @@ asked).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from functools import lru_cache
@@ -26,24 +27,42 @@ from .jsonl import read_jsonl, write_jsonl
 from .models import FindingLabels
 
 MODEL_ENV = "INSPECTION_THEMES_MODEL"
-MODEL_NAME = "ofsted_themes"
+# Short names of the models this repository ships: the default reads best, the fast one costs least.
+MODEL_NAMES = {"accurate": "ofsted_themes", "fast": "ofsted_themes_fast"}
+DEFAULT_MODEL = "accurate"
 CLASSIFIER_PIPE = "themes"
+CHECKSUMS_KEY = "checksums"
 BATCH_SIZE = 256
 REPO_MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
 def default_model_path() -> Path:
-    """`$INSPECTION_THEMES_MODEL`, else the newest `models/ofsted_themes-<version>` of this checkout."""
-    configured = os.environ.get(MODEL_ENV)
-    if configured:
-        return Path(configured)
-    candidates = sorted(REPO_MODELS.glob(f"{MODEL_NAME}-*"), key=lambda p: _version_key(p.name))
-    if not candidates:
-        raise ModelCompatibilityError(
-            f"no model given and none found under {REPO_MODELS}; pass --model PATH (a folder like "
-            f"models/{MODEL_NAME}-<version>) or set {MODEL_ENV}."
-        )
-    return candidates[-1]
+    """`$INSPECTION_THEMES_MODEL`, else the newest accurate model of this checkout."""
+    return resolve_model(None)
+
+
+def resolve_model(model: str | os.PathLike | None) -> Path:
+    """The folder of a model given as a folder, an installed model package's name, `accurate` or `fast`.
+
+    Nothing (None) means `$INSPECTION_THEMES_MODEL`, else `accurate`.
+    RAISES (ModelCompatibilityError): no such model.
+    """
+    name = str(model if model is not None else os.environ.get(MODEL_ENV) or DEFAULT_MODEL)
+    if name in MODEL_NAMES:
+        candidates = sorted(REPO_MODELS.glob(f"{MODEL_NAMES[name]}-*"), key=lambda p: _version_key(p.name))
+        if candidates:
+            return candidates[-1]
+        name = MODEL_NAMES[name]  # an installed package of that name, if any
+    location = Path(name)
+    if location.is_dir():
+        return location
+    if spacy.util.is_package(name):
+        package = spacy.util.get_package_path(name)
+        return next((meta.parent for meta in package.glob("*/meta.json")), package)
+    raise ModelCompatibilityError(
+        f"no model {name!r}: pass a model folder (like models/{MODEL_NAMES[DEFAULT_MODEL]}-<version>), the name of an "
+        f"installed model package, or one of {sorted(MODEL_NAMES)}."
+    )
 
 
 def _version_key(name: str) -> tuple[int, ...]:
@@ -52,46 +71,83 @@ def _version_key(name: str) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=4)
-def load_pipeline(model: str | os.PathLike | None = None) -> Language:
-    """Load a trained pipeline (a folder under `models/`, or an installed model package name)."""
-    location = model if model is not None else default_model_path()
+def load_pipeline(model: str | os.PathLike | None = None, threads: int = 0) -> Language:
+    """Load a trained pipeline (see `resolve_model`), after checking every file against its checksum.
+
+    threads (int): threads of the encoder's runtime (0: one per core); use 1 in each of several workers.
+    RAISES (ModelCompatibilityError): not a model, a file changed or damaged, or made for other code.
+    """
+    location = resolve_model(model)
+    verify_model_folder(location)
     try:
-        nlp = spacy.load(location)
-    except OSError as error:  # spaCy's E050 (no such package or folder), E053 (no meta.json) ...
+        nlp = spacy.load(location, config={"components": {CLASSIFIER_PIPE: {"threads": threads}}})
+    except ModelCompatibilityError:
+        raise
+    except Exception as error:  # spaCy's E050/E053, or a damaged vocab/tokenizer file (msgpack ExtraData ...)
         raise ModelCompatibilityError(
-            f"cannot load a model from {location}: {error}. Pass a folder written by training, "
-            f"like models/{MODEL_NAME}-<version>."
+            f"cannot load a model from {location}: {type(error).__name__}: {error}. Pass a folder written by training, "
+            f"like models/{MODEL_NAMES[DEFAULT_MODEL]}-<version>, and copy it whole."
         ) from error
     if CLASSIFIER_PIPE not in nlp.pipe_names:
         raise ModelCompatibilityError(f"{location} has no '{CLASSIFIER_PIPE}' component: it is not a trained theme model.")
     return nlp
 
 
-def _model_folder(model: str | os.PathLike | None) -> Path:
-    """The folder of a model given as a folder, an installed model package's name, or nothing."""
-    location = Path(model if model is not None else default_model_path())
-    if not location.is_dir() and spacy.util.is_package(str(model)):
-        package = spacy.util.get_package_path(str(model))
-        return next((meta.parent for meta in package.glob("*/meta.json")), package)
-    return location
+def folder_checksums(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file of a model folder but its meta.json and model card, by relative path."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name not in ("meta.json", "README.md") and "__pycache__" not in path.parts
+    }
+
+
+def save_pipeline(nlp: Language, folder: Path) -> Path:
+    """Write a trained pipeline, with the checksum of every file in its meta.json (see `verify_model_folder`)."""
+    nlp.to_disk(folder)
+    meta_path = folder / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta.setdefault("inspection_themes", {})[CHECKSUMS_KEY] = folder_checksums(folder)
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    nlp.meta.update(meta)
+    return folder
+
+
+def verify_model_folder(folder: Path) -> None:
+    """Refuse a model folder whose files differ from the checksums its meta.json records."""
+    meta_path = folder / "meta.json"
+    if not meta_path.exists():
+        raise ModelCompatibilityError(f"{folder} has no meta.json: it is not a model folder written by training.")
+    try:
+        recorded = json.loads(meta_path.read_text(encoding="utf-8")).get("inspection_themes", {}).get(CHECKSUMS_KEY)
+    except ValueError as error:
+        raise ModelCompatibilityError(f"{meta_path} is not valid JSON ({error}); copy the model folder again.") from error
+    if recorded is None:
+        raise ModelCompatibilityError(f"{meta_path} records no checksums: the folder was not written by this package's training.")
+    found = folder_checksums(folder)
+    changed = sorted(name for name in recorded if found.get(name) != recorded[name])
+    if changed:
+        raise ModelCompatibilityError(
+            f"{folder}: {', '.join(changed)} differ from the checksums recorded at training time (changed, damaged or "
+            "missing). Copy or download the model folder again; do not use it as it is."
+        )
 
 
 def model_fingerprint(model: str | os.PathLike | None = None) -> str:
-    """Identity of a model folder: name, version and the checksum of its classifier file.
+    """Identity of a model: name, version and the checksum of its classifier's cfg (which lists its files' hashes).
 
     Batch parts record it, so a rerun with another model relabels instead of keeping old labels.
     """
-    location = _model_folder(model)
+    location = resolve_model(model)
     cfg_path = location / CLASSIFIER_PIPE / "cfg.json"
     meta_path = location / "meta.json"
     if not cfg_path.exists() or not meta_path.exists():
         raise ModelCompatibilityError(
             f"{location} is not a trained model folder ({meta_path.name} or {CLASSIFIER_PIPE}/cfg.json is missing); "
-            f"pass a folder written by training, like models/{MODEL_NAME}-<version>."
+            f"pass a folder written by training, like models/{MODEL_NAMES[DEFAULT_MODEL]}-<version>."
         )
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    checksum = json.loads(cfg_path.read_text(encoding="utf-8")).get("model_sha256")
-    return f"{meta.get('name')}-{meta.get('version')}:{checksum}"
+    return f"{meta.get('name')}-{meta.get('version')}:{hashlib.sha256(cfg_path.read_bytes()).hexdigest()}"
 
 
 def classify_texts(texts: Sequence[str], nlp: Language, with_evidence: bool = False) -> list[FindingLabels]:

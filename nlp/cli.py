@@ -21,6 +21,10 @@ from .errors import InspectionThemesError
 EXIT_OK = 0
 EXIT_NOTHING_LABELLED = 2  # also click's exit code for a usage error
 EXIT_SOME_FAILED = 3
+MODEL_HELP = (
+    "accurate (default: the fine-tuned encoder), fast (the n-gram model), a model folder, or an installed model "
+    "package's name."
+)
 
 app = typer.Typer(
     name=__title__,
@@ -96,7 +100,7 @@ def segment(
 def classify(
     input_path: Path = typer.Argument(..., exists=True, dir_okay=False, help='JSON lines: {"id": ..., "text": ...}.'),
     output: Path = typer.Option(..., "-o", "--output", help="JSON lines to write, one per input line."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: the committed one)."),
+    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
     evidence: bool = typer.Option(False, "--evidence", help="Add the sentences and n-grams behind each theme."),
 ) -> None:
     """Label findings given as text: themes, polarity, polarity per theme, and theme probabilities.
@@ -118,7 +122,7 @@ def label(
     paths: list[str] = typer.Argument(..., help="Report files (.pdf, .txt), folders and glob patterns."),
     outdir: Path = typer.Option(..., "-o", "--outdir", help="Folder for findings.parquet, reports.parquet, errors.parquet."),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: the committed one)."),
+    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
     scheduler: Optional[str] = typer.Option(
         None, "--scheduler", help="Dask scheduler address, or 'local' for a LocalCluster (needs the [dask] extra)."
     ),
@@ -148,6 +152,27 @@ def label(
     if summary.failed:
         typer.echo(summary.failure_list(), err=True)
         raise typer.Exit(code=EXIT_SOME_FAILED if summary.in_tables else EXIT_NOTHING_LABELLED)
+
+
+@app.command()
+def show(
+    source: Path = typer.Argument(..., exists=True, help="A report (.pdf, .txt), or a folder written by `label`."),
+    output: Path = typer.Option(..., "-o", "--output", help="HTML file to write."),
+    report_id: Optional[str] = typer.Option(None, "--report-id", help="The report of a `label` folder to show (needed when it holds several)."),
+    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
+) -> None:
+    """Write one labelled report as a self-contained HTML page: its findings by polarity, themes, evidence and grades.
+
+    Exit codes: 0 the page was written; 2 the report could not be read or labelled (the message says
+    why and what to do), or the command was misused.
+    """
+    from .show import write_report_page
+
+    try:
+        view = write_report_page(source, output, report_id=report_id, model=model)
+    except InspectionThemesError as error:
+        _fail(error)
+    typer.echo(f"{len(view.findings)} findings of {view.report.get('report_id')} -> {output}", err=True)
 
 
 if __name__ == "__main__":

@@ -191,3 +191,8 @@ class ClassifyInputError(InspectionThemesError, ValueError):
 
 class DatasetColumnsError(InspectionThemesError, ValueError):
     """A `datasets.Dataset` given for labelling lacks the columns the labeller needs."""
+
+
+class ReportViewError(InspectionThemesError, ValueError):
+    """What `show` was given does not lead to one labelled report: not a report nor a `label` output
+    folder, or a folder whose reports need `--report-id` to pick one."""

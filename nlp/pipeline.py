@@ -35,11 +35,11 @@ SEGMENT_FIELDS = (
 
 
 def make_segmenter() -> Language:
-    """A blank English pipeline that reads whole reports: layout tokenizer, metadata, findings."""
+    """A blank English pipeline that reads whole reports: layout tokenizer, metadata, findings, sentences."""
     nlp = spacy.blank("en", config=TOKENIZER_CONFIG)
     nlp.add_pipe("ofsted_report_metadata_v1", name="report_metadata")
-    nlp.add_pipe("sentencizer")
     nlp.add_pipe("ofsted_findings_v1", name="findings")
+    nlp.add_pipe("ofsted_sentences_v1", name="sentences")
     return nlp
 
 

@@ -45,24 +45,27 @@ THEME_IDS: tuple[str, ...] = tuple(THEMES)
 
 POLARITIES: tuple[str, ...] = ("strength", "weakness", "mixed", "neutral")
 
-# Judgement areas, as keyed in the corpus metadata (`reports.jsonl`).
-AREAS: tuple[str, ...] = (
-    "help_and_protection",
-    "children_in_care",
-    "care_leavers",
-    "children_in_care_and_care_leavers",
-    "looked_after_and_permanence",
-    "adoption",
-    "impact_of_leaders",
-    "leadership_management_governance",
-    "lscb",
+# Judgement areas, as keyed in the corpus metadata (`reports.jsonl`), with the names reports give them.
+AREA_NAMES: dict[str, str] = {
+    "help_and_protection": "Children who need help and protection",
+    "children_in_care": "Children in care",
+    "care_leavers": "Care leavers",
+    "children_in_care_and_care_leavers": "Children in care and care leavers",
+    "looked_after_and_permanence": "Children looked after and achieving permanence",
+    "adoption": "Adoption performance",
+    "impact_of_leaders": "Impact of leaders on social work practice",
+    "leadership_management_governance": "Leadership, management and governance",
+    "lscb": "Local Safeguarding Children Board",
     # The 2013 inspections of looked-after children services graded these instead.
-    "overall_effectiveness_of_services_for_looked_after_children_and_young_people",
-    "capacity_to_improve",
-    "outcomes_for_looked_after_children_and_young_people",
-    "quality_of_provision",
-    "leadership_and_management",
-)
+    "overall_effectiveness_of_services_for_looked_after_children_and_young_people": (
+        "Overall effectiveness of services for looked after children and young people"
+    ),
+    "capacity_to_improve": "Capacity to improve",
+    "outcomes_for_looked_after_children_and_young_people": "Outcomes for looked after children and young people",
+    "quality_of_provision": "Quality of provision",
+    "leadership_and_management": "Leadership and management",
+}
+AREAS: tuple[str, ...] = tuple(AREA_NAMES)
 # Graded entries of a grade table that are not judgement areas of findings.
 OVERALL_JUDGEMENTS: tuple[str, ...] = ("overall_effectiveness",)
 

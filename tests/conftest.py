@@ -89,10 +89,77 @@ def tiny_model():
 @pytest.fixture(scope="session")
 def tiny_pipeline_dir(tiny_model, tmp_path_factory):
     """A full pipeline (segmenter + tiny classifier) saved to disk, as training writes one."""
+    from nlp.classify import save_pipeline
+    from nlp.models.kinds import NgramFindingModel
     from nlp.pipeline import make_segmenter
 
     nlp = make_segmenter()
-    nlp.add_pipe("ofsted_theme_classifier_v1", name="themes").initialize(model=tiny_model)
-    path = tmp_path_factory.mktemp("pipeline") / "ofsted_themes-0.0.1"
-    nlp.to_disk(path)
-    return path
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(tiny_model))
+    return save_pipeline(nlp, tmp_path_factory.mktemp("pipeline") / "ofsted_themes-0.0.1")
+
+
+def tiny_tokenizer_json(texts: list[str]) -> str:
+    """A WordPiece tokenizer with BERT's special tokens, learnt from `texts` (no download)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=200, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"]))
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", tokenizer.token_to_id("[CLS]")), ("[SEP]", tokenizer.token_to_id("[SEP]"))],
+    )
+    return tokenizer.to_str()
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder():
+    """A tiny randomly initialised BERT and its tokenizer: the training code runs without real weights."""
+    pytest.importorskip("torch", reason="the encoder's training code needs the [train] extra")
+    from transformers import BertConfig, BertModel
+
+    from nlp.finetune import LoadedEncoder
+
+    tokenizer = tiny_tokenizer_json([r["text"] for r in tiny_training_set()])
+    config = BertConfig(
+        vocab_size=200, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=64
+    )
+    import torch
+
+    torch.manual_seed(0)
+    return LoadedEncoder(model=BertModel(config), tokenizer=tokenizer, provenance={"name": "tiny random BERT (tests)"})
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_model(tiny_encoder, tiny_model):
+    """An accurate-kind model fine-tuned from the tiny encoder until it gives back its training labels."""
+    from nlp.finetune import FinetuneSettings, export_onnx, finetune
+    from nlp.models.encoder import EncoderHeads, OnnxEncoder
+    from nlp.models.kinds import EncoderFindingModel
+    from nlp.models.stacking import FindingStacker, StackInputs
+    from nlp.sentences import text_sentences
+    from nlp.taxonomy import POLARITIES
+    from training.encoder_cv import encoder_targets
+
+    records = tiny_training_set()
+    texts, themes, polarity, pairs = encoder_targets(records)
+    settings = FinetuneSettings(epochs=40, batch_size=8, max_length=48, learning_rate=3e-3, head_learning_rate=1e-2, threads=1, freeze_embeddings=False)
+    tuned = finetune(tiny_encoder, texts, themes, polarity, pairs, len(POLARITIES), settings)
+    onnx = export_onnx(tuned.encoder, quantize=False)
+    heads = EncoderHeads(tuned.heads)
+    runtime = {"max_length": 48, "batch_tokens": 256}
+    outputs = heads.apply(OnnxEncoder(onnx, tuned.tokenizer, **runtime).encode(texts), text_sentences(texts))
+    inputs = StackInputs.from_outputs(outputs, tiny_model.themes_.predict_proba(texts))
+    stacker = FindingStacker(threshold_shrinkage=0.0).fit(inputs, themes, [r["polarity"] for r in records])
+    return EncoderFindingModel(onnx, tuned.tokenizer, heads, stacker, tiny_model.themes_, runtime)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_pipeline_dir(tiny_encoder_model, tmp_path_factory):
+    from nlp.classify import save_pipeline
+    from nlp.pipeline import make_segmenter
+
+    nlp = make_segmenter()
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(tiny_encoder_model)
+    return save_pipeline(nlp, tmp_path_factory.mktemp("encoder-pipeline") / "ofsted_themes-0.0.1")

@@ -1,13 +1,20 @@
-"""Train the theme classifier and write a new versioned model artifact.
+"""Train a finding model and write a new versioned model artifact.
 
-    python -m training.train training/configs/default.cfg [--section.key value ...]
+    python -m training.train training/configs/default.cfg     # accurate: encoder + n-gram, stacked
+    python -m training.train training/configs/fast.cfg        # fast: the n-gram model alone
+    (any config value can be overridden: --training.folds 3 --paths.output /tmp/models)
 
-1. loads the gold set (`datasets.load_dataset("json", ...)`);
-2. evaluates the configured model with cross-validation grouped by local authority, next to the
-   keyword baseline and the human agreement figures;
-3. fits the model on all gold findings;
-4. writes `models/<name>-<version>/`: a spaCy pipeline (config, meta with version, labels and
-   metrics, component folders) that `spacy.load()` opens, with a generated model card.
+One run, one seed, one set of folds (grouped by local authority):
+
+1. the n-gram model (`[model]`) is evaluated by grouped cross-validation, next to the keyword
+   baseline and the human agreement figures;
+2. for the accurate kind, the encoder's out-of-fold outputs come from `training.encoder_cv` (run
+   first if missing: one fine-tune per fold), the n-gram theme probabilities from step 1, and the
+   stacker is evaluated by the same folds on them (`stacked_cross_validation`);
+3. the model is fitted on all gold findings (for the accurate kind: the n-gram model, one more
+   fine-tune of the encoder, exported to ONNX, and the stacker on the out-of-fold scores);
+4. `models/<name>-<version>/` is written: a spaCy pipeline with meta (version, taxonomy, base
+   weights' hash, metrics, checksums) and a generated model card.
 """
 
 from __future__ import annotations
@@ -15,20 +22,28 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import resource
 import time
 from pathlib import Path
 
 import datasets
 import numpy as np
 import typer
+from sklearn.model_selection import GroupKFold
 from spacy.cli._util import parse_config_overrides
 from thinc.api import Config
 
 from nlp.about import __version__
 from nlp.artifact import taxonomy_record
-from nlp.models import FindingClassifier, PolarityClassifier, ThemeClassifier
+from nlp.classify import save_pipeline
+from nlp.models import FindingLabels
+from nlp.models.kinds import EncoderFindingModel, NgramFindingModel
+from nlp.models.stacking import FindingStacker, StackInputs
+from nlp.models.training import fit_finding_classifier, make_fast_classifier
 from nlp.pipeline import make_segmenter
-from training.evaluate import evaluate, folds_summary, grouped_cross_validation, keyword_baseline, theme_matrix
+from nlp.scoring import theme_matrix
+from nlp.taxonomy import THEME_IDS
+from training.evaluate import evaluate, folds_summary, grouped_cross_validation, keyword_baseline
 from training.model_card import model_card
 
 app = typer.Typer(add_completion=False)
@@ -37,59 +52,127 @@ app = typer.Typer(add_completion=False)
 def load_gold(path: Path) -> list[dict]:
     """Gold records through Hugging Face `datasets`, the format's contract for other teams."""
     dataset = datasets.load_dataset("json", data_files=str(path), split="train")
-    return [dict(record) for record in dataset]
+    records = [dict(record) for record in dataset]
+    for record in records:  # datasets may widen the mapping to a struct with every theme
+        record["theme_polarity"] = {t: p for t, p in record["theme_polarity"].items() if p is not None}
+    return records
 
 
-def make_model_factory(config: dict):
-    model = config["model"]
+def stacked_cross_validation(
+    records: list[dict], inputs: StackInputs, make_stacker, folds: int
+) -> tuple[list[FindingLabels], np.ndarray]:
+    """Out-of-fold labels of the stacker, and its theme probabilities, by the grouped folds.
 
-    def make() -> FindingClassifier:
-        return FindingClassifier(
-            themes=ThemeClassifier(**model.get("themes", {})),
-            polarity=PolarityClassifier(**model.get("polarity", {})),
-            theme_polarity=PolarityClassifier(**model.get("theme_polarity", {})),
-            **model.get("finding", {}),
+    `inputs` hold out-of-fold scores already; the stacker of fold k learns from the other folds'.
+    """
+    Y = theme_matrix([r["themes"] for r in records])
+    groups = [r["local_authority"] for r in records]
+    labels: list[FindingLabels | None] = [None] * len(records)
+    probabilities = np.zeros(Y.shape)
+    for train, test in GroupKFold(n_splits=folds).split(Y, groups=groups):
+        stacker = make_stacker().fit(inputs.take(train), Y[train], [records[i]["polarity"] for i in train])
+        for i, label in zip(test, stacked_labels(stacker, inputs.take(test))):
+            labels[i] = label
+        probabilities[test] = stacker.predict_theme_proba(inputs.take(test))
+    return labels, probabilities  # type: ignore[return-value]
+
+
+def stacked_labels(stacker: FindingStacker, inputs: StackInputs) -> list[FindingLabels]:
+    probabilities = stacker.predict_theme_proba(inputs)
+    chosen = probabilities >= stacker.thresholds_
+    polarity = stacker.polarities_[stacker.predict_polarity_proba(inputs).argmax(axis=1)]
+    pairs = stacker.pair_polarities(inputs, polarity)
+    themes = stacker.classes_
+    return [
+        FindingLabels(
+            themes=[str(themes[j]) for j in np.flatnonzero(chosen[i])],
+            polarity=str(polarity[i]),
+            theme_polarity={str(themes[j]): str(pairs[i, j]) for j in np.flatnonzero(chosen[i])},
+            scores={str(t): round(float(p), 4) for t, p in zip(themes, probabilities[i])},
         )
+        for i in range(len(probabilities))
+    ]
 
-    return make
 
-
-def fit_final(records: list[dict], make_model) -> FindingClassifier:
-    return make_model().fit(
-        [r["text"] for r in records],
-        theme_matrix([r["themes"] for r in records]),
-        [r["polarity"] for r in records],
-        [r["theme_polarity"] for r in records],
-        [r["local_authority"] for r in records],
-    )
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)
 
 
 def train(config: Config) -> Path:
     """Evaluate and fit the configured model, write the artifact and return its folder."""
-    random.seed(config["training"]["seed"])
-    np.random.seed(config["training"]["seed"])
-    paths = config["paths"]
+    seed = config["training"]["seed"]
+    random.seed(seed)
+    np.random.seed(seed)
+    paths, folds = config["paths"], config["training"]["folds"]
     gold_path = Path(paths["gold"])
     records = load_gold(gold_path)
-    make_model = make_model_factory(config)
-    folds = config["training"]["folds"]
+    kind = config["model"]["kind"]
 
     started = time.perf_counter()
-    cv_predictions = grouped_cross_validation(records, make_model, folds)
+    ngram_probabilities = np.zeros((len(records), len(THEME_IDS)))
+
+    def keep_theme_probabilities(model, test) -> None:
+        ngram_probabilities[test] = model.themes_.predict_proba([records[i]["text"] for i in test])
+
+    fast_predictions = grouped_cross_validation(
+        records, lambda: make_fast_classifier(config["model"]), folds, on_fold=keep_theme_probabilities
+    )
     metrics = {
-        "model": evaluate(records, cv_predictions),
+        "fast": evaluate(records, fast_predictions),
         "keyword_baseline": evaluate(records, keyword_baseline([r["text"] for r in records]), with_calibration=False),
         "human_agreement": json.loads((gold_path.parent.parent / "agreement.json").read_text()),
         "cross_validation": folds_summary(records, folds),
-        "cv_seconds": round(time.perf_counter() - started, 1),
     }
-    model = fit_final(records, make_model)
+    timings = {"fast_cv_seconds": round(time.perf_counter() - started, 1)}
 
+    if kind == "accurate":
+        from training.encoder_cv import encoder_oof, final_encoder
+
+        precision = config["encoder"]["precision"]
+        outputs, fold_log = {}, None
+        for variant in ("float32", "int8"):
+            outputs[variant], fold_log = encoder_oof(config, records, variant)
+        make_stacker = lambda: FindingStacker(**config["stacker"])  # noqa: E731
+        for variant, oof in outputs.items():
+            inputs = StackInputs.from_outputs(oof, ngram_probabilities)
+            predictions, probabilities = stacked_cross_validation(records, inputs, make_stacker, folds)
+            metrics[f"accurate_{variant}"] = evaluate(records, predictions, probabilities=probabilities)
+        metrics["accurate"] = metrics[f"accurate_{precision}"]
+        timings["encoder_cv"] = fold_log
+        begin = time.perf_counter()
+        encoder = final_encoder(config, records)
+        timings["final_fine_tune_seconds"] = round(time.perf_counter() - begin, 1)
+        ngram = fit_finding_classifier(make_fast_classifier(config["model"]), records).themes_
+        stacker = make_stacker().fit(
+            StackInputs.from_outputs(outputs[precision], ngram_probabilities),
+            theme_matrix([r["themes"] for r in records]),
+            [r["polarity"] for r in records],
+        )
+        model = EncoderFindingModel(
+            onnx=encoder["onnx"],
+            tokenizer=encoder["tokenizer"],
+            heads=encoder["heads"],
+            stacker=stacker,
+            ngram_themes=ngram if stacker.ngram else None,
+            settings={"max_length": config["encoder"]["finetune"]["max_length"], "batch_tokens": config["encoder"]["batch_tokens"]},
+        )
+        extra = {"precision": precision, "base_encoder": encoder["provenance"]}
+    else:
+        model = NgramFindingModel(fit_finding_classifier(make_fast_classifier(config["model"]), records))
+        extra = {}
+    timings["total_seconds"] = round(time.perf_counter() - started, 1)
+    timings["peak_rss_mb"] = _peak_rss_mb()
+    metrics["training"] = timings
+    metrics["model"] = metrics[kind]
+    return write_model(config, records, gold_path, model, metrics, extra)
+
+
+def write_model(config: Config, records: list[dict], gold_path: Path, model, metrics: dict, extra: dict) -> Path:
     name, version = config["model"]["name"], config["model"]["version"]
-    output = Path(paths["output"]) / f"{name}-{version}"
+    output = Path(config["paths"]["output"]) / f"{name}-{version}"
     nlp = make_segmenter()
-    themes = nlp.add_pipe("ofsted_theme_classifier_v1", name="themes")
-    themes.initialize(model=model)
     training_data = {
         "gold_path": str(gold_path),
         "gold_sha256": hashlib.sha256(gold_path.read_bytes()).hexdigest(),
@@ -97,28 +180,34 @@ def train(config: Config) -> Path:
         "gold_reports": len({r["report_id"] for r in records}),
         "gold_local_authorities": len({r["local_authority"] for r in records}),
     }
-    themes.model_info = {"version": version, "training_data": training_data}
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(
+        model, info={"version": version, "training_data": training_data, **extra}
+    )
     nlp.meta.update(
         {
             "name": name,
             "version": version,
-            "description": "Themes and strength/weakness polarity for findings of Ofsted children's services inspection reports.",
+            "description": config["model"]["description"],
             "license": "MIT (model); training text: Ofsted reports under the Open Government Licence v3.0",
             "requirements": [f"inspection-themes>={__version__},<{_next_minor(__version__)}"],
             "performance": _performance_summary(metrics),
-            "sources": [{"name": "Ofsted inspection reports (391, 2013-2026)", "license": "OGL v3.0"}],
+            "sources": [{"name": "Ofsted inspection reports (391, 2013-2026)", "license": "OGL v3.0"}]
+            + ([{"name": extra["base_encoder"]["name"], "license": extra["base_encoder"]["licence"]}] if extra else []),
             "inspection_themes": {
+                "kind": model.kind,
                 "taxonomy": taxonomy_record(),
                 "training_data": training_data,
+                "base_encoder": extra.get("base_encoder"),
+                "precision": extra.get("precision"),
                 "config": config.interpolate().copy(),
                 "metrics": metrics,
             },
         }
     )
     output.parent.mkdir(parents=True, exist_ok=True)
-    nlp.to_disk(output)
+    save_pipeline(nlp, output)
     (output / "README.md").write_text(model_card(nlp.meta), encoding="utf-8")
-    reports = Path(paths["reports"])
+    reports = Path(config["paths"]["reports"])
     reports.mkdir(parents=True, exist_ok=True)
     (reports / f"metrics-{name}-{version}.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return output
@@ -135,8 +224,9 @@ def _performance_summary(metrics: dict) -> dict:
         "theme_micro_f1": model["themes"]["micro_f1"],
         "theme_macro_f1": model["themes"]["macro_f1"],
         "polarity_macro_f1": model["polarity"]["macro_f1"],
+        "mixed_recall": model["polarity"]["per_class"]["mixed"]["recall"],
         "theme_polarity_pair_f1": model["theme_polarity_pairs"]["f1"],
-        "calibration_error": model["calibration_error"],
+        "theme_calibration_error_pooled": model["calibration_error"]["pooled"],
         "keyword_baseline_theme_micro_f1": baseline["themes"]["micro_f1"],
         "keyword_baseline_polarity_macro_f1": baseline["polarity"]["macro_f1"],
     }

@@ -1,74 +1,131 @@
-"""`ofsted_theme_classifier_v1`: themes, polarity and evidence on every finding span.
+"""`ofsted_theme_classifier_v2`: themes, polarity and evidence on every finding span.
 
-Runs after `ofsted_findings_v1` and writes, on each span of `doc.spans[spans_key]`:
-`span._.themes` (theme ids), `span._.polarity`, `span._.theme_polarity` ({theme: polarity}),
-`span._.scores` ({theme: calibrated probability}) and `span._.evidence` ({theme: {"sentences",
-"ngrams"}}). The model is a scikit-learn `FindingClassifier`, trained outside spaCy
-(`training/train.py`), handed over with `initialize(model=...)` and saved with skops
-(`nlp.artifact`).
+Runs after `ofsted_findings_v1` and `ofsted_sentences_v1` and writes, on each span of
+`doc.spans[spans_key]`: `span._.themes` (theme ids), `span._.polarity`, `span._.theme_polarity`
+({theme: polarity}), `span._.scores` ({theme: calibrated probability}) and, with `with_evidence`,
+`span._.evidence` ({theme: {"sentences": [{"text", "start", "end"}], "ngrams": [...]}}, offsets
+relative to the finding's text).
+
+The model behind it is one of `nlp.models.kinds` (the fine-tuned encoder, or the n-gram model),
+trained outside spaCy's loop (`training/train.py`) and stored as checksummed files that load
+without running code (`nlp.artifact`). `initialize` takes it from a trained model folder
+(`[initialize.components.themes] source = ...`) or fits the n-gram kind on the labelled findings of
+the examples; `nlp.evaluate` scores it with `ofsted.theme_scorer.v1`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 from spacy.language import Language
+from spacy.pipeline import Pipe
 from spacy.tokens import Doc
+from spacy.training import Example
 from spacy.util import minibatch
 
-from ..artifact import load_model, save_model
+from ..artifact import artifact_from_bytes, artifact_to_bytes, make_cfg, read_artifact, write_artifact
 from ..errors import ModelCompatibilityError
 from ..extensions import register_extensions
-from ..models import FindingClassifier, FindingLabels
-from ..taxonomy import THEME_IDS
+from ..models import FindingLabels
+from ..models.kinds import model_from_files
+from ..scoring import score_findings
+from ..sentences import span_sentences, text_sentences
 from .findings import DEFAULT_FINDINGS_KEY
 
 RECOMMENDATION_KIND = "recommendation"
+WEAKNESS = "weakness"
 
 
-class ThemeClassifierComponent:
+class ThemeClassifierComponent(Pipe):
     """Labels the finding spans of a Doc.
 
+    vocab (Vocab): the pipeline's vocab (unused; spaCy hands it to every component).
     name (str): component name.
     spans_key (str): span group holding the findings.
     recommendations_are_weaknesses (bool): apply the schema rule that every recommendation /
-        "what needs to improve" item is a weakness, for findings segmentation placed in such a list.
-    with_evidence (bool): compute `span._.evidence` (costs a second pass over sentences).
+        "what needs to improve" item is a weakness.
+    with_evidence (bool): compute `span._.evidence`.
+    threads (int): threads of the encoder's runtime (0: one per core); batch workers use 1.
+    scorer (Callable | None): scores `Example`s; default `ofsted.theme_scorer.v1`.
     """
 
     def __init__(
         self,
+        vocab,
         name: str = "themes",
         *,
-        spans_key: str,
-        recommendations_are_weaknesses: bool,
-        with_evidence: bool,
+        spans_key: str = DEFAULT_FINDINGS_KEY,
+        recommendations_are_weaknesses: bool = True,
+        with_evidence: bool = True,
+        threads: int = 0,
+        scorer: Callable | None = score_findings,
     ) -> None:
+        self.vocab = vocab
         self.name = name
         self.spans_key = spans_key
         self.recommendations_are_weaknesses = recommendations_are_weaknesses
         self.with_evidence = with_evidence
-        self.model: FindingClassifier | None = None
-        self.model_info: dict = {}
+        self.threads = threads
+        self.scorer = scorer
+        self.model = None
+        self.files: dict[str, bytes] = {}
+        self.artifact_cfg: dict = {}
         register_extensions()
 
-    def initialize(self, get_examples=None, *, nlp: Language | None = None, model: FindingClassifier | None = None) -> None:
-        """Attach a fitted `FindingClassifier` (training happens in scikit-learn, not in spaCy's loop)."""
-        if model is None:
-            raise ValueError(f"[{self.name}] initialize needs `model=`, a fitted nlp.models.FindingClassifier.")
-        self.model = model
+    # Setting up ---------------------------------------------------------------------------------
 
     @property
     def labels(self) -> tuple[str, ...]:
-        """The theme ids it assigns (spaCy lists them under `labels` in the pipeline's meta)."""
-        return THEME_IDS
+        """The theme ids the model assigns (spaCy lists them in the pipeline's meta)."""
+        return self.model.labels if self.model is not None else ()
 
-    def _require_model(self) -> FindingClassifier:
+    @property
+    def model_info(self) -> dict:
+        return self.artifact_cfg.get("info", {})
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]] | None = None,
+        *,
+        nlp: Language | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Take a trained model from `source` (a model folder or its `themes` folder), or fit the
+        n-gram kind on the findings of `get_examples()` whose reference spans carry gold labels.
+
+        RAISES (ModelCompatibilityError): neither a source nor labelled findings were given.
+        """
+        if source is not None:
+            folder = Path(source)
+            self._use(*read_artifact(folder / self.name if (folder / self.name).is_dir() else folder))
+            return
+        records = labelled_findings(get_examples() if get_examples is not None else [], self.spans_key)
+        if not records:
+            raise ModelCompatibilityError(
+                f"[{self.name}] initialize needs a trained model or labelled findings: set "
+                f"[initialize.components.{self.name}] source = \"models/ofsted_themes-<version>\", or pass examples whose "
+                f"reference findings (doc.spans[{self.spans_key!r}]) carry span._.themes, _.polarity and _.theme_polarity."
+            )
+        from ..models.training import fit_fast_model
+
+        model = fit_fast_model(records)
+        self.set_model(model, info={"trained_by": "initialize", "findings": len(records)})
+
+    def set_model(self, model, info: dict | None = None) -> None:
+        """Attach a trained model (one of `nlp.models.kinds`) with what the model card should say."""
+        files = model.to_files()
+        self._use(files, make_cfg(files, model.kind, {"info": info or {}, **model.settings_record()}), model)
+
+    def _use(self, files: dict[str, bytes], cfg: dict, model=None) -> None:
+        self.model = model if model is not None else model_from_files(files, cfg, threads=self.threads)
+        self.files, self.artifact_cfg = files, cfg
+
+    def _require_model(self):
         if self.model is None:
             raise ModelCompatibilityError(
                 f"[{self.name}] has no trained model: load a trained pipeline (spacy.load on a folder under models/) "
-                "or call initialize(model=...) with a fitted FindingClassifier."
+                "or initialize the component (see ThemeClassifierComponent.initialize)."
             )
         return self.model
 
@@ -76,17 +133,19 @@ class ThemeClassifierComponent:
 
     def classify_texts(self, texts: Sequence[str], with_evidence: bool | None = None) -> list[FindingLabels]:
         """Label findings given as plain texts (no report around them)."""
+        texts = list(texts)
         evidence = self.with_evidence if with_evidence is None else with_evidence
-        return self._require_model().predict(list(texts), with_evidence=evidence)
+        return self._require_model().predict(texts, text_sentences(texts), evidence)
 
     def predict(self, docs: Iterable[Doc]) -> list[list[FindingLabels]]:
-        """Labels for every finding of every Doc, computed in one batch; no side effects."""
+        """Labels of every finding of every Doc, computed in one batch; no side effects."""
         docs = list(docs)
         spans = [list(doc.spans.get(self.spans_key, [])) for doc in docs]
-        flat = self.classify_texts([span.text for group in spans for span in group])
+        flat = [span for group in spans for span in group]
+        labels = self._require_model().predict([s.text for s in flat], [span_sentences(s) for s in flat], self.with_evidence)
         predictions, start = [], 0
         for group in spans:
-            predictions.append(flat[start : start + len(group)])
+            predictions.append(labels[start : start + len(group)])
             start += len(group)
         return predictions
 
@@ -94,13 +153,17 @@ class ThemeClassifierComponent:
         for doc, labels in zip(docs, predictions):
             for span, label in zip(doc.spans.get(self.spans_key, []), labels):
                 if self.recommendations_are_weaknesses and span._.kind == RECOMMENDATION_KIND:
-                    label.polarity = "weakness"
-                    label.theme_polarity = {theme: "weakness" for theme in label.theme_polarity}
+                    label.polarity = WEAKNESS
+                    label.theme_polarity = {theme: WEAKNESS for theme in label.theme_polarity}
                 span._.themes = label.themes
                 span._.polarity = label.polarity
                 span._.theme_polarity = label.theme_polarity
                 span._.scores = label.scores
-                span._.evidence = label.evidence
+                span._.evidence = label.evidence if self.with_evidence else None
+
+    def score(self, examples: Iterable[Example], **kwargs) -> dict[str, float | None]:
+        """`themes_micro_f`, `themes_macro_f`, `polarity_macro_f`, `theme_polarity_f` (see `nlp.scoring`)."""
+        return self.scorer(examples, spans_key=self.spans_key) if self.scorer is not None else {}
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_annotations([doc], self.predict([doc]))
@@ -114,26 +177,70 @@ class ThemeClassifierComponent:
     # Serialisation ------------------------------------------------------------------------------
 
     def to_disk(self, path: str | Path, *, exclude=tuple()) -> None:
-        save_model(self._require_model(), Path(path), extra={"info": self.model_info})
+        self._require_model()
+        write_artifact(Path(path), self.files, self.artifact_cfg)
 
     def from_disk(self, path: str | Path, *, exclude=tuple()) -> ThemeClassifierComponent:
-        self.model, cfg = load_model(Path(path))
-        self.model_info = cfg.get("info", {})
+        self._use(*read_artifact(Path(path)))
+        return self
+
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        self._require_model()
+        return artifact_to_bytes(self.files, self.artifact_cfg)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> ThemeClassifierComponent:
+        self._use(*artifact_from_bytes(bytes_data, f"[{self.name}] bytes"))
         return self
 
 
+def labelled_findings(examples: Iterable[Example], spans_key: str = DEFAULT_FINDINGS_KEY) -> list[dict]:
+    """Training records from the reference findings of examples that carry gold labels."""
+    records = []
+    for example in examples:
+        report = example.reference._.report or {}
+        for span in example.reference.spans.get(spans_key, []):
+            if span._.themes is None or span._.polarity is None:
+                continue
+            records.append(
+                {
+                    "text": span.text,
+                    "themes": list(span._.themes),
+                    "polarity": span._.polarity,
+                    "theme_polarity": dict(span._.theme_polarity or {}),
+                    "local_authority": report.get("local_authority"),
+                }
+            )
+    return records
+
+
 @Language.factory(
-    "ofsted_theme_classifier_v1",
+    "ofsted_theme_classifier_v2",
     assigns=[f"span._.{name}" for name in ("themes", "polarity", "theme_polarity", "scores", "evidence")],
-    requires=["doc.spans"],
-    default_config={"spans_key": DEFAULT_FINDINGS_KEY, "recommendations_are_weaknesses": True, "with_evidence": True},
+    requires=["doc.spans", "token.is_sent_start"],
+    default_config={
+        "spans_key": DEFAULT_FINDINGS_KEY,
+        "recommendations_are_weaknesses": True,
+        "with_evidence": True,
+        "threads": 0,
+        "scorer": {"@scorers": "ofsted.theme_scorer.v1"},
+    },
+    default_score_weights={"themes_micro_f": 0.25, "themes_macro_f": 0.25, "polarity_macro_f": 0.25, "theme_polarity_f": 0.25},
 )
 def make_theme_classifier(
-    nlp: Language, name: str, spans_key: str, recommendations_are_weaknesses: bool, with_evidence: bool
+    nlp: Language,
+    name: str,
+    spans_key: str,
+    recommendations_are_weaknesses: bool,
+    with_evidence: bool,
+    threads: int,
+    scorer: Callable | None,
 ) -> ThemeClassifierComponent:
     return ThemeClassifierComponent(
+        nlp.vocab,
         name,
         spans_key=spans_key,
         recommendations_are_weaknesses=recommendations_are_weaknesses,
         with_evidence=with_evidence,
+        threads=threads,
+        scorer=scorer,
     )

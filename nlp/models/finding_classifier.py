@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from ..sentences import sentence_spans
 from .polarity import MIXED, PolarityClassifier
 from .themes import ThemeClassifier
 
@@ -138,9 +139,14 @@ class FindingClassifier(BaseEstimator):
                 scores={theme: round(float(p), 4) for theme, p in zip(theme_ids, probabilities[i])},
             )
             if with_evidence:
+                spans = sentence_spans(X[i])
                 labels.evidence = {
                     theme_ids[j]: {
-                        "sentences": _focus_sentences(*sentences[i], j),
+                        "sentences": [
+                            {"text": X[i][start:end], "start": start, "end": end}
+                            for (start, end), focus in zip(spans, focus_mask(sentences[i][1], j))
+                            if focus
+                        ],
                         "ngrams": ngrams[i][int(j)],
                     }
                     for j in np.flatnonzero(chosen[i])
@@ -177,7 +183,11 @@ class FindingClassifier(BaseEstimator):
         return [" ".join(_focus_sentences(*of_text[i], index[theme])) for i, theme in pairs]
 
 
+def focus_mask(probabilities: np.ndarray, theme: int) -> np.ndarray:
+    """Which sentences have a probability for `theme` of at least `_FOCUS_SHARE` of the best one's."""
+    return probabilities[:, theme] >= _FOCUS_SHARE * probabilities[:, theme].max()
+
+
 def _focus_sentences(sentences: list[str], probabilities: np.ndarray, theme: int) -> list[str]:
-    """The sentences whose probability for `theme` is at least `_FOCUS_SHARE` of the best one's."""
-    best = probabilities[:, theme].max()
-    return [sentence for sentence, p in zip(sentences, probabilities[:, theme]) if p >= _FOCUS_SHARE * best]
+    """The focus sentences of `theme` (see `focus_mask`)."""
+    return [sentence for sentence, focus in zip(sentences, focus_mask(probabilities, theme)) if focus]

@@ -1,4 +1,4 @@
-"""Text features shared by the classifiers: TF-IDF over word and character n-grams, and sentences.
+"""Text features shared by the classifiers: TF-IDF over word and character n-grams, per finding and per sentence.
 
 Word n-grams carry the vocabulary of themes ("return home interviews") and of judgement ("not
 always", "too many"); character n-grams within word boundaries carry spelling variants, plurals and
@@ -7,14 +7,14 @@ the hyphenation and quote differences between extractors.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-_SENTENCE_END = re.compile(r"([.!?][\"'\u2019\u201d)]*)\s+(?=[A-Z\u2018\u201c\"'(0-9])")
+from ..sentences import sentence_spans
+
 # Joins the vocabulary's terms in a saved model; no term holds it (terms never span whitespace).
 _TERM_SEPARATOR = "\n"
 
@@ -106,18 +106,6 @@ def fit_text_features(features: FeatureUnion, texts: Sequence[str]):
     return features.fit_transform(list(texts)).tocsr()
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of a finding (rule-based: these reports are well punctuated)."""
-    spans = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        spans.append((start, match.end(1)))
-        start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
-
-
 def sentences_of(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """The sentences of every text, flattened, and the index of the text each one comes from.
 
@@ -135,7 +123,7 @@ def sentences_of(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """
     sentences, owner = [], []
     for index, text in enumerate(texts):
-        spans = split_sentences(text) or [(0, len(text))]
+        spans = sentence_spans(text)
         sentences.extend(text[s:e] for s, e in spans)
         owner.extend([index] * len(spans))
     return sentences, np.asarray(owner, dtype=int)

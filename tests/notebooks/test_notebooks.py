@@ -42,6 +42,7 @@ def test_notebooks_quickstart_labels_one_report_and_draws_its_profile():
     text = outputs(notebook)
     assert "Newham" in text  # the report's metadata
     assert "displacy" in text or "spans" in text  # the highlighted findings
+    assert 'class="it-report"' in text and "it-evidence" in text  # the page of the report, inline
     assert any(output.get("data", {}).get("image/png") for cell in notebook.cells for output in cell.get("outputs", []))
 
 

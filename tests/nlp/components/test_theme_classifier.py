@@ -11,10 +11,12 @@ import pytest
 import spacy
 import skops.io as sio
 
-from nlp.artifact import CFG_FILE, MODEL_FILE
+from nlp.artifact import CFG_FILE
+from nlp.models.kinds import NgramFindingModel
 from nlp.errors import ModelCompatibilityError
 from nlp.pipeline import make_segmenter
 from nlp.taxonomy import THEME_IDS
+from spacy.training import Example
 from tests.conftest import TINY_THEMES, tiny_training_set
 
 REPORT = """Inspection of Anytown local authority children’s services
@@ -49,7 +51,9 @@ def test_theme_classifier_writes_labels_and_evidence_on_findings(tiny_pipeline_d
     assert set(first._.scores) == set(THEME_IDS)
     assert first._.scores["missing_children"] > first._.scores["adoption"]
     evidence = first._.evidence["missing_children"]
-    assert evidence["sentences"][0].startswith("Return home interviews")
+    sentence = evidence["sentences"][0]
+    assert sentence["text"].startswith("Return home interviews")
+    assert first.text[sentence["start"] : sentence["end"]] == sentence["text"]
     theme_words = set(TINY_THEMES["missing_children"].lower().split())
     assert evidence["ngrams"] and all(set(ngram.split()) <= theme_words for ngram in evidence["ngrams"])
     # The schema: every recommendation item is a weakness, whatever its wording.
@@ -83,7 +87,7 @@ def test_theme_classifier_pipe_equals_single_calls(tiny_pipeline_dir):
 def test_theme_classifier_refuses_a_changed_model_file(tiny_pipeline_dir, tmp_path):
     copy = tmp_path / "changed"
     subprocess.run(["cp", "-r", str(tiny_pipeline_dir), str(copy)], check=True)
-    model_file = copy / "themes" / MODEL_FILE
+    model_file = copy / "themes" / NgramFindingModel.MODEL_FILE
     data = bytearray(model_file.read_bytes())
     data[len(data) // 2] ^= 0xFF
     model_file.write_bytes(bytes(data))
@@ -94,14 +98,14 @@ def test_theme_classifier_refuses_a_changed_model_file(tiny_pipeline_dir, tmp_pa
 def test_theme_classifier_refuses_untrusted_types_even_with_a_matching_checksum(tiny_pipeline_dir, tmp_path):
     copy = tmp_path / "untrusted"
     subprocess.run(["cp", "-r", str(tiny_pipeline_dir), str(copy)], check=True)
-    model_file, cfg_file = copy / "themes" / MODEL_FILE, copy / "themes" / CFG_FILE
+    model_file, cfg_file = copy / "themes" / NgramFindingModel.MODEL_FILE, copy / "themes" / CFG_FILE
     # A file that would run code when rebuilt: it holds a reference to `os.system`.
     import hashlib
     import os
 
     sio.dump({"payload": os.system}, model_file)
     cfg = json.loads(cfg_file.read_text())
-    cfg["model_sha256"] = hashlib.sha256(model_file.read_bytes()).hexdigest()
+    cfg["files"][model_file.name] = hashlib.sha256(model_file.read_bytes()).hexdigest()
     cfg_file.write_text(json.dumps(cfg))
     with pytest.raises(ModelCompatibilityError, match="does not trust"):
         spacy.load(copy)
@@ -128,7 +132,7 @@ def test_theme_classifier_refuses_incompatible_artifacts(tiny_pipeline_dir, tmp_
 
 def test_theme_classifier_without_model_says_how_to_get_one():
     nlp = make_segmenter()
-    nlp.add_pipe("ofsted_theme_classifier_v1", name="themes")
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes")
     with pytest.raises(ModelCompatibilityError, match="no trained model"):
         nlp(REPORT)
 
@@ -136,3 +140,130 @@ def test_theme_classifier_without_model_says_how_to_get_one():
 def test_theme_classifier_themes_come_from_the_taxonomy(tiny_model):
     assert list(tiny_model.themes_.classes_) == list(THEME_IDS)
     assert set(TINY_THEMES) <= set(THEME_IDS)
+
+
+def _gold_example(nlp, text, labels):
+    """An Example whose reference findings carry gold labels, in order of the report's findings."""
+    reference = nlp.make_doc(text)
+    for name, proc in nlp.pipeline:
+        if name != "themes":
+            reference = proc(reference)
+    for span, (themes, polarity) in zip(reference.spans["findings"], labels):
+        span._.themes, span._.polarity = themes, polarity
+        span._.theme_polarity = {theme: polarity for theme in themes}
+    return Example(nlp.make_doc(text), reference)
+
+
+GOLD = [(["missing_children"], "strength"), (["adoption"], "weakness"), (["care_leavers"], "weakness")]
+
+
+def test_theme_classifier_bytes_and_disk_round_trips_give_identical_predictions(tiny_pipeline_dir, tmp_path):
+    nlp = spacy.load(tiny_pipeline_dir)
+    expected = _labels(nlp(REPORT))
+    from_bytes = make_segmenter()
+    from_bytes.add_pipe("ofsted_theme_classifier_v2", name="themes")
+    from_bytes.from_bytes(nlp.to_bytes())
+    assert _labels(from_bytes(REPORT)) == expected
+    nlp.to_disk(tmp_path / "again")
+    assert _labels(spacy.load(tmp_path / "again")(REPORT)) == expected
+
+
+def test_theme_classifier_refuses_changed_bytes(tiny_pipeline_dir):
+    component = spacy.load(tiny_pipeline_dir).get_pipe("themes")
+    data = bytearray(component.to_bytes())
+    data[len(data) // 2] ^= 0xFF
+    with pytest.raises(ModelCompatibilityError):
+        component.from_bytes(bytes(data))
+
+
+def test_theme_classifier_initializes_from_a_trained_model_named_in_the_config(tiny_pipeline_dir):
+    nlp = make_segmenter()
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes")
+    nlp.config["initialize"]["components"]["themes"] = {"source": str(tiny_pipeline_dir)}
+    nlp.initialize()
+    assert _labels(nlp(REPORT)) == _labels(spacy.load(tiny_pipeline_dir)(REPORT))
+
+
+def test_theme_classifier_initializes_by_fitting_labelled_examples():
+    nlp = make_segmenter()
+    component = nlp.add_pipe("ofsted_theme_classifier_v2", name="themes")
+    report = REPORT.replace("not always done and too slow", "effective and strong")
+    examples = [_gold_example(nlp, report.replace("Anytown", f"Town {k}"), GOLD) for k in range(6)]
+    nlp.initialize(lambda: examples)
+    assert component.labels == tuple(THEME_IDS)
+    assert component.model_info["findings"] == 18
+
+
+def test_theme_classifier_without_model_or_examples_says_what_initialize_needs():
+    nlp = make_segmenter()
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes")
+    with pytest.raises(ModelCompatibilityError, match="source"):
+        nlp.initialize()
+
+
+def test_theme_classifier_evaluate_reports_the_four_scores(tiny_pipeline_dir):
+    nlp = spacy.load(tiny_pipeline_dir)
+    scores = nlp.evaluate([_gold_example(nlp, REPORT, GOLD)])
+    assert scores["themes_micro_f"] == 1.0 and scores["theme_polarity_f"] == 1.0
+    assert scores["polarity_macro_f"] == 1.0 and scores["themes_macro_f"] == 1.0
+    # Right themes, one polarity wrong: themes stay perfect, pairs and polarity do not.
+    other = [(["missing_children"], "weakness"), (["adoption"], "weakness"), (["care_leavers"], "weakness")]
+    scores = nlp.evaluate([_gold_example(nlp, REPORT, other)])
+    assert scores["themes_micro_f"] == 1.0
+    assert scores["theme_polarity_f"] == pytest.approx(2 / 3, abs=0.001)
+    assert scores["polarity_macro_f"] < 1.0
+    # A theme read where the gold has another: both themes and pairs drop.
+    wrong = [(["adoption"], "strength"), (["adoption"], "weakness"), (["care_leavers"], "weakness")]
+    scores = nlp.evaluate([_gold_example(nlp, REPORT, wrong)])
+    assert scores["themes_micro_f"] == pytest.approx(2 / 3, abs=0.001)
+
+
+@pytest.fixture(params=["fast", "accurate"])
+def pipeline_dir(request, tiny_pipeline_dir):
+    if request.param == "fast":
+        return tiny_pipeline_dir
+    return request.getfixturevalue("tiny_encoder_pipeline_dir")
+
+
+def test_theme_classifier_both_kinds_round_trip_through_bytes_and_pipe(pipeline_dir):
+    nlp = spacy.load(pipeline_dir)
+    texts = [REPORT, REPORT.replace("Anytown", "Othertown"), REPORT.split("What needs")[0]]
+    singles = [_labels(nlp(text)) for text in texts]
+    assert [_labels(doc) for doc in nlp.pipe(texts, batch_size=2)] == singles
+    copy = make_segmenter()
+    copy.add_pipe("ofsted_theme_classifier_v2", name="themes")
+    copy.from_bytes(nlp.to_bytes())
+    assert [_labels(copy(text)) for text in texts] == singles
+
+
+def test_theme_classifier_evidence_sentences_are_the_docs_sentences_with_offsets(pipeline_dir):
+    doc = spacy.load(pipeline_dir)(REPORT)
+    for finding in doc.spans["findings"]:
+        sentences = {(s.start_char - finding.start_char, s.end_char - finding.start_char) for s in finding.sents}
+        for item in finding._.evidence.values():
+            for sentence in item["sentences"]:
+                assert (sentence["start"], sentence["end"]) in sentences
+                assert finding.text[sentence["start"] : sentence["end"]] == sentence["text"]
+
+
+@pytest.mark.parametrize("name", ["encoder.onnx", "heads.safetensors", "tokenizer.json", "stacker.skops"])
+def test_theme_classifier_refuses_a_changed_file_of_the_encoder_model(tiny_encoder_pipeline_dir, tmp_path, name):
+    copy = tmp_path / "changed"
+    subprocess.run(["cp", "-r", str(tiny_encoder_pipeline_dir), str(copy)], check=True)
+    path = copy / "themes" / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelCompatibilityError, match=name):
+        spacy.load(copy)
+
+
+def test_theme_classifier_refuses_a_changed_spacy_file_with_a_named_error(tiny_pipeline_dir, tmp_path):
+    from nlp.classify import load_pipeline
+
+    copy = tmp_path / "vocab-changed"
+    subprocess.run(["cp", "-r", str(tiny_pipeline_dir), str(copy)], check=True)
+    strings = copy / "vocab" / "strings.json"
+    strings.write_bytes(strings.read_bytes() + b"garbage")
+    with pytest.raises(ModelCompatibilityError, match="vocab/strings.json"):
+        load_pipeline(str(copy))

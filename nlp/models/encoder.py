@@ -1,0 +1,196 @@
+"""The fine-tuned encoder at labelling time: ONNX Runtime and `tokenizers`, no torch.
+
+One encoder pass per finding gives contextual token vectors; everything else is small numpy
+algebra on them (`EncoderHeads`):
+
+- the finding vector is the mean of its content tokens (no [CLS]/[SEP]);
+- a multi-label theme head and a polarity head read the finding vector;
+- each sentence's vector is the mean of its tokens *in the context of the whole finding*, and the
+  same two heads read it, so sentence scores come without encoding sentences again;
+- the theme-polarity head reads, per theme, an attention pooling of the tokens with a learned
+  query for that theme ("what the finding says about adoption") beside the finding vector.
+
+Findings are encoded in batches of similar length (sorted by token count, then cut by a token
+budget), so a short finding is not padded to the length of the longest one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+ENCODER_INPUTS = ("input_ids", "attention_mask")
+HEAD_TENSORS = (
+    "theme_weight",
+    "theme_bias",
+    "polarity_weight",
+    "polarity_bias",
+    "theme_query",
+    "pair_weight",
+    "pair_bias",
+    "pair_theme_bias",
+)
+
+
+@dataclass
+class EncodedFinding:
+    """One finding after the encoder.
+
+    tokens (ndarray, (n_tokens, dim)): contextual vectors of its content tokens.
+    offsets (ndarray of int, (n_tokens, 2)): character span of each token in the finding's text.
+    """
+
+    tokens: np.ndarray
+    offsets: np.ndarray
+
+
+@dataclass
+class EncoderOutputs:
+    """What the heads say about a batch of findings.
+
+    theme_logits (ndarray, (n, n_themes)); polarity_logits (ndarray, (n, n_polarities));
+    pair_logits (ndarray, (n, n_themes, n_polarities)): polarity of each theme in each finding;
+    sentence_theme_logits, sentence_polarity_logits (ndarray, (n_sentences, ...)): the heads on
+    each sentence's pooled vector; sentence_owner (ndarray of int): finding of each sentence.
+    """
+
+    theme_logits: np.ndarray
+    polarity_logits: np.ndarray
+    pair_logits: np.ndarray
+    sentence_theme_logits: np.ndarray
+    sentence_polarity_logits: np.ndarray
+    sentence_owner: np.ndarray
+
+
+class EncoderHeads:
+    """The task heads as numpy arrays (see the module docstring for what each one reads).
+
+    tensors (dict of str to ndarray): the arrays named in `HEAD_TENSORS`.
+    """
+
+    def __init__(self, tensors: dict[str, np.ndarray]) -> None:
+        missing = [name for name in HEAD_TENSORS if name not in tensors]
+        if missing:
+            raise ValueError(f"the head file lacks {missing}")
+        self.tensors = {name: np.asarray(tensors[name], dtype=np.float32) for name in HEAD_TENSORS}
+
+    @property
+    def dim(self) -> int:
+        return self.tensors["theme_weight"].shape[1]
+
+    def apply(self, findings: Sequence[EncodedFinding], sentences: Sequence[list[tuple[int, int]]]) -> EncoderOutputs:
+        """Head outputs for findings and their sentences (character spans in each finding's text)."""
+        t = self.tensors
+        n, dim = len(findings), self.dim
+        vectors = np.zeros((n, dim), dtype=np.float32)
+        pair_logits = np.zeros((n, *t["pair_theme_bias"].shape), dtype=np.float32)
+        sentence_vectors, owner = [], []
+        scale = np.float32(1.0 / np.sqrt(dim))
+        for i, (finding, spans) in enumerate(zip(findings, sentences)):
+            tokens = finding.tokens
+            if not len(tokens):
+                # A finding of no tokens (empty text) keeps zero vectors: the heads' biases decide.
+                sentence_vectors.extend(np.zeros((len(spans), dim), dtype=np.float32))
+                owner.extend([i] * len(spans))
+                continue
+            vectors[i] = tokens.mean(axis=0)
+            attention = _softmax(tokens @ t["theme_query"].T * scale, axis=0)  # (n_tokens, n_themes)
+            pooled = attention.T @ tokens  # (n_themes, dim)
+            pair_logits[i] = np.concatenate([pooled, np.broadcast_to(vectors[i], pooled.shape)], axis=1) @ t["pair_weight"].T
+            for start, end in spans:
+                inside = (finding.offsets[:, 0] < end) & (finding.offsets[:, 1] > start)
+                sentence_vectors.append(tokens[inside].mean(axis=0) if inside.any() else vectors[i])
+                owner.append(i)
+        pair_logits += t["pair_bias"] + t["pair_theme_bias"]
+        sentence_matrix = np.asarray(sentence_vectors, dtype=np.float32).reshape(-1, dim)
+        return EncoderOutputs(
+            theme_logits=vectors @ t["theme_weight"].T + t["theme_bias"],
+            polarity_logits=vectors @ t["polarity_weight"].T + t["polarity_bias"],
+            pair_logits=pair_logits,
+            sentence_theme_logits=sentence_matrix @ t["theme_weight"].T + t["theme_bias"],
+            sentence_polarity_logits=sentence_matrix @ t["polarity_weight"].T + t["polarity_bias"],
+            sentence_owner=np.asarray(owner, dtype=int),
+        )
+
+
+class OnnxEncoder:
+    """A transformer encoder exported to ONNX, with its `tokenizers` tokenizer.
+
+    model (bytes): the ONNX file; its inputs are `input_ids` and `attention_mask` (int64, (batch,
+        length)) and its first output the token vectors (float32, (batch, length, dim)).
+    tokenizer (str): the tokenizer as `tokenizers` JSON.
+    max_length (int): tokens per finding, [CLS] and [SEP] included; longer findings are truncated.
+    batch_tokens (int): padded tokens per encoder call.
+    threads (int): ONNX Runtime intra-op threads (0: its default, one per physical core).
+    """
+
+    def __init__(self, model: bytes, tokenizer: str, *, max_length: int, batch_tokens: int, threads: int = 0) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_str(tokenizer)
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length)
+        self.max_length = max_length
+        self.batch_tokens = batch_tokens
+
+    def encode(self, texts: Sequence[str]) -> list[EncodedFinding]:
+        """Token vectors and character offsets of the content tokens of each text, in order."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        lengths = np.array([len(e.ids) for e in encodings])
+        order = np.argsort(lengths, kind="stable")
+        results: list[EncodedFinding | None] = [None] * len(texts)
+        for batch in _length_batches(order, lengths, self.batch_tokens):
+            width = int(lengths[batch].max())
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, index in enumerate(batch):
+                ids[row, : lengths[index]] = encodings[index].ids
+                mask[row, : lengths[index]] = 1
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            for row, index in enumerate(batch):
+                encoding = encodings[index]
+                content = np.flatnonzero(np.asarray(encoding.special_tokens_mask) == 0)
+                results[index] = EncodedFinding(
+                    tokens=np.ascontiguousarray(hidden[row, content], dtype=np.float32),
+                    offsets=np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)[content],
+                )
+        return results  # type: ignore[return-value]
+
+
+def _length_batches(order: np.ndarray, lengths: np.ndarray, batch_tokens: int) -> list[np.ndarray]:
+    """Cut indices sorted by length into batches whose padded size stays within `batch_tokens`."""
+    batches, current = [], []
+    for index in order:
+        if current and (len(current) + 1) * lengths[index] > batch_tokens:
+            batches.append(np.asarray(current))
+            current = []
+        current.append(index)
+    if current:
+        batches.append(np.asarray(current))
+    return batches
+
+
+def _softmax(values: np.ndarray, axis: int) -> np.ndarray:
+    shifted = np.exp(values - values.max(axis=axis, keepdims=True))
+    return shifted / shifted.sum(axis=axis, keepdims=True)
+
+
+def heads_to_bytes(heads: EncoderHeads) -> bytes:
+    """The heads as a safetensors file (plain arrays: loading it runs no code)."""
+    from safetensors.numpy import save
+
+    return save({name: np.ascontiguousarray(array) for name, array in heads.tensors.items()})
+
+
+def heads_from_bytes(data: bytes) -> EncoderHeads:
+    from safetensors.numpy import load
+
+    return EncoderHeads(load(data))

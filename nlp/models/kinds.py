@@ -1,0 +1,180 @@
+"""The two kinds of finding model the component can hold, as the artifact stores them.
+
+- `accurate` (`EncoderFindingModel`): the fine-tuned encoder (ONNX), its heads, the n-gram theme
+  model and the stacker that combines them. The default.
+- `fast` (`NgramFindingModel`): the n-gram `FindingClassifier` alone.
+
+Both label findings given as texts with their sentence spans, and both turn into a dict of named
+files (`to_files`) that `nlp.artifact` checksums and reads back without running code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..artifact import dumps_estimator, loads_estimator
+from ..errors import ModelCompatibilityError
+from ..sentences import SentenceSpans
+from .encoder import EncoderHeads, OnnxEncoder, heads_from_bytes, heads_to_bytes
+from .finding_classifier import FindingClassifier, FindingLabels, focus_mask
+from .stacking import FindingStacker, StackInputs
+from .themes import ThemeClassifier
+
+class NgramFindingModel:
+    """The n-gram model (`FindingClassifier`) behind the component."""
+
+    kind = "fast"
+    MODEL_FILE = "model.skops"
+
+    def __init__(self, classifier: FindingClassifier) -> None:
+        self.classifier = classifier
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(str(theme) for theme in self.classifier.themes_.classes_)
+
+    def predict(self, texts: Sequence[str], sentences: Sequence[SentenceSpans], with_evidence: bool) -> list[FindingLabels]:
+        return self.classifier.predict(list(texts), with_evidence=with_evidence)
+
+    def to_files(self) -> dict[str, bytes]:
+        return {self.MODEL_FILE: dumps_estimator(self.classifier)}
+
+    def settings_record(self) -> dict:
+        """What `cfg.json` must hold, beside the files, to rebuild the model."""
+        return {}
+
+    @classmethod
+    def from_files(cls, files: dict[str, bytes], cfg: dict, threads: int = 0) -> NgramFindingModel:
+        return cls(loads_estimator(files[cls.MODEL_FILE], cls.MODEL_FILE))
+
+
+class EncoderFindingModel:
+    """The encoder, its heads, the n-gram theme model and the stacker behind the component.
+
+    onnx (bytes): the encoder graph. tokenizer (str): `tokenizers` JSON.
+    heads (EncoderHeads); stacker (FindingStacker); ngram_themes (ThemeClassifier | None): read by
+    the stacker when it was fitted with `ngram=True`.
+    settings (dict): `max_length` and `batch_tokens` of the encoder.
+    threads (int): ONNX Runtime threads (0: one per core).
+    """
+
+    kind = "accurate"
+    FILES = ("encoder.onnx", "tokenizer.json", "heads.safetensors", "stacker.skops")
+    NGRAM_FILE = "ngram_themes.skops"
+
+    def __init__(
+        self,
+        onnx: bytes,
+        tokenizer: str,
+        heads: EncoderHeads,
+        stacker: FindingStacker,
+        ngram_themes: ThemeClassifier | None,
+        settings: dict,
+        threads: int = 0,
+    ) -> None:
+        self.onnx = onnx
+        self.tokenizer = tokenizer
+        self.heads = heads
+        self.stacker = stacker
+        self.ngram_themes = ngram_themes
+        self.settings = settings
+        self.encoder = OnnxEncoder(
+            onnx, tokenizer, max_length=settings["max_length"], batch_tokens=settings["batch_tokens"], threads=threads
+        )
+        if stacker.ngram and ngram_themes is None:
+            raise ModelCompatibilityError("the stacker reads n-gram theme scores, but the model has no n-gram theme model.")
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(str(theme) for theme in self.stacker.classes_)
+
+    def stack_inputs(self, texts: Sequence[str], sentences: Sequence[SentenceSpans]):
+        outputs = self.heads.apply(self.encoder.encode(texts), sentences)
+        ngram = self.ngram_themes.predict_proba(list(texts)) if self.stacker.ngram else None
+        return outputs, StackInputs.from_outputs(outputs, ngram)
+
+    def predict(self, texts: Sequence[str], sentences: Sequence[SentenceSpans], with_evidence: bool) -> list[FindingLabels]:
+        texts = list(texts)
+        if not texts:
+            return []
+        outputs, inputs = self.stack_inputs(texts, sentences)
+        probabilities = self.stacker.predict_theme_proba(inputs)
+        chosen = probabilities >= self.stacker.thresholds_
+        polarity = self.stacker.polarities_[self.stacker.predict_polarity_proba(inputs).argmax(axis=1)]
+        pairs = self.stacker.pair_polarities(inputs, polarity)
+        ngrams = self.ngram_themes.word_contributions(texts, chosen) if with_evidence and self.ngram_themes is not None else None
+        starts = np.searchsorted(outputs.sentence_owner, np.arange(len(texts) + 1))
+        labels = []
+        for i, text in enumerate(texts):
+            columns = np.flatnonzero(chosen[i])
+            themes = [str(self.stacker.classes_[j]) for j in columns]
+            label = FindingLabels(
+                themes=themes,
+                polarity=str(polarity[i]),
+                theme_polarity={theme: str(pairs[i, j]) for theme, j in zip(themes, columns)},
+                scores={str(theme): round(float(p), 4) for theme, p in zip(self.stacker.classes_, probabilities[i])},
+            )
+            if with_evidence:
+                sentence_probabilities = _sigmoid(outputs.sentence_theme_logits[starts[i] : starts[i + 1]])
+                label.evidence = {
+                    theme: {
+                        "sentences": [
+                            {"text": text[start:end], "start": int(start), "end": int(end)}
+                            for (start, end), focus in zip(sentences[i], focus_mask(sentence_probabilities, j))
+                            if focus
+                        ],
+                        "ngrams": ngrams[i].get(int(j), []) if ngrams is not None else [],
+                    }
+                    for theme, j in zip(themes, columns)
+                }
+            labels.append(label)
+        return labels
+
+    def settings_record(self) -> dict:
+        return {"encoder": dict(self.settings)}
+
+    def to_files(self) -> dict[str, bytes]:
+        files = {
+            "encoder.onnx": self.onnx,
+            "tokenizer.json": self.tokenizer.encode("utf-8"),
+            "heads.safetensors": heads_to_bytes(self.heads),
+            "stacker.skops": dumps_estimator(self.stacker),
+        }
+        if self.ngram_themes is not None:
+            files[self.NGRAM_FILE] = dumps_estimator(self.ngram_themes)
+        return files
+
+    @classmethod
+    def from_files(cls, files: dict[str, bytes], cfg: dict, threads: int = 0) -> EncoderFindingModel:
+        missing = [name for name in cls.FILES if name not in files]
+        if missing:
+            raise ModelCompatibilityError(f"the accurate model lacks {missing}; copy the whole model folder again.")
+        try:
+            heads = heads_from_bytes(files["heads.safetensors"])
+        except Exception as error:  # safetensors raises its own error types for damaged files
+            raise ModelCompatibilityError(f"heads.safetensors cannot be read ({error}); the model folder is damaged.") from error
+        return cls(
+            onnx=files["encoder.onnx"],
+            tokenizer=files["tokenizer.json"].decode("utf-8"),
+            heads=heads,
+            stacker=loads_estimator(files["stacker.skops"], "stacker.skops"),
+            ngram_themes=loads_estimator(files[cls.NGRAM_FILE], cls.NGRAM_FILE) if cls.NGRAM_FILE in files else None,
+            settings=cfg["encoder"],
+            threads=threads,
+        )
+
+
+MODEL_KINDS = {kind.kind: kind for kind in (EncoderFindingModel, NgramFindingModel)}
+
+
+def model_from_files(files: dict[str, bytes], cfg: dict, threads: int = 0):
+    kind = cfg.get("kind")
+    if kind not in MODEL_KINDS:
+        raise ModelCompatibilityError(f"unknown model kind {kind!r}; this version reads {sorted(MODEL_KINDS)}.")
+    return MODEL_KINDS[kind].from_files(files, cfg, threads)
+
+
+def _sigmoid(values: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(values, -35, 35)))

@@ -1,0 +1,176 @@
+"""The last step of the accurate model: from encoder (and n-gram) scores to calibrated labels.
+
+The fine-tuned encoder reads polarity well and themes fairly; the n-gram theme model reads themes
+well. `FindingStacker` learns, from out-of-fold scores of both (each gold finding scored by models
+that never saw its authority), how far to trust each:
+
+- per theme, a logistic regression over the encoder's finding logit, its best sentence's logit and
+  (with `ngram`) the log-odds of the n-gram model: a calibrated probability, and a threshold that
+  maximises F1 on the out-of-fold probabilities, shrunk towards the global one;
+- finding polarity: a multinomial logistic regression over the encoder's polarity logits and the
+  most positive and most negative of its sentences;
+- theme polarity: per `pair_strategy` (see `PAIR_STRATEGIES`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from ..taxonomy import POLARITIES, THEME_IDS
+from .text_features import pool_max
+from .themes import _shrunk_thresholds
+
+MIXED = "mixed"
+# "copy": every theme gets the finding's polarity. "pair": the per-theme polarity head decides.
+# "hybrid": copy, except in a finding read as mixed, where the per-theme head decides.
+PAIR_STRATEGIES = ("copy", "pair", "hybrid")
+_LOGIT_CLIP = 1e-4
+
+
+@dataclass
+class StackInputs:
+    """Out-of-fold (training) or fresh (labelling) scores of a batch of findings.
+
+    theme_logits (ndarray, (n, n_themes)): the encoder's theme logits of each finding.
+    best_sentence_theme_logits (ndarray, (n, n_themes)): the highest sentence logit per theme.
+    polarity_logits (ndarray, (n, n_polarities)); pair_logits (ndarray, (n, n_themes, n_polarities)).
+    sentence_polarity_max, sentence_polarity_min (ndarray, (n, n_polarities)): over sentences.
+    ngram_probabilities (ndarray, (n, n_themes) | None): the n-gram theme model's probabilities.
+    """
+
+    theme_logits: np.ndarray
+    best_sentence_theme_logits: np.ndarray
+    polarity_logits: np.ndarray
+    pair_logits: np.ndarray
+    sentence_polarity_max: np.ndarray
+    sentence_polarity_min: np.ndarray
+    ngram_probabilities: np.ndarray | None = None
+
+    @classmethod
+    def from_outputs(cls, outputs, ngram_probabilities: np.ndarray | None = None) -> StackInputs:
+        """From `nlp.models.encoder.EncoderOutputs` (or any object with its fields)."""
+        n = len(outputs.theme_logits)
+        owner = np.asarray(outputs.sentence_owner)
+        return cls(
+            theme_logits=np.asarray(outputs.theme_logits),
+            best_sentence_theme_logits=pool_max(np.asarray(outputs.sentence_theme_logits), owner, n),
+            polarity_logits=np.asarray(outputs.polarity_logits),
+            pair_logits=np.asarray(outputs.pair_logits),
+            sentence_polarity_max=pool_max(np.asarray(outputs.sentence_polarity_logits), owner, n),
+            sentence_polarity_min=-pool_max(-np.asarray(outputs.sentence_polarity_logits), owner, n),
+            ngram_probabilities=ngram_probabilities,
+        )
+
+    def take(self, rows: np.ndarray) -> StackInputs:
+        return StackInputs(
+            **{
+                name: (None if value is None else value[rows])
+                for name, value in self.__dict__.items()
+            }
+        )
+
+
+class FindingStacker(BaseEstimator):
+    """Calibrated themes, finding polarity and theme polarity from stacked scores.
+
+    Parameters
+    ----------
+    ngram : bool
+        Whether the theme calibration reads the n-gram model's log-odds.
+    pair_strategy : {"copy", "pair", "hybrid"}
+    theme_C, polarity_C : float
+        Inverse regularisation of the theme and polarity regressions.
+    threshold_shrinkage : float
+        Weight, in positive examples, of the global threshold in each theme's threshold.
+
+    Attributes
+    ----------
+    classes_ : ndarray of str, the theme ids. polarities_ : ndarray of str.
+    calibration_ : ndarray (n_themes, n_inputs + 1): weights and intercept per theme.
+    thresholds_ : ndarray (n_themes,).
+    polarity_ : Pipeline (StandardScaler, LogisticRegression).
+    """
+
+    def __init__(
+        self,
+        ngram: bool = True,
+        pair_strategy: str = "hybrid",
+        theme_C: float = 1.0,
+        polarity_C: float = 1.0,
+        threshold_shrinkage: float = 50.0,
+        labels: tuple[str, ...] = THEME_IDS,
+        polarities: tuple[str, ...] = POLARITIES,
+    ) -> None:
+        self.ngram = ngram
+        self.pair_strategy = pair_strategy
+        self.theme_C = theme_C
+        self.polarity_C = polarity_C
+        self.threshold_shrinkage = threshold_shrinkage
+        self.labels = labels
+        self.polarities = polarities
+
+    def fit(self, inputs: StackInputs, Y: np.ndarray, polarity) -> FindingStacker:
+        """Fit on out-of-fold scores, a theme indicator matrix and finding polarities (strings)."""
+        if self.pair_strategy not in PAIR_STRATEGIES:
+            raise ValueError(f"pair_strategy must be one of {PAIR_STRATEGIES}, not {self.pair_strategy!r}")
+        if self.ngram and inputs.ngram_probabilities is None:
+            raise ValueError("ngram=True needs the n-gram model's probabilities in the inputs")
+        Y = np.asarray(Y, dtype=int)
+        self.classes_ = np.asarray(self.labels)
+        self.polarities_ = np.asarray(self.polarities)
+        features = self._theme_features(inputs)
+        self.calibration_ = np.array([self._calibrate(features[:, j], Y[:, j]) for j in range(Y.shape[1])])
+        self.thresholds_ = _shrunk_thresholds(self._theme_probabilities(features), Y, self.threshold_shrinkage)
+        self.polarity_ = make_pipeline(StandardScaler(), LogisticRegression(C=self.polarity_C, max_iter=5000))
+        self.polarity_.fit(self._polarity_features(inputs), np.asarray(polarity, dtype=str))
+        return self
+
+    def _theme_features(self, inputs: StackInputs) -> np.ndarray:
+        columns = [inputs.theme_logits, inputs.best_sentence_theme_logits]
+        if self.ngram:
+            p = np.clip(inputs.ngram_probabilities, _LOGIT_CLIP, 1 - _LOGIT_CLIP)
+            columns.append(np.log(p / (1 - p)))
+        return np.stack(columns, axis=-1)
+
+    def _calibrate(self, features: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        if labels.min() == labels.max():
+            return np.r_[np.zeros(features.shape[1]), -10.0 if labels.max() == 0 else 10.0]
+        model = LogisticRegression(C=self.theme_C, max_iter=1000).fit(features, labels)
+        return np.r_[model.coef_[0], model.intercept_]
+
+    def _theme_probabilities(self, features: np.ndarray) -> np.ndarray:
+        values = np.einsum("nkf,kf->nk", features, self.calibration_[:, :-1]) + self.calibration_[:, -1]
+        return 1.0 / (1.0 + np.exp(-np.clip(values, -35, 35)))
+
+    @staticmethod
+    def _polarity_features(inputs: StackInputs) -> np.ndarray:
+        return np.hstack([inputs.polarity_logits, inputs.sentence_polarity_max, inputs.sentence_polarity_min])
+
+    def predict_theme_proba(self, inputs: StackInputs) -> np.ndarray:
+        check_is_fitted(self, "calibration_")
+        return self._theme_probabilities(self._theme_features(inputs))
+
+    def predict_polarity_proba(self, inputs: StackInputs) -> np.ndarray:
+        """Probability of each polarity, columns in the order of `polarities_`."""
+        check_is_fitted(self, "polarity_")
+        probabilities = self.polarity_.predict_proba(self._polarity_features(inputs))
+        order = [list(self.polarity_.classes_).index(p) if p in self.polarity_.classes_ else None for p in self.polarities_]
+        return np.column_stack([probabilities[:, k] if k is not None else np.zeros(len(probabilities)) for k in order])
+
+    def pair_polarities(self, inputs: StackInputs, finding_polarity: np.ndarray) -> np.ndarray:
+        """The polarity of every theme in every finding, shape (n, n_themes), as strings."""
+        check_is_fitted(self, "polarities_")
+        from_pairs = self.polarities_[inputs.pair_logits.argmax(axis=-1)]
+        copied = np.repeat(np.asarray(finding_polarity, dtype=str)[:, None], len(self.classes_), axis=1)
+        if self.pair_strategy == "copy":
+            return copied
+        if self.pair_strategy == "pair":
+            return from_pairs
+        return np.where(copied == MIXED, from_pairs, copied)

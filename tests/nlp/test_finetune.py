@@ -1,0 +1,85 @@
+"""Fine-tuning and export of the encoder, on a tiny random BERT built here (no real weights)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlp.errors import ModelCompatibilityError
+from nlp.finetune import BASE_ENCODERS, BaseEncoder, base_encoder_folder, build_model
+from nlp.models.encoder import EncoderHeads, OnnxEncoder
+from nlp.sentences import text_sentences
+
+from ..conftest import tiny_training_set
+
+torch = pytest.importorskip("torch", reason="the encoder's training code needs the [train] extra")
+
+
+def test_finetune_tiny_encoder_gives_back_its_training_labels(tiny_encoder_model):
+    records = tiny_training_set()
+    labels = tiny_encoder_model.predict([r["text"] for r in records], text_sentences([r["text"] for r in records]), False)
+    assert [l.themes for l in labels] == [r["themes"] for r in records]
+    assert [l.polarity for l in labels] == [r["polarity"] for r in records]
+    assert [l.theme_polarity for l in labels] == [r["theme_polarity"] for r in records]
+
+
+def test_finetune_numpy_heads_on_onnx_equal_the_torch_model(tiny_encoder, tiny_encoder_model):
+    """Labelling (ONNX Runtime + numpy) computes what training (torch) computed."""
+    model = build_model(tiny_encoder.model, 30, 4, dropout=0.0).eval()
+    heads = tiny_encoder_model.heads.tensors
+    with torch.no_grad():
+        for name, parameter in (("theme", model.theme), ("polarity", model.polarity), ("pair", model.pair)):
+            parameter.weight.copy_(torch.from_numpy(heads[f"{name}_weight"]))
+            parameter.bias.copy_(torch.from_numpy(heads[f"{name}_bias"]))
+        model.theme_query.copy_(torch.from_numpy(heads["theme_query"]))
+        model.pair_theme_bias.copy_(torch.from_numpy(heads["pair_theme_bias"]))
+    texts = [r["text"] for r in tiny_training_set()[:6]]
+    encoder = tiny_encoder_model.encoder
+    runtime = EncoderHeads(heads).apply(encoder.encode(texts), text_sentences(texts))
+    from nlp.finetune import _pad, _tokenize
+
+    tokenized = _tokenize(tiny_encoder_model.tokenizer, texts, 48)
+    with torch.no_grad():
+        theme, polarity, pair = model(*_pad(tokenized.ids, tokenized.content, torch))
+    assert np.allclose(runtime.theme_logits, theme.numpy(), atol=1e-4)
+    assert np.allclose(runtime.polarity_logits, polarity.numpy(), atol=1e-4)
+    assert np.allclose(runtime.pair_logits, pair.numpy(), atol=1e-4)
+
+
+def test_finetune_onnx_batches_by_length_without_changing_results(tiny_encoder_model):
+    texts = [r["text"] for r in tiny_training_set()[:10]] + ["Short.", "A much longer finding " * 6]
+    model = tiny_encoder_model
+    batched = OnnxEncoder(model.onnx, model.tokenizer, max_length=48, batch_tokens=4096).encode(texts)
+    one_by_one = OnnxEncoder(model.onnx, model.tokenizer, max_length=48, batch_tokens=1).encode(texts)
+    for a, b in zip(batched, one_by_one):
+        assert np.allclose(a.tokens, b.tokens, atol=1e-4) and (a.offsets == b.offsets).all()
+
+
+def test_finetune_int8_export_is_smaller_and_close(tiny_encoder, tiny_encoder_model):
+    from nlp.finetune import export_onnx
+
+    texts = [r["text"] for r in tiny_training_set()[:4]]
+    int8 = export_onnx(tiny_encoder.model, quantize=True)
+    assert len(int8) < len(tiny_encoder_model.onnx)
+    full = tiny_encoder_model.encoder.encode(texts)
+    quantized = OnnxEncoder(int8, tiny_encoder_model.tokenizer, max_length=48, batch_tokens=256).encode(texts)
+    assert all(np.corrcoef(a.tokens.ravel(), b.tokens.ravel())[0, 1] > 0.9 for a, b in zip(full, quantized))
+
+
+def test_finetune_base_weights_must_match_the_pinned_hash(monkeypatch):
+    pinned = BASE_ENCODERS["all-MiniLM-L6-v2"]
+    wrong = BaseEncoder(**{**pinned.__dict__, "sha256": "0" * 64})
+    try:
+        folder = base_encoder_folder(pinned)
+    except ModelCompatibilityError as error:  # the weights' package is not installed here
+        assert "pip install" in str(error)
+        return
+    assert (folder / "model.safetensors").exists()
+    with pytest.raises(ModelCompatibilityError, match="not the pinned"):
+        base_encoder_folder(wrong)
+
+
+def test_finetune_missing_weights_package_says_how_to_install():
+    missing = BaseEncoder(**{**BASE_ENCODERS["all-MiniLM-L6-v2"].__dict__, "package": "no-such-weights-package"})
+    with pytest.raises(ModelCompatibilityError, match="pip install"):
+        base_encoder_folder(missing)
