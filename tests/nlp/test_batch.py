@@ -462,7 +462,9 @@ def test_batch_damaged_part_is_labelled_again(tmp_path, tiny_pipeline_dir, two_c
 @pytest.fixture(scope="module")
 def flipped_pipeline_dir(tmp_path_factory):
     """Another tiny pipeline, trained with strength and weakness swapped: a retrained model."""
+    from nlp.classify import save_pipeline
     from nlp.models import FindingClassifier, PolarityClassifier, ThemeClassifier
+    from nlp.models.kinds import NgramFindingModel
     from nlp.pipeline import make_segmenter
 
     flip = {"strength": "weakness", "weakness": "strength"}
@@ -479,10 +481,8 @@ def flipped_pipeline_dir(tmp_path_factory):
         [r["local_authority"] for r in records],
     )
     nlp = make_segmenter()
-    nlp.add_pipe("ofsted_theme_classifier_v1", name="themes").initialize(model=model)
-    path = tmp_path_factory.mktemp("flipped") / "ofsted_themes-0.0.2"
-    nlp.to_disk(path)
-    return path
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(model))
+    return save_pipeline(nlp, tmp_path_factory.mktemp("flipped") / "ofsted_themes-0.0.2")
 
 
 def test_batch_rerun_with_another_model_relabels(
