@@ -18,7 +18,6 @@ import typer
 from .about import __title__, __version__
 from .errors import InspectionThemesError
 
-EXIT_OK = 0
 EXIT_NOTHING_LABELLED = 2  # also click's exit code for a usage error
 EXIT_SOME_FAILED = 3
 MODEL_HELP = (
