@@ -5,7 +5,9 @@
 - `findings.parquet`: one row per finding (`FINDING_SCHEMA`);
 - `reports.parquet`: one row per report x judgement area x theme, with polarity counts and a net
   score (`nlp.aggregate.report_profile`);
-- `errors.parquet`: one row per input file that could not be labelled, with the reason.
+- `errors.parquet`: one row per input file that could not be labelled, with the reason and what
+  to do. No single report stops a run: a bad input gets its named error, and any other exception
+  raised while labelling one report is recorded against it too (`label_file`).
 
 Each report's result is first written as its own part (`OUTDIR/.parts/<report_id>.parquet`,
 renamed into place when complete), so an interrupted run loses only the reports in flight, and a
@@ -22,7 +24,7 @@ import os
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -34,7 +36,7 @@ from spacy.language import Language
 from tqdm import tqdm
 
 from .aggregate import report_profile
-from .errors import ReportInputError
+from .errors import DuplicateReportId, NoSuchInput, ReportInputError, UnexpectedLabellingError
 from .ingest import REPORT_SUFFIXES, read_report, report_id_for
 from .taxonomy import POLARITIES, THEME_IDS
 
@@ -90,25 +92,45 @@ REPORT_SCHEMA = pa.schema(
     ]
 )
 ERROR_COLUMNS = ("report_id", "source", "error_type", "reason")
+# Failed inputs the end-of-run message lists; the rest are counted and left to errors.parquet.
+LISTED_FAILURES = 10
 # Rows per row group of findings.parquet: parts are small, and readers are slow on tiny row groups.
 _ROW_GROUP_ROWS = 20_000
 
 
 @dataclass
 class LabelSummary:
-    """What a run did. `labelled` counts reports labelled in this run, `skipped` those already done."""
+    """What a run did. `labelled` counts reports labelled in this run, `skipped` those already done;
+    `in_tables` the reports whose findings the tables hold (from this run or an earlier one), and
+    `errors` the rows of errors.parquet (`ERROR_COLUMNS`)."""
 
     outdir: Path
     labelled: int
     skipped: int
-    failed: int
+    in_tables: int
     findings: int
+    errors: list[dict] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.errors)
 
     def __str__(self) -> str:
         return (
             f"{self.labelled} reports labelled, {self.skipped} already done, {self.failed} could not be read; "
             f"{self.findings} findings -> {self.outdir}"
         )
+
+    def failure_list(self, limit: int = LISTED_FAILURES) -> str:
+        """The first `limit` failed inputs, one a line with the reason and what to do, then how many
+        more errors.parquet lists; empty when nothing failed."""
+        if not self.errors:
+            return ""
+        lines = [f"{self.failed} inputs could not be labelled:"]
+        lines += [f"  {row['reason']}" for row in self.errors[:limit]]
+        if self.failed > limit:
+            lines.append(f"  … and {self.failed - limit} more in {self.outdir / ERRORS_FILE}")
+        return "\n".join(lines)
 
 
 # --- inputs ----------------------------------------------------------------------------------------
@@ -180,16 +202,23 @@ def finding_rows(doc, source: Path) -> list[dict]:
 
 
 def label_file(path: Path, nlp: Language) -> tuple[list[dict], str | None]:
-    """Label one report file: (finding rows, None), or ([], the reason it could not be read)."""
+    """Label one report file: (finding rows, None), or ([], why it could not be labelled).
+
+    Never raises for a fault of one report, so that no file ends a batch: a bad input gives its
+    named error (`ReportInputError`), and any other exception is recorded as a fault of this
+    package (`UnexpectedLabellingError`), under the exception's own type. The reason is JSON:
+    {"error_type", "reason"}.
+    """
     try:
         report = read_report(path)
+        doc = nlp(report.text)
+        doc._.report = {**(doc._.report or {}), "report_id": report.report_id}
+        return finding_rows(doc, path), None
     except ReportInputError as error:
         return [], json.dumps({"error_type": type(error).__name__, "reason": str(error)})
-    except OSError as error:
-        return [], json.dumps({"error_type": type(error).__name__, "reason": f"{path}: cannot read the file ({error})."})
-    doc = nlp(report.text)
-    doc._.report = {**(doc._.report or {}), "report_id": report.report_id}
-    return finding_rows(doc, path), None
+    except Exception as error:  # noqa: BLE001 - one report's fault must not end the batch
+        reason = str(UnexpectedLabellingError(path, error))
+        return [], json.dumps({"error_type": type(error).__name__, "reason": reason})
 
 
 def write_part(parts: Path, report_id: str, rows: list[dict], error: str | None, file_fingerprint: str) -> Path:
@@ -298,10 +327,17 @@ def finish_run(
         leftover.unlink()
     outdir.mkdir(parents=True, exist_ok=True)
     findings, errors = write_tables_from_parts(outdir, parts, list(inputs))
-    labelled = len(todo - set(errors["report_id"]))
+    unlabelled = set(errors["report_id"])
     errors = pd.concat([errors, _unmatched_errors(unmatched), _duplicate_errors(files, inputs)], ignore_index=True)
     _write_atomically(pa.Table.from_pandas(errors, preserve_index=False), outdir / ERRORS_FILE)
-    return LabelSummary(outdir, labelled, len(inputs) - len(todo), len(errors), findings)
+    return LabelSummary(
+        outdir,
+        labelled=len(todo - unlabelled),
+        skipped=len(inputs) - len(todo),
+        in_tables=len(set(inputs) - unlabelled),
+        findings=findings,
+        errors=errors.to_dict("records"),
+    )
 
 
 def unique_report_ids(files: list[Path]) -> dict[str, Path]:
@@ -317,8 +353,8 @@ def _duplicate_errors(files: list[Path], inputs: dict[str, Path]) -> pd.DataFram
         {
             "report_id": report_id_for(path),
             "source": str(path),
-            "error_type": "DuplicateReportId",
-            "reason": f"{path}: another input, {inputs[report_id_for(path)]}, has the same name; rename one so report ids stay unique.",
+            "error_type": DuplicateReportId.__name__,
+            "reason": str(DuplicateReportId(path, inputs[report_id_for(path)])),
         }
         for path in files
         if inputs[report_id_for(path)] != path
@@ -328,7 +364,7 @@ def _duplicate_errors(files: list[Path], inputs: dict[str, Path]) -> pd.DataFram
 
 def _unmatched_errors(unmatched: Iterable[str]) -> pd.DataFrame:
     rows = [
-        {"report_id": None, "source": argument, "error_type": "NoSuchInput", "reason": f"{argument}: no report file matches."}
+        {"report_id": None, "source": argument, "error_type": NoSuchInput.__name__, "reason": str(NoSuchInput(argument))}
         for argument in unmatched
     ]
     return pd.DataFrame(rows, columns=list(ERROR_COLUMNS))

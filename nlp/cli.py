@@ -1,4 +1,10 @@
-"""`inspection-themes`: the command line, a thin shell over importable functions."""
+"""`inspection-themes`: the command line, a thin shell over importable functions.
+
+Exit codes, the same for every command: 0 every input was labelled; 3 some inputs could not be
+labelled (`label` wrote its tables and lists the failures); 2 nothing could be labelled, or the
+command was misused (a bad option, a missing file, a model that is not one). A traceback with exit
+code 1 is a fault of this package.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +15,59 @@ from typing import Optional
 
 import typer
 
+from .about import __title__, __version__
 from .errors import InspectionThemesError
 
+EXIT_NOTHING_LABELLED = 2  # also click's exit code for a usage error
+EXIT_SOME_FAILED = 3
 MODEL_HELP = (
     "accurate (default: the fine-tuned encoder), fast (the n-gram model), a model folder, or an installed model "
     "package's name."
 )
 
 app = typer.Typer(
-    name="inspection-themes",
-    help="Themes and strength/weakness polarity for the findings of Ofsted children's services reports.",
+    name=__title__,
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",  # help paragraphs are reflowed, as docstrings are wrapped
 )
 
 
+def version_text() -> str:
+    """The package's version and the default model's name, version and folder."""
+    from .classify import default_model_path
+
+    try:
+        model = default_model_path()
+        meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
+    except (InspectionThemesError, OSError, ValueError) as error:
+        return f"{__title__} {__version__}\ndefault model: none usable ({error})"
+    return f"{__title__} {__version__}\ndefault model: {meta.get('name')} {meta.get('version')} ({model})"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version_text())
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
-    """Segment reports, classify findings and label corpora."""
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the package and default model versions."
+    ),
+) -> None:
+    """Themes and strength/weakness polarity for the findings of Ofsted children's services reports:
+    segment reports, classify findings and label corpora.
+
+    Exit codes: 0 every input labelled; 3 some inputs could not be labelled (tables written, failures
+    listed); 2 nothing could be labelled, or the command was misused.
+    """
 
 
 def _fail(error: Exception) -> None:
     typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(code=2)
+    raise typer.Exit(code=EXIT_NOTHING_LABELLED)
 
 
 @app.command()
@@ -39,7 +75,11 @@ def segment(
     report: Path = typer.Argument(..., exists=True, dir_okay=False, help="A report as .pdf or extracted text."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="findings.jsonl to write (default: stdout)."),
 ) -> None:
-    """Split a report into findings: one JSON line per finding with its place in the report."""
+    """Split a report into findings: one JSON line per finding with its place in the report.
+
+    Exit codes: 0 the report was segmented; 2 it could not be (the message says why and what to do),
+    or the command was misused.
+    """
     from .jsonl import write_jsonl
     from .pipeline import finding_records, segment_report
 
@@ -62,7 +102,11 @@ def classify(
     model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
     evidence: bool = typer.Option(False, "--evidence", help="Add the sentences and n-grams behind each theme."),
 ) -> None:
-    """Label findings given as text: themes, polarity, polarity per theme, and theme probabilities."""
+    """Label findings given as text: themes, polarity, polarity per theme, and theme probabilities.
+
+    Exit codes: 0 every line was labelled; 2 a line breaks the input contract (nothing is written;
+    the message names the line), or the command was misused.
+    """
     from .classify import classify_file
 
     try:
@@ -83,7 +127,12 @@ def label(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Label a corpus of reports: one row per finding, per report x area x theme, and per unreadable file."""
+    """Label a corpus of reports: one row per finding, per report x area x theme, and per unreadable file.
+
+    Exit codes: 0 every input labelled; 3 some inputs could not be labelled (the tables hold the
+    others; errors.parquet and the end of the output list the failures, with what to do); 2 nothing
+    could be labelled (no input matched, or none could be read), or the command was misused.
+    """
     try:
         if scheduler is None:
             from .batch import label_reports
@@ -99,6 +148,9 @@ def label(
     except InspectionThemesError as error:
         _fail(error)
     typer.echo(str(summary), err=True)
+    if summary.failed:
+        typer.echo(summary.failure_list(), err=True)
+        raise typer.Exit(code=EXIT_SOME_FAILED if summary.in_tables else EXIT_NOTHING_LABELLED)
 
 
 @app.command()
@@ -108,7 +160,11 @@ def show(
     report_id: Optional[str] = typer.Option(None, "--report-id", help="The report of a `label` folder to show (needed when it holds several)."),
     model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
 ) -> None:
-    """Write one labelled report as a self-contained HTML page: its findings by polarity, themes, evidence and grades."""
+    """Write one labelled report as a self-contained HTML page: its findings by polarity, themes, evidence and grades.
+
+    Exit codes: 0 the page was written; 2 the report could not be read or labelled (the message says
+    why and what to do), or the command was misused.
+    """
     from .show import write_report_page
 
     try:

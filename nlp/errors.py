@@ -1,12 +1,19 @@
 """Named errors. Each says what is wrong and what to do about it.
 
 Every error raised on bad *input* derives from `ReportInputError`, so a batch can catch that one
-class, record the message against the file and carry on with the next file.
+class, record the message against the file and carry on with the next file. The classes below it
+(`NoSuchInput`, `DuplicateReportId`, `UnexpectedLabellingError`) word the other rows of a batch's
+errors.parquet: an argument that matched no file, a second file with the same name, and a fault
+of this package met while labelling one report.
 """
 
 from __future__ import annotations
 
+import os
+import traceback
 from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
 
 
 class InspectionThemesError(Exception):
@@ -34,15 +41,34 @@ class EmptyReportError(ReportInputError):
         super().__init__("the file is empty (0 bytes or whitespace only); re-download or re-extract it.", path)
 
 
-class UnsupportedFileTypeError(ReportInputError):
-    code = "unsupported_type"
+class UnreadableFileError(ReportInputError):
+    code = "unreadable_file"
 
-    def __init__(self, path: str | Path | None = None, detail: str = "") -> None:
+    def __init__(self, path: str | Path | None, error: OSError) -> None:
         super().__init__(
-            f"not a PDF or a text file{detail}; give a report as .pdf, or as plain text (.txt) "
-            "extracted with e.g. `pdftotext`.",
+            f"the file cannot be read ({error.strerror or error}); check that it exists and that you may read it.",
             path,
         )
+
+
+class UnsupportedFileTypeError(ReportInputError):
+    """A file that is neither PDF nor text. `nlp.ingest` names the formats people give by mistake
+    (Office documents, web pages, images, archives) and says what to do with each (`advice`)."""
+
+    code = "unsupported_type"
+    DEFAULT_ADVICE = "give a report as .pdf, or as plain text (.txt) extracted with e.g. `pdftotext`"
+
+    def __init__(self, path: str | Path | None = None, detail: str = "", advice: str = DEFAULT_ADVICE) -> None:
+        super().__init__(f"not a PDF or a text file{detail}; {advice}.", path)
+
+
+class ReportTooLargeError(ReportInputError):
+    """Too much text for one report (`nlp.limits` says where the limits come from and why)."""
+
+    code = "too_large"
+
+    def __init__(self, path: str | Path | None = None, detail: str = "", advice: str = "") -> None:
+        super().__init__(f"too large to label as one report: {detail}; {advice}.", path)
 
 
 class EncryptedPdfError(ReportInputError):
@@ -50,8 +76,9 @@ class EncryptedPdfError(ReportInputError):
 
     def __init__(self, path: str | Path | None = None) -> None:
         super().__init__(
-            "the PDF is encrypted or password-protected; save an unprotected copy "
-            "(e.g. `qpdf --decrypt in.pdf out.pdf`) and try again.",
+            "the PDF is encrypted and needs a password to open; with the password, save an unprotected "
+            "copy (`qpdf --password=PASSWORD --decrypt in.pdf out.pdf`) and give that; without it, ask "
+            "whoever sent the file for an unprotected copy.",
             path,
         )
 
@@ -60,7 +87,11 @@ class CorruptPdfError(ReportInputError):
     code = "corrupt_pdf"
 
     def __init__(self, path: str | Path | None = None, detail: str = "") -> None:
-        super().__init__(f"the PDF could not be opened ({detail}); re-download the file.", path)
+        super().__init__(
+            f"the PDF could not be opened ({detail.rstrip('.')}); download the report again (a download that stopped "
+            "part-way, or a file saved from something other than the PDF itself, looks like this).",
+            path,
+        )
 
 
 class NoTextLayerError(ReportInputError):
@@ -93,6 +124,55 @@ class NotAnInspectionReportError(ReportInputError):
             "this does not read as an Ofsted inspection report of local authority children's services"
             f"{detail}; check that the right file was given.",
             path,
+        )
+
+
+class NoSuchInput(InspectionThemesError):
+    """A path, folder or glob pattern given to `label` that matched no report file.
+
+    The class name is the `error_type` of its row in errors.parquet.
+    """
+
+    code = "no_such_input"
+
+    def __init__(self, argument: str) -> None:
+        super().__init__(
+            f"[{self.code}] {argument}: no report file matches; check the path (a folder is searched for "
+            ".pdf and .txt files, a glob pattern such as 'reports/*.pdf' is best quoted)."
+        )
+
+
+class DuplicateReportId(InspectionThemesError):
+    """A second input file with the name (so the report id) of one already given.
+
+    The class name is the `error_type` of its row in errors.parquet.
+    """
+
+    code = "duplicate_report_id"
+
+    def __init__(self, path: str | os.PathLike, first: str | os.PathLike) -> None:
+        super().__init__(
+            f"[{self.code}] {path}: another input, {first}, has the same name; rename one so report ids "
+            "stay unique."
+        )
+
+
+class UnexpectedLabellingError(InspectionThemesError):
+    """An exception this package did not mean to raise, met while labelling one report: a fault of
+    the package, which a batch records against the file (under the original exception's type) before
+    it goes on with the next file."""
+
+    code = "internal_error"
+
+    def __init__(self, path: str | os.PathLike, error: BaseException) -> None:
+        # Where in this package it went wrong: the frame a maintainer looks at first.
+        frames = traceback.extract_tb(error.__traceback__)
+        ours = [frame for frame in frames if Path(frame.filename).is_relative_to(_PACKAGE)]
+        where = f" (at {Path(ours[-1].filename).relative_to(_PACKAGE.parent)}:{ours[-1].lineno})" if ours else ""
+        super().__init__(
+            f"[{self.code}] {path}: labelling it raised {type(error).__name__}: {error}{where}. This is a "
+            "fault of inspection-themes, not necessarily of the file: please report it, with the file if "
+            "you may share it; the other files are labelled."
         )
 
 

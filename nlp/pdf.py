@@ -48,6 +48,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from nlp.errors import CorruptPdfError, EmptyReportError, EncryptedPdfError, NoTextLayerError
+from nlp.limits import check_page_count
 from nlp.report_formats import is_bullet_glyph
 
 __all__ = ["PDFIUM_LOCK", "extract_pdf_text"]
@@ -105,6 +106,7 @@ def extract_pdf_text(source: str | os.PathLike[str] | bytes) -> str:
         EncryptedPdfError: the PDF needs a password to open.
         CorruptPdfError: the data is not a PDF that pdfium can open and read.
         NoTextLayerError: the PDF has pages but (almost) no text, as when it is scanned.
+        ReportTooLargeError: the PDF has more pages than `nlp.limits.MAX_PDF_PAGES`.
     """
     path = None if isinstance(source, bytes) else Path(source)
     data = source if isinstance(source, bytes) else path.read_bytes()
@@ -120,6 +122,7 @@ def extract_pdf_text(source: str | os.PathLike[str] | bytes) -> str:
 
 def _read_document(data: bytes, path: Path | None) -> list[list[_LineDraft]]:
     with _open_document(data, path) as document:
+        check_page_count(len(document), path)
         try:
             return [_read_page(document, index) for index in range(len(document))]
         except pdfium.PdfiumError as error:

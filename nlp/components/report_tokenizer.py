@@ -19,6 +19,7 @@ from spacy.tokens import Doc
 from spacy.util import registry
 
 from ..layout import parse_layout
+from ..limits import MAX_REPORT_CHARS
 
 LAYOUT_KEY = "ofsted.layout"
 SOURCE_KEY = "ofsted.source_text"
@@ -65,10 +66,17 @@ class ReportTokenizer:
 
 @registry.tokenizers("ofsted.report_tokenizer.v1")
 def create_report_tokenizer() -> Callable[[Language], ReportTokenizer]:
-    """Config entry: `[nlp.tokenizer] @tokenizers = "ofsted.report_tokenizer.v1"`."""
+    """Config entry: `[nlp.tokenizer] @tokenizers = "ofsted.report_tokenizer.v1"`.
+
+    A pipeline built with it takes whole reports, so it accepts texts up to the report size limit
+    (`nlp.limits.MAX_REPORT_CHARS`) instead of spaCy's default `max_length` of 1,000,000, which is
+    there for parsers and NER: report pipelines run neither (see `nlp.limits` for what a long report
+    costs). Set here, where the tokenizer is made, so that `spacy.load` of a saved model gets it too.
+    """
     make_standard = registry.tokenizers.get("spacy.Tokenizer.v1")()
 
     def make(nlp: Language) -> ReportTokenizer:
+        nlp.max_length = MAX_REPORT_CHARS
         return ReportTokenizer(make_standard(nlp))
 
     return make

@@ -1,4 +1,6 @@
-"""Batch labelling: the three tables, bad inputs recorded and skipped, resume after a kill, the CLI.
+"""Batch labelling: the three tables, bad inputs recorded and skipped, resume after a kill, the CLI,
+a hostile batch (every kind of bad file beside good reports), a fuzz of the per-file function, and
+the exit codes.
 
 Every run uses the tiny trained pipeline of conftest (`tiny_pipeline_dir`), so a report takes a
 fraction of a second; inputs are the bundled samples in examples/reports, copies of them under
@@ -8,7 +10,9 @@ subprocess and kills it with SIGKILL once it has written the part of a report it
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -25,6 +29,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlp import batch
+from nlp import errors as errors_module
 from nlp.batch import (
     ERROR_COLUMNS,
     ERRORS_FILE,
@@ -33,6 +38,7 @@ from nlp.batch import (
     PARTS_DIR,
     REPORT_SCHEMA,
     REPORTS_FILE,
+    label_file,
     label_reports,
     read_findings,
     write_part,
@@ -44,19 +50,18 @@ from nlp.errors import ReportInputError
 from nlp.ingest import read_report
 from nlp.taxonomy import POLARITIES, THEME_IDS
 from tests.conftest import tiny_training_set
-from tests.nlp.test_ingest import (
+from tests.nlp.bad_inputs import (
+    ENCRYPTED,
+    NEWHAM,
     RECIPE,
+    SAMPLES,
+    STOCKPORT,
     about,
     png_image,
     random_bytes_with_nuls,
     scanned_pdf,
+    write_hostile_batch,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "examples" / "reports"
-STOCKPORT = SAMPLES / "stockport-2022-ilacs.txt"
-NEWHAM = SAMPLES / "newham-2019-ilacs.pdf"
-ENCRYPTED = Path(__file__).parent / "fixtures" / "encrypted-user-password.pdf"
 CLI = [str(Path(sys.executable).with_name("inspection-themes"))]
 if not Path(CLI[0]).exists():  # not installed as a script: the same app through its module
     CLI = [sys.executable, "-m", "nlp.cli"]
@@ -457,7 +462,9 @@ def test_batch_damaged_part_is_labelled_again(tmp_path, tiny_pipeline_dir, two_c
 @pytest.fixture(scope="module")
 def flipped_pipeline_dir(tmp_path_factory):
     """Another tiny pipeline, trained with strength and weakness swapped: a retrained model."""
+    from nlp.classify import save_pipeline
     from nlp.models import FindingClassifier, PolarityClassifier, ThemeClassifier
+    from nlp.models.kinds import NgramFindingModel
     from nlp.pipeline import make_segmenter
 
     flip = {"strength": "weakness", "weakness": "strength"}
@@ -474,10 +481,8 @@ def flipped_pipeline_dir(tmp_path_factory):
         [r["local_authority"] for r in records],
     )
     nlp = make_segmenter()
-    nlp.add_pipe("ofsted_theme_classifier_v1", name="themes").initialize(model=model)
-    path = tmp_path_factory.mktemp("flipped") / "ofsted_themes-0.0.2"
-    nlp.to_disk(path)
-    return path
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(model))
+    return save_pipeline(nlp, tmp_path_factory.mktemp("flipped") / "ofsted_themes-0.0.2")
 
 
 def test_batch_rerun_with_another_model_relabels(
@@ -628,3 +633,241 @@ def test_batch_cli_bad_model_path_fails_with_a_clear_message(tmp_path, make_mode
     assert isinstance(result.exception, SystemExit), f"uncaught {result.exception!r}"
     assert result.stderr.startswith("error: ") and str(model) in result.stderr
     assert not (tmp_path / "out" / FINDINGS_FILE).exists()
+
+
+# -- no report ends a batch ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_batch(tmp_path_factory) -> tuple[Path, list[Path], dict[str, str]]:
+    """`bad_inputs.write_hostile_batch`'s folder: (folder, good reports, bad file -> error_type)."""
+    folder = tmp_path_factory.mktemp("hostile") / "in"
+    return folder, *write_hostile_batch(folder)
+
+
+def run_cli_measured(*arguments: str) -> tuple[int, str, float]:
+    """Run the command line; RETURNS (exit code, stderr, peak resident memory in MB of it and the
+    worker processes it waited for)."""
+    process = subprocess.Popen([*CLI, *arguments], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, stderr, usage.ru_maxrss / 1024
+
+
+@pytest.fixture(scope="module")
+def hostile_run(hostile_batch, tiny_pipeline_dir, tmp_path_factory):
+    """`inspection-themes label` on the hostile batch, one job: (outdir, exit code, stderr, peak MB)."""
+    folder, _, _ = hostile_batch
+    outdir = tmp_path_factory.mktemp("hostile-out") / "out"
+    code, stderr, peak = run_cli_measured("label", str(folder), "-o", str(outdir), "--model", str(tiny_pipeline_dir), "-q")
+    return outdir, code, stderr, peak
+
+
+def test_batch_hostile_batch_labels_every_good_report_and_names_every_bad_file(hostile_batch, hostile_run):
+    folder, good, bad = hostile_batch
+    outdir, code, stderr, peak_mb = hostile_run
+
+    assert code == 3, stderr
+    assert "Traceback" not in stderr
+    findings = read_findings(outdir)  # the tables are readable
+    assert set(findings["report_id"]) == {path.stem for path in good}
+    assert all((findings["report_id"] == path.stem).sum() > 10 for path in good)
+    assert set(pd.read_parquet(outdir / REPORTS_FILE)["report_id"]) == {path.stem for path in good}
+    errors = pd.read_parquet(outdir / ERRORS_FILE)
+    assert sorted(Path(source).name for source in errors["source"]) == sorted(bad)
+    for row in errors.itertuples():
+        name = Path(row.source).name
+        assert row.error_type == bad[name], name
+        assert row.reason.startswith("[") and f"{folder / name}: " in row.reason
+    # The latin-1 text reads as the UTF-8 original does, but for its quotes and bullets.
+    assert (findings["report_id"] == "stockport-latin1").sum() == (findings["report_id"] == STOCKPORT.stem).sum()
+    # The 40 MB text is refused before it is read: the run stays at the size of a model and two reports.
+    assert peak_mb < 600, f"peak resident memory {peak_mb:.0f} MB"
+
+
+def test_batch_hostile_batch_with_two_jobs_gives_the_same_tables(hostile_batch, hostile_run, tiny_pipeline_dir, tmp_path):
+    folder, _, _ = hostile_batch
+    outdir, _, _, _ = hostile_run
+
+    summary = label([folder], tmp_path / "out", tiny_pipeline_dir, jobs=2)
+
+    assert summary.failed == len(hostile_batch[2])
+    for name in (FINDINGS_FILE, REPORTS_FILE, ERRORS_FILE):
+        assert pq.read_table(tmp_path / "out" / name).equals(pq.read_table(outdir / name)), name
+
+
+def test_batch_cli_lists_the_failed_files_with_reason_and_advice(hostile_batch, hostile_run):
+    _, _, bad = hostile_batch
+    outdir, _, stderr, _ = hostile_run
+    errors = pd.read_parquet(outdir / ERRORS_FILE)
+
+    listing = stderr[stderr.index(f"{len(bad)} inputs could not be labelled:") :].splitlines()
+    assert listing[1:11] == [f"  {reason}" for reason in errors["reason"][:10]]
+    assert listing[11] == f"  … and {len(bad) - 10} more in {outdir / ERRORS_FILE}"
+    assert len(listing) == 12
+    # Each line names the file, what is wrong and what to do: the reasons of errors.parquet.
+    assert any("qpdf --password=PASSWORD --decrypt" in line for line in listing)
+
+
+def test_batch_failure_list_shows_all_failures_when_there_are_few(tmp_path, tiny_pipeline_dir):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    typo = str(tmp_path / "reprots" / "*.pdf")
+
+    summary = label([STOCKPORT, tmp_path / "empty.txt", typo], tmp_path / "out", tiny_pipeline_dir)
+
+    lines = summary.failure_list().splitlines()
+    assert lines[0] == "2 inputs could not be labelled:"
+    assert lines[1].startswith(f"  [empty_file] {tmp_path / 'empty.txt'}: ") and "re-extract" in lines[1]
+    assert lines[2].startswith(f"  [no_such_input] {typo}: no report file matches; check the path")
+    assert len(lines) == 3
+
+
+def fail_on_report(report_id: str):
+    """A stand-in for `nlp.batch.finding_rows` that fails, as a bug would, on one report."""
+    original = batch.finding_rows
+
+    def finding_rows(doc, source):
+        if Path(source).stem == report_id:
+            raise IndexError("list index out of range")
+        return original(doc, source)
+
+    return finding_rows
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_batch_unexpected_exception_on_one_report_is_recorded_and_the_batch_goes_on(
+    tmp_path, tiny_pipeline_dir, two_copies, monkeypatch, jobs
+):
+    alpha, beta = two_copies
+    monkeypatch.setattr(batch, "finding_rows", fail_on_report(beta.stem))  # worker processes are forked: they see it
+
+    summary = label(two_copies, tmp_path / "out", tiny_pipeline_dir, jobs=jobs)
+
+    assert (summary.labelled, summary.failed) == (1, 1)
+    assert set(read_findings(tmp_path / "out")["report_id"]) == {alpha.stem}
+    row = pd.read_parquet(tmp_path / "out" / ERRORS_FILE).iloc[0]
+    assert (row["report_id"], row["source"], row["error_type"]) == (beta.stem, str(beta.resolve()), "IndexError")
+    assert row["reason"].startswith(f"[internal_error] {beta}: labelling it raised IndexError: list index out of range (at nlp/batch.py:")
+    assert "please report it" in row["reason"]
+
+
+# A seeded fuzz of `label_file`, the function every worker runs on each file: random bytes, random
+# text in each encoding, foreign and PDF headers over noise, report fragments with random edits, and
+# report phrases strung together over noise. About one input in seven reaches the whole pipeline.
+FUZZ_INPUTS = 2000
+_FUZZ_ALPHABET = "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:()-\n\n\n\f\t•◼’“”–\uf06e©"
+_FUZZ_HEADERS = (b"%PDF-1.7\n", b"PK\x03\x04", b"\x89PNG\r\n\x1a\n", b"<!DOCTYPE html>", b"\xff\xfe", b"\xef\xbb\xbf")
+_FUZZ_PHRASES = (
+    "Ofsted", "inspection of children's services", "local authority", "social workers", "care leavers",
+    "safeguarding", "child protection", "Inspection dates: 1 to 5 May 2019", "Overall effectiveness",
+    "Requires improvement to be good", "Recommendations", "1.", "2.", "\f", "\n\n", "© Crown copyright 2019",
+)
+
+
+def _edited(rng, text: str) -> str:
+    """`text` with random insertions, deletions and repeats."""
+    pieces = list(text)
+    for _ in range(rng.randint(1, 30)):
+        at, roll = rng.randrange(len(pieces) + 1), rng.random()
+        if roll < 0.4:
+            pieces[at:at] = rng.choices(_FUZZ_ALPHABET, k=rng.randint(1, 30))
+        elif roll < 0.7:
+            del pieces[at : at + rng.randint(1, 300)]
+        else:
+            start = rng.randrange(len(pieces) + 1)
+            pieces[at:at] = pieces[start : start + rng.randint(1, 300)]
+    return "".join(pieces)
+
+
+def fuzz_input(rng, index: int, report: str) -> bytes:
+    encoding = rng.choice(["utf-8", "utf-8", "cp1252", "utf-16"])
+    kind = index % 14
+    if kind < 4:
+        return rng.randbytes(rng.randint(0, 3000))
+    if kind < 7:
+        return "".join(rng.choices(_FUZZ_ALPHABET, k=rng.randint(0, 3000))).encode(encoding, errors="replace")
+    if kind < 10:
+        return rng.choice(_FUZZ_HEADERS) + rng.randbytes(rng.randint(0, 2000))
+    if kind < 12:  # too short to be a report after the edits: refused by the report check
+        start = rng.randrange(len(report))
+        return _edited(rng, report[start : start + 1200]).encode(encoding, errors="replace")
+    if kind == 12:
+        start = rng.randrange(len(report))
+        return _edited(rng, report[:1500] + report[start : start + rng.randint(100, 1500)]).encode(encoding, errors="replace")
+    words = (rng.choice(_FUZZ_PHRASES) + " " + "".join(rng.choices(_FUZZ_ALPHABET, k=rng.randint(0, 50))) for _ in range(60))
+    return " ".join(words).encode(encoding, errors="replace")
+
+
+def test_batch_label_file_fuzz_never_raises_and_fails_only_with_named_errors(tmp_path, tiny_pipeline_dir):
+    nlp = load_pipeline(str(tiny_pipeline_dir))
+    rng = random.Random(20240611)
+    report = STOCKPORT.read_text(encoding="utf-8")
+    named = {cls.__name__ for cls in vars(errors_module).values() if isinstance(cls, type) and issubclass(cls, ReportInputError)}
+    outcomes = Counter()
+    for index in range(FUZZ_INPUTS):
+        path = tmp_path / f"input-{index}{rng.choice(['.txt', '.pdf', '.text', ''])}"
+        path.write_bytes(fuzz_input(rng, index, report))
+
+        rows, error = label_file(path, nlp)
+
+        if error is None:
+            pa.Table.from_pylist(rows, schema=FINDING_SCHEMA)  # rows a part can hold
+            outcomes["labelled"] += 1
+        else:
+            details = json.loads(error)
+            assert details["error_type"] in named, f"{path.name}: {details['reason']}"
+            assert details["reason"].startswith("[") and str(path) in details["reason"]
+            outcomes[details["error_type"]] += 1
+        path.unlink()
+    # Every way through the per-file function was taken.
+    assert outcomes["labelled"] >= 100
+    assert {"UnsupportedFileTypeError", "CorruptPdfError", "NotAnInspectionReportError", "TextEncodingError"} <= set(outcomes)
+
+
+# -- exit codes -------------------------------------------------------------------------------------
+
+
+def invoke_label(*arguments: str, model: Path):
+    return CliRunner().invoke(app, ["label", *arguments, "--model", str(model), "-q"])
+
+
+def test_batch_cli_exit_code_0_when_every_input_is_labelled(tmp_path, tiny_pipeline_dir):
+    result = invoke_label(str(STOCKPORT), "-o", str(tmp_path / "out"), model=tiny_pipeline_dir)
+
+    assert result.exit_code == 0, result.output
+    assert "could not be labelled" not in result.output
+
+
+def test_batch_cli_exit_code_3_when_some_inputs_fail(tmp_path, tiny_pipeline_dir):
+    (tmp_path / "empty.txt").write_bytes(b"")
+
+    result = invoke_label(str(STOCKPORT), str(tmp_path / "empty.txt"), "-o", str(tmp_path / "out"), model=tiny_pipeline_dir)
+
+    assert result.exit_code == 3, result.output
+    assert "1 reports labelled, 0 already done, 1 could not be read" in result.output
+    assert f"1 inputs could not be labelled:\n  [empty_file] {tmp_path / 'empty.txt'}: " in result.output
+    assert set(read_findings(tmp_path / "out")["report_id"]) == {STOCKPORT.stem}
+    # A rerun labels nothing new, and the failure still stands.
+    assert invoke_label(str(STOCKPORT), str(tmp_path / "empty.txt"), "-o", str(tmp_path / "out"), model=tiny_pipeline_dir).exit_code == 3
+
+
+@pytest.mark.parametrize("inputs", ["mistyped-path", "empty-folder", "only-bad-files"])
+def test_batch_cli_exit_code_2_when_nothing_is_labelled(tmp_path, tiny_pipeline_dir, inputs):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    if inputs == "only-bad-files":
+        (folder / "empty.txt").write_bytes(b"")
+        (folder / "recipe.txt").write_text(about(RECIPE), encoding="utf-8")
+    argument = str(tmp_path / "nI") if inputs == "mistyped-path" else str(folder)
+
+    result = invoke_label(argument, "-o", str(tmp_path / "out"), model=tiny_pipeline_dir)
+
+    assert result.exit_code == 2, result.output
+    assert "0 reports labelled" in result.output and "could not be labelled:" in result.output
+    assert pq.read_table(tmp_path / "out" / FINDINGS_FILE).num_rows == 0
+
+
+def test_batch_cli_exit_code_2_when_misused(tmp_path, tiny_pipeline_dir):
+    assert invoke_label(str(STOCKPORT), model=tiny_pipeline_dir).exit_code == 2  # no -o
+    assert invoke_label(str(STOCKPORT), "-o", str(tmp_path), "--jobs", "0", model=tiny_pipeline_dir).exit_code == 2

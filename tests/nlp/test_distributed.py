@@ -296,8 +296,9 @@ def test_cli_label_with_a_scheduler_address(reports, local_run, client, tiny_pip
 
     result = CliRunner().invoke(app, [*arguments, "--scheduler", client.scheduler.address])
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # labelled, but for the empty file
     assert f"{report_count(reports) - UNREADABLE} reports labelled" in result.output
+    assert f"  [empty_file] {reports / 'z-empty.txt'}: " in result.output
     assert_same_tables(tmp_path / "out", local_run)
 
 
@@ -339,3 +340,47 @@ assert not loaded("distributed"), loaded("distributed")
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / FINDINGS_FILE).exists()
+
+
+# -- no report ends a run --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_hostile_batch_on_a_local_cluster_gives_the_tables_of_the_local_path(tiny_pipeline_dir, tmp_path):
+    from tests.nlp.bad_inputs import write_hostile_batch
+
+    _, bad = write_hostile_batch(tmp_path / "in")
+    label_reports([str(tmp_path / "in")], tmp_path / "local", model=tiny_pipeline_dir, progress=False)
+    arguments = ["label", str(tmp_path / "in"), "-o", str(tmp_path / "dask"), "--model", str(tiny_pipeline_dir), "-q"]
+
+    result = CliRunner().invoke(app, [*arguments, "--scheduler", "local", "--jobs", "2"])
+
+    assert result.exit_code == 3, result.output
+    assert f"{len(bad)} inputs could not be labelled:" in result.output
+    assert_same_tables(tmp_path / "dask", tmp_path / "local")
+
+
+def test_unexpected_exception_on_a_worker_is_recorded_and_the_run_goes_on(tiny_pipeline_dir, tmp_path, monkeypatch):
+    import nlp.batch
+
+    original = nlp.batch.finding_rows
+
+    def failing_on_stockport(doc, source):
+        if Path(source).stem == "stockport-2022-ilacs":
+            raise KeyError("area")
+        return original(doc, source)
+
+    monkeypatch.setattr(nlp.batch, "finding_rows", failing_on_stockport)
+    # Worker threads in this process: they see the stand-in.
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster, distributed.Client(cluster) as client:
+        summary = label_reports_on_dask([str(SAMPLES)], tmp_path / "out", scheduler=client, model=tiny_pipeline_dir, progress=False)
+
+    assert (summary.labelled, summary.failed) == (1, 1)
+    errors = pd.read_parquet(tmp_path / "out" / ERRORS_FILE)
+    assert errors[["report_id", "error_type"]].values.tolist() == [["stockport-2022-ilacs", "KeyError"]]
+    assert errors["reason"][0].startswith(
+        f"[internal_error] {SAMPLES / 'stockport-2022-ilacs.txt'}: labelling it raised KeyError: 'area'"
+    )
+    assert set(read_findings(tmp_path / "out")["report_id"]) == {"newham-2019-ilacs"}
