@@ -31,7 +31,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupShuffleSplit
 from thinc.api import Config
 
-from nlp.finetune import FinetuneSettings, export_onnx, finetune, load_base_encoder
+from nlp.finetune import FinetuneSettings, export_onnx, finetune, load_base_encoder, quantize_onnx
 from nlp.models.encoder import EncoderHeads, EncoderOutputs, OnnxEncoder, heads_from_bytes, heads_to_bytes
 from nlp.sentences import text_sentences
 from nlp.taxonomy import POLARITIES, THEME_IDS
@@ -39,7 +39,7 @@ from nlp.scoring import theme_matrix
 from training.evaluate import grouped_folds
 
 app = typer.Typer(add_completion=False)
-PRECISIONS = {"float32": False, "int8": True}
+PRECISIONS = ("float32", "int8")
 
 
 def encoder_targets(records: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
@@ -92,49 +92,52 @@ def folds(config_path: Path = typer.Argument(Path("training/configs/default.cfg"
 
 
 def run_folds(config: Config, records: list[dict]) -> dict:
-    """Fine-tune the fold models that are not done yet; return the folds' log."""
+    """Fine-tune the fold models that are not done yet, and label each test fold at every precision
+    not done yet (int8 is quantised from the saved float32 export); return the folds' log."""
     settings = settings_from(config)
     texts, themes, polarity, pairs = encoder_targets(records)
     folder = run_folder(config, records)
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / "folds.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {"settings": settings.__dict__, "folds": {}}
-    splits = grouped_folds(records, config["training"]["folds"])
-    for k, (train, test) in enumerate(splits):
-        if str(k) in log["folds"]:
-            continue
-        started = time.perf_counter()
-        tuned = finetune(
-            load_base_encoder(config["encoder"]["base"]),
-            [texts[i] for i in train],
-            themes[train],
-            polarity[train],
-            pairs[train],
-            len(POLARITIES),
-            settings,
-            log=lambda line: typer.echo(f"fold {k}: {line}"),
-        )
-        trained = time.perf_counter()
-        heads = EncoderHeads(tuned.heads)
-        (folder / f"fold-{k}-heads.safetensors").write_bytes(heads_to_bytes(heads))
-        timings = {}
-        for precision, quantize in PRECISIONS.items():
-            onnx = export_onnx(tuned.encoder, quantize=quantize)
+    tokenizer = load_base_encoder(config["encoder"]["base"]).tokenizer
+    for k, (train, test) in enumerate(grouped_folds(records, config["training"]["folds"])):
+        float32_path, heads_path = folder / f"fold-{k}-float32.onnx", folder / f"fold-{k}-heads.safetensors"
+        if str(k) not in log["folds"]:
+            started = time.perf_counter()
+            tuned = finetune(
+                load_base_encoder(config["encoder"]["base"]),
+                [texts[i] for i in train],
+                themes[train],
+                polarity[train],
+                pairs[train],
+                len(POLARITIES),
+                settings,
+                log=lambda line: typer.echo(f"fold {k}: {line}"),
+            )
+            heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
+            float32_path.write_bytes(export_onnx(tuned.encoder, quantize=False))
+            log["folds"][str(k)] = {
+                "train": len(train),
+                "test": len(test),
+                "fine_tune_seconds": round(time.perf_counter() - started, 1),
+                "label_test_seconds": {},
+                "peak_rss_mb": _peak_rss_mb(),
+                "history": tuned.history,
+            }
+        heads = heads_from_bytes(heads_path.read_bytes())
+        for precision in PRECISIONS:
+            outputs_path = folder / f"fold-{k}-{precision}.npz"
+            if outputs_path.exists():
+                continue
+            onnx = float32_path.read_bytes() if precision == "float32" else quantize_onnx(float32_path.read_bytes())
             (folder / f"fold-{k}-{precision}.onnx").write_bytes(onnx)
             begin = time.perf_counter()
-            arrays = encoder_outputs(onnx, tuned.tokenizer, [texts[i] for i in test], settings, heads, config["encoder"]["batch_tokens"])
-            timings[precision] = round(time.perf_counter() - begin, 1)
-            np.savez_compressed(folder / f"fold-{k}-{precision}.npz", test=test, **arrays)
-        log["folds"][str(k)] = {
-            "train": len(train),
-            "test": len(test),
-            "fine_tune_seconds": round(trained - started, 1),
-            "label_test_seconds": timings,
-            "peak_rss_mb": _peak_rss_mb(),
-            "history": tuned.history,
-        }
+            arrays = encoder_outputs(onnx, tokenizer, [texts[i] for i in test], settings, heads, config["encoder"]["batch_tokens"])
+            log["folds"][str(k)]["label_test_seconds"][precision] = round(time.perf_counter() - begin, 1)
+            np.savez_compressed(outputs_path, test=test, **arrays)
         log_path.write_text(json.dumps(log, indent=2) + "\n")
-        typer.echo(f"fold {k} done in {time.perf_counter() - started:.0f} s")
+        typer.echo(f"fold {k} done")
     return log
 
 
@@ -189,7 +192,8 @@ def final_encoder(config: Config, records: list[dict]) -> dict:
         texts, themes, polarity, pairs = encoder_targets(records)
         tuned = finetune(loaded, texts, themes, polarity, pairs, len(POLARITIES), settings, log=lambda line: typer.echo(f"final: {line}"))
         heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
-        onnx_path.write_bytes(export_onnx(tuned.encoder, quantize=PRECISIONS[precision]))
+        float32 = export_onnx(tuned.encoder, quantize=False)
+        onnx_path.write_bytes(float32 if precision == "float32" else quantize_onnx(float32))
         (folder / "final.json").write_text(json.dumps({"history": tuned.history}, indent=2) + "\n")
     return {
         "onnx": onnx_path.read_bytes(),

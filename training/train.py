@@ -86,6 +86,7 @@ def write_fold_models(folder: Path, records: list[dict], folds: int, models: lis
     fold_of = {}
     for k, (_, test) in enumerate(grouped_folds(records, folds)):
         fold_of.update({records[i]["local_authority"]: k for i in test})
+    folder.mkdir(parents=True, exist_ok=True)
     for k, model in enumerate(models):
         nlp = make_segmenter()
         nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(model, info={"fold": k})
