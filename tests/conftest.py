@@ -152,7 +152,7 @@ def tiny_encoder_model(tiny_encoder, tiny_model):
     outputs = heads.apply(OnnxEncoder(onnx, tuned.tokenizer, **runtime).encode(texts), text_sentences(texts))
     inputs = StackInputs.from_outputs(outputs, tiny_model.themes_.predict_proba(texts))
     stacker = FindingStacker(threshold_shrinkage=0.0).fit(inputs, themes, [r["polarity"] for r in records])
-    return EncoderFindingModel(onnx, tuned.tokenizer, heads, stacker, tiny_model.themes_, runtime)
+    return EncoderFindingModel(onnx, tuned.tokenizer, heads, stacker, tiny_model, runtime)
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ import json
 import random
 import resource
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
@@ -33,15 +34,15 @@ from spacy.cli._util import parse_config_overrides
 from thinc.api import Config
 
 from nlp.about import __version__
-from nlp.artifact import taxonomy_record
+from nlp.artifact import dumps_estimator, loads_estimator, taxonomy_record
 from nlp.classify import save_pipeline
 from nlp.models import FindingLabels
-from nlp.models.kinds import EncoderFindingModel, NgramFindingModel
+from nlp.models.kinds import EncoderFindingModel, NgramFindingModel, ngram_polarity_probabilities
 from nlp.models.stacking import FindingStacker, StackInputs
 from nlp.models.training import fit_finding_classifier, make_fast_classifier
 from nlp.pipeline import make_segmenter
 from nlp.scoring import theme_matrix
-from nlp.taxonomy import THEME_IDS
+from nlp.taxonomy import POLARITIES, THEME_IDS
 from training.evaluate import evaluate, folds_summary, grouped_cross_validation, grouped_folds, keyword_baseline
 from training.model_card import model_card
 
@@ -112,6 +113,47 @@ def stacked_labels(stacker: FindingStacker, inputs: StackInputs) -> list[Finding
     ]
 
 
+@dataclass
+class FastOutOfFold:
+    """The n-gram model's grouped CV: its labels, theme and polarity probabilities, and fold models."""
+
+    predictions: list[FindingLabels]
+    theme_probabilities: np.ndarray
+    polarity_probabilities: np.ndarray
+    fold_models: list
+
+
+def fast_out_of_fold(config: Config, records: list[dict]) -> FastOutOfFold:
+    """Grouped CV of the n-gram model, kept in the runs folder so a later failure does not redo it."""
+    key = json.dumps({"gold": [(r["id"], r["text"], r["themes"], r["polarity"], r["theme_polarity"]) for r in records],
+                      "model": config["model"], "folds": config["training"]["folds"]}, sort_keys=True, default=str)
+    folder = Path(config["paths"]["runs"]) / "fast-cv" / hashlib.sha256(key.encode()).hexdigest()[:12]
+    folds = config["training"]["folds"]
+    if (folder / "predictions.json").exists():
+        arrays = np.load(folder / "probabilities.npz")
+        return FastOutOfFold(
+            predictions=[FindingLabels(**p) for p in json.loads((folder / "predictions.json").read_text())],
+            theme_probabilities=arrays["themes"],
+            polarity_probabilities=arrays["polarity"],
+            fold_models=[loads_estimator((folder / f"fold-{k}.skops").read_bytes(), f"fold-{k}.skops") for k in range(folds)],
+        )
+    themes, polarity, fold_models = np.zeros((len(records), len(THEME_IDS))), np.zeros((len(records), len(POLARITIES))), []
+
+    def keep(model, test) -> None:
+        texts = [records[i]["text"] for i in test]
+        themes[test] = model.themes_.predict_proba(texts)
+        polarity[test] = ngram_polarity_probabilities(model, texts)
+        fold_models.append(model)
+
+    predictions = grouped_cross_validation(records, lambda: make_fast_classifier(config["model"]), folds, on_fold=keep)
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, model in enumerate(fold_models):
+        (folder / f"fold-{k}.skops").write_bytes(dumps_estimator(model))
+    np.savez_compressed(folder / "probabilities.npz", themes=themes, polarity=polarity)
+    (folder / "predictions.json").write_text(json.dumps([p.to_dict() for p in predictions]))
+    return FastOutOfFold(predictions, themes, polarity, fold_models)
+
+
 def _peak_rss_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -129,16 +171,8 @@ def train(config: Config) -> Path:
     kind = config["model"]["kind"]
 
     started = time.perf_counter()
-    ngram_probabilities = np.zeros((len(records), len(THEME_IDS)))
-    fast_fold_models = []
-
-    def keep_theme_probabilities(model, test) -> None:
-        ngram_probabilities[test] = model.themes_.predict_proba([records[i]["text"] for i in test])
-        fast_fold_models.append(model)
-
-    fast_predictions = grouped_cross_validation(
-        records, lambda: make_fast_classifier(config["model"]), folds, on_fold=keep_theme_probabilities
-    )
+    fast = fast_out_of_fold(config, records)
+    fast_predictions, ngram_probabilities, fast_fold_models = fast.predictions, fast.theme_probabilities, fast.fold_models
     metrics = {
         "fast": evaluate(records, fast_predictions),
         "keyword_baseline": evaluate(records, keyword_baseline([r["text"] for r in records]), with_calibration=False),
@@ -157,7 +191,7 @@ def train(config: Config) -> Path:
         make_stacker = lambda: FindingStacker(**config["stacker"])  # noqa: E731
         fold_stackers = {}
         for variant, oof in outputs.items():
-            inputs = StackInputs.from_outputs(oof, ngram_probabilities)
+            inputs = StackInputs.from_outputs(oof, ngram_probabilities, fast.polarity_probabilities)
             predictions, probabilities, fold_stackers[variant] = stacked_cross_validation(records, inputs, make_stacker, folds)
             metrics[f"accurate_{variant}"] = evaluate(records, predictions, probabilities=probabilities)
         metrics["accurate"] = metrics[f"accurate_{precision}"]
@@ -165,9 +199,9 @@ def train(config: Config) -> Path:
         begin = time.perf_counter()
         encoder = final_encoder(config, records)
         timings["final_fine_tune_seconds"] = round(time.perf_counter() - begin, 1)
-        ngram = fit_finding_classifier(make_fast_classifier(config["model"]), records).themes_
+        ngram = fit_finding_classifier(make_fast_classifier(config["model"]), records)
         stacker = make_stacker().fit(
-            StackInputs.from_outputs(outputs[precision], ngram_probabilities),
+            StackInputs.from_outputs(outputs[precision], ngram_probabilities, fast.polarity_probabilities),
             theme_matrix([r["themes"] for r in records]),
             [r["polarity"] for r in records],
         )
@@ -176,7 +210,7 @@ def train(config: Config) -> Path:
             tokenizer=encoder["tokenizer"],
             heads=encoder["heads"],
             stacker=stacker,
-            ngram_themes=ngram if stacker.ngram else None,
+            ngram=ngram if stacker.ngram or stacker.ngram_polarity else None,
             settings={"max_length": config["encoder"]["finetune"]["max_length"], "batch_tokens": config["encoder"]["batch_tokens"]},
         )
         extra = {"precision": precision, "base_encoder": encoder["provenance"]}
@@ -186,7 +220,7 @@ def train(config: Config) -> Path:
                 tokenizer=encoder["tokenizer"],
                 heads=fold["heads"],
                 stacker=fold_stacker,
-                ngram_themes=fast_model.themes_ if fold_stacker.ngram else None,
+                ngram=fast_model if fold_stacker.ngram or fold_stacker.ngram_polarity else None,
                 settings=model.settings,
             )
             for fold, fold_stacker, fast_model in zip(fold_encoders(config, records, precision), fold_stackers[precision], fast_fold_models)

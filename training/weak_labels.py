@@ -33,15 +33,8 @@ from sklearn.model_selection import GroupKFold
 
 from nlp.corpus import corpus_dir, corpus_findings, load_corpus_index
 from nlp.taxonomy import POLARITIES, THEME_IDS
-from training.evaluate import (
-    evaluate,
-    expected_calibration_error,
-    keyword_baseline,
-    pair_metrics,
-    polarity_metrics,
-    theme_matrix,
-    theme_metrics,
-)
+from nlp.scoring import expected_calibration_error, pair_metrics, polarity_metrics, theme_matrix, theme_metrics
+from training.evaluate import evaluate, keyword_baseline
 from nlp.lexicon import (
     BROAD_THEME_PATTERNS,
     CAVEAT_PATTERN,

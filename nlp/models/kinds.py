@@ -1,7 +1,7 @@
 """The two kinds of finding model the component can hold, as the artifact stores them.
 
-- `accurate` (`EncoderFindingModel`): the fine-tuned encoder (ONNX), its heads, the n-gram theme
-  model and the stacker that combines them. The default.
+- `accurate` (`EncoderFindingModel`): the fine-tuned encoder (ONNX), its heads, the n-gram model
+  and the stacker that combines them. The default.
 - `fast` (`NgramFindingModel`): the n-gram `FindingClassifier` alone.
 
 Both label findings given as texts with their sentence spans, and both turn into a dict of named
@@ -20,7 +20,7 @@ from ..sentences import SentenceSpans
 from .encoder import EncoderHeads, OnnxEncoder, heads_from_bytes, heads_to_bytes
 from .finding_classifier import FindingClassifier, FindingLabels, focus_mask
 from .stacking import FindingStacker, StackInputs
-from .themes import ThemeClassifier
+from ..taxonomy import POLARITIES
 
 class NgramFindingModel:
     """The n-gram model (`FindingClassifier`) behind the component."""
@@ -54,15 +54,15 @@ class EncoderFindingModel:
     """The encoder, its heads, the n-gram theme model and the stacker behind the component.
 
     onnx (bytes): the encoder graph. tokenizer (str): `tokenizers` JSON.
-    heads (EncoderHeads); stacker (FindingStacker); ngram_themes (ThemeClassifier | None): read by
-    the stacker when it was fitted with `ngram=True`.
+    heads (EncoderHeads); stacker (FindingStacker); ngram (FindingClassifier | None): the n-gram
+    model whose theme (and, with `ngram_polarity`, polarity) probabilities the stacker reads.
     settings (dict): `max_length` and `batch_tokens` of the encoder.
     threads (int): ONNX Runtime threads (0: one per core).
     """
 
     kind = "accurate"
     FILES = ("encoder.onnx", "tokenizer.json", "heads.safetensors", "stacker.skops")
-    NGRAM_FILE = "ngram_themes.skops"
+    NGRAM_FILE = "ngram.skops"
 
     def __init__(
         self,
@@ -70,7 +70,7 @@ class EncoderFindingModel:
         tokenizer: str,
         heads: EncoderHeads,
         stacker: FindingStacker,
-        ngram_themes: ThemeClassifier | None,
+        ngram: FindingClassifier | None,
         settings: dict,
         threads: int = 0,
     ) -> None:
@@ -78,13 +78,13 @@ class EncoderFindingModel:
         self.tokenizer = tokenizer
         self.heads = heads
         self.stacker = stacker
-        self.ngram_themes = ngram_themes
+        self.ngram = ngram
         self.settings = settings
         self.encoder = OnnxEncoder(
             onnx, tokenizer, max_length=settings["max_length"], batch_tokens=settings["batch_tokens"], threads=threads
         )
-        if stacker.ngram and ngram_themes is None:
-            raise ModelCompatibilityError("the stacker reads n-gram theme scores, but the model has no n-gram theme model.")
+        if (stacker.ngram or stacker.ngram_polarity) and ngram is None:
+            raise ModelCompatibilityError("the stacker reads n-gram scores, but the model has no n-gram model.")
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -92,8 +92,10 @@ class EncoderFindingModel:
 
     def stack_inputs(self, texts: Sequence[str], sentences: Sequence[SentenceSpans]):
         outputs = self.heads.apply(self.encoder.encode(texts), sentences)
-        ngram = self.ngram_themes.predict_proba(list(texts)) if self.stacker.ngram else None
-        return outputs, StackInputs.from_outputs(outputs, ngram)
+        texts = list(texts)
+        themes = self.ngram.themes_.predict_proba(texts) if self.stacker.ngram else None
+        polarity = ngram_polarity_probabilities(self.ngram, texts) if self.stacker.ngram_polarity else None
+        return outputs, StackInputs.from_outputs(outputs, themes, polarity)
 
     def predict(self, texts: Sequence[str], sentences: Sequence[SentenceSpans], with_evidence: bool) -> list[FindingLabels]:
         texts = list(texts)
@@ -104,7 +106,7 @@ class EncoderFindingModel:
         chosen = probabilities >= self.stacker.thresholds_
         polarity = self.stacker.polarities_[self.stacker.predict_polarity_proba(inputs).argmax(axis=1)]
         pairs = self.stacker.pair_polarities(inputs, polarity)
-        ngrams = self.ngram_themes.word_contributions(texts, chosen) if with_evidence and self.ngram_themes is not None else None
+        ngrams = self.ngram.themes_.word_contributions(texts, chosen) if with_evidence and self.ngram is not None else None
         starts = np.searchsorted(outputs.sentence_owner, np.arange(len(texts) + 1))
         labels = []
         for i, text in enumerate(texts):
@@ -142,8 +144,8 @@ class EncoderFindingModel:
             "heads.safetensors": heads_to_bytes(self.heads),
             "stacker.skops": dumps_estimator(self.stacker),
         }
-        if self.ngram_themes is not None:
-            files[self.NGRAM_FILE] = dumps_estimator(self.ngram_themes)
+        if self.ngram is not None:
+            files[self.NGRAM_FILE] = dumps_estimator(self.ngram)
         return files
 
     @classmethod
@@ -160,7 +162,7 @@ class EncoderFindingModel:
             tokenizer=files["tokenizer.json"].decode("utf-8"),
             heads=heads,
             stacker=loads_estimator(files["stacker.skops"], "stacker.skops"),
-            ngram_themes=loads_estimator(files[cls.NGRAM_FILE], cls.NGRAM_FILE) if cls.NGRAM_FILE in files else None,
+            ngram=loads_estimator(files[cls.NGRAM_FILE], cls.NGRAM_FILE) if cls.NGRAM_FILE in files else None,
             settings=cfg["encoder"],
             threads=threads,
         )
@@ -174,6 +176,12 @@ def model_from_files(files: dict[str, bytes], cfg: dict, threads: int = 0):
     if kind not in MODEL_KINDS:
         raise ModelCompatibilityError(f"unknown model kind {kind!r}; this version reads {sorted(MODEL_KINDS)}.")
     return MODEL_KINDS[kind].from_files(files, cfg, threads)
+
+
+def ngram_polarity_probabilities(classifier: FindingClassifier, texts: list[str]) -> np.ndarray:
+    """The n-gram model's finding polarity probabilities, columns in the taxonomy's polarity order."""
+    order = [list(classifier.polarity_.classes_).index(p) for p in POLARITIES]
+    return classifier.polarity_.predict_proba(texts)[:, order]
 
 
 def _sigmoid(values: np.ndarray) -> np.ndarray:

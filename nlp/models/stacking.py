@@ -7,8 +7,9 @@ that never saw its authority), how far to trust each:
 - per theme, a logistic regression over the encoder's finding logit, its best sentence's logit and
   (with `ngram`) the log-odds of the n-gram model: a calibrated probability, and a threshold that
   maximises F1 on the out-of-fold probabilities, shrunk towards the global one;
-- finding polarity: a multinomial logistic regression over the encoder's polarity logits and the
-  most positive and most negative of its sentences;
+- finding polarity: a multinomial logistic regression over the encoder's polarity logits, the
+  most positive and most negative of its sentences and (with `ngram_polarity`) the log of the
+  n-gram polarity model's probabilities;
 - theme polarity: per `pair_strategy` (see `PAIR_STRATEGIES`).
 """
 
@@ -43,6 +44,7 @@ class StackInputs:
     polarity_logits (ndarray, (n, n_polarities)); pair_logits (ndarray, (n, n_themes, n_polarities)).
     sentence_polarity_max, sentence_polarity_min (ndarray, (n, n_polarities)): over sentences.
     ngram_probabilities (ndarray, (n, n_themes) | None): the n-gram theme model's probabilities.
+    ngram_polarity_probabilities (ndarray, (n, n_polarities) | None): the n-gram polarity model's.
     """
 
     theme_logits: np.ndarray
@@ -52,9 +54,12 @@ class StackInputs:
     sentence_polarity_max: np.ndarray
     sentence_polarity_min: np.ndarray
     ngram_probabilities: np.ndarray | None = None
+    ngram_polarity_probabilities: np.ndarray | None = None
 
     @classmethod
-    def from_outputs(cls, outputs, ngram_probabilities: np.ndarray | None = None) -> StackInputs:
+    def from_outputs(
+        cls, outputs, ngram_probabilities: np.ndarray | None = None, ngram_polarity_probabilities: np.ndarray | None = None
+    ) -> StackInputs:
         """From `nlp.models.encoder.EncoderOutputs` (or any object with its fields)."""
         n = len(outputs.theme_logits)
         owner = np.asarray(outputs.sentence_owner)
@@ -66,6 +71,7 @@ class StackInputs:
             sentence_polarity_max=pool_max(np.asarray(outputs.sentence_polarity_logits), owner, n),
             sentence_polarity_min=-pool_max(-np.asarray(outputs.sentence_polarity_logits), owner, n),
             ngram_probabilities=ngram_probabilities,
+            ngram_polarity_probabilities=ngram_polarity_probabilities,
         )
 
     def take(self, rows: np.ndarray) -> StackInputs:
@@ -84,6 +90,8 @@ class FindingStacker(BaseEstimator):
     ----------
     ngram : bool
         Whether the theme calibration reads the n-gram model's log-odds.
+    ngram_polarity : bool
+        Whether the polarity regression reads the n-gram polarity model's probabilities.
     pair_strategy : {"copy", "pair", "hybrid"}
     theme_C, polarity_C : float
         Inverse regularisation of the theme and polarity regressions.
@@ -101,6 +109,7 @@ class FindingStacker(BaseEstimator):
     def __init__(
         self,
         ngram: bool = True,
+        ngram_polarity: bool = False,
         pair_strategy: str = "hybrid",
         theme_C: float = 1.0,
         polarity_C: float = 1.0,
@@ -109,6 +118,7 @@ class FindingStacker(BaseEstimator):
         polarities: tuple[str, ...] = POLARITIES,
     ) -> None:
         self.ngram = ngram
+        self.ngram_polarity = ngram_polarity
         self.pair_strategy = pair_strategy
         self.theme_C = theme_C
         self.polarity_C = polarity_C
@@ -121,7 +131,9 @@ class FindingStacker(BaseEstimator):
         if self.pair_strategy not in PAIR_STRATEGIES:
             raise ValueError(f"pair_strategy must be one of {PAIR_STRATEGIES}, not {self.pair_strategy!r}")
         if self.ngram and inputs.ngram_probabilities is None:
-            raise ValueError("ngram=True needs the n-gram model's probabilities in the inputs")
+            raise ValueError("ngram=True needs the n-gram model's theme probabilities in the inputs")
+        if self.ngram_polarity and inputs.ngram_polarity_probabilities is None:
+            raise ValueError("ngram_polarity=True needs the n-gram model's polarity probabilities in the inputs")
         Y = np.asarray(Y, dtype=int)
         self.classes_ = np.asarray(self.labels)
         self.polarities_ = np.asarray(self.polarities)
@@ -149,9 +161,11 @@ class FindingStacker(BaseEstimator):
         values = np.einsum("nkf,kf->nk", features, self.calibration_[:, :-1]) + self.calibration_[:, -1]
         return 1.0 / (1.0 + np.exp(-np.clip(values, -35, 35)))
 
-    @staticmethod
-    def _polarity_features(inputs: StackInputs) -> np.ndarray:
-        return np.hstack([inputs.polarity_logits, inputs.sentence_polarity_max, inputs.sentence_polarity_min])
+    def _polarity_features(self, inputs: StackInputs) -> np.ndarray:
+        columns = [inputs.polarity_logits, inputs.sentence_polarity_max, inputs.sentence_polarity_min]
+        if self.ngram_polarity:
+            columns.append(np.log(np.clip(inputs.ngram_polarity_probabilities, _LOGIT_CLIP, 1.0)))
+        return np.hstack(columns)
 
     def predict_theme_proba(self, inputs: StackInputs) -> np.ndarray:
         check_is_fitted(self, "calibration_")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from nlp.models import FindingClassifier, PolarityClassifier, ThemeClassifier
-from training.evaluate import evaluate, grouped_cross_validation, pair_metrics
+from nlp.scoring import pair_metrics
+from training.evaluate import evaluate, grouped_cross_validation
 
 from ..conftest import tiny_training_set
 
@@ -57,7 +58,7 @@ def test_evaluate_scores_perfect_predictions_as_perfect():
     ]
     result = evaluate(records, perfect)
     assert result["themes"]["micro_f1"] == 1.0 and result["polarity"]["accuracy"] == 1.0
-    assert result["theme_polarity_pairs"]["f1"] == 1.0 and result["calibration_error"] == 0.0
+    assert result["theme_polarity_pairs"]["f1"] == 1.0 and result["calibration_error"]["pooled"] == 0.0
 
 
 def test_pair_metrics_count_a_pair_only_when_theme_and_polarity_both_match():
