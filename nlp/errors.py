@@ -111,3 +111,8 @@ class ClassifyInputError(InspectionThemesError, ValueError):
 
 class DatasetColumnsError(InspectionThemesError, ValueError):
     """A `datasets.Dataset` given for labelling lacks the columns the labeller needs."""
+
+
+class SuggestInputError(InspectionThemesError, ValueError):
+    """Findings given to `suggest` (or its settings) cannot be ranked: a bad line or column, or too few
+    findings left to draw from."""

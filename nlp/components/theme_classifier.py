@@ -93,9 +93,8 @@ class ThemeClassifierComponent:
     def set_annotations(self, docs: Iterable[Doc], predictions: list[list[FindingLabels]]) -> None:
         for doc, labels in zip(docs, predictions):
             for span, label in zip(doc.spans.get(self.spans_key, []), labels):
-                if self.recommendations_are_weaknesses and span._.kind == RECOMMENDATION_KIND:
-                    label.polarity = "weakness"
-                    label.theme_polarity = {theme: "weakness" for theme in label.theme_polarity}
+                if self.recommendations_are_weaknesses:
+                    apply_kind_rule(label, span._.kind)
                 span._.themes = label.themes
                 span._.polarity = label.polarity
                 span._.theme_polarity = label.theme_polarity
@@ -120,6 +119,14 @@ class ThemeClassifierComponent:
         self.model, cfg = load_model(Path(path))
         self.model_info = cfg.get("info", {})
         return self
+
+
+def apply_kind_rule(label: FindingLabels, kind: str | None) -> FindingLabels:
+    """The schema's rule that every recommendation / "what needs to improve" item is a weakness."""
+    if kind == RECOMMENDATION_KIND:
+        label.polarity = "weakness"
+        label.theme_polarity = {theme: "weakness" for theme in label.theme_polarity}
+    return label
 
 
 @Language.factory(
