@@ -5,10 +5,11 @@
 **Uncertainty.** Each finding gets a score, the sum of three parts, each counted in decisions the
 model is unsure of:
 
-- *themes*: per theme, the closeness of its probability p to the theme's threshold t,
-  exp(-|logit p - logit t|): 1 at the threshold, 0.37 one unit of log-odds away; summed over the
-  finding's `THEMES_COUNTED` closest themes, so that a long summary near ten thresholds does not
-  outrank everything (each of its themes costs the annotator a decision too);
+- *themes*: per theme, the probability, by the model's own calibrated probability p, that its
+  decision at the theme's threshold t is wrong: p when p < t (the theme is left out), 1 - p when
+  p >= t (it is given). It peaks at the threshold. Summed over the finding's `THEMES_COUNTED` most
+  doubtful themes, so that a long summary near ten thresholds does not outrank everything (each of
+  its themes costs the annotator a decision too);
 - *polarity*: 1 - the margin between the two most probable polarities. A recommendation is a
   weakness by the schema's rule, whatever the model says, so its polarity counts for nothing;
 - *disagreement*, only when a second model is given: the themes one model gives and the other does
@@ -55,8 +56,10 @@ DEFAULT_RANDOM_SHARE = 0.1
 REPORT_CAP_FACTOR = 1.5
 SCORE_BATCH = 512
 THEMES_COUNTED = 3
-# A theme is named in the reasons from this closeness (its odds within a factor of 2 of the threshold's).
-REASON_CLOSENESS = 0.5
+# A theme is "at threshold" in the reasons when its odds are within a factor of 2 of the threshold's.
+AT_THRESHOLD_LOG_ODDS = math.log(2)
+# A theme among the most doubtful is named in the reasons from this chance that its decision is wrong.
+REASON_DOUBT = 0.2
 _PROBABILITY_FLOOR = 1e-6
 
 
@@ -77,37 +80,40 @@ class Uncertainty:
     """How unsure the model is of each finding, part by part (see the module docstring).
 
     scores (ModelScores): the model's probabilities.
-    theme_closeness (ndarray): shape (n, themes).
+    theme_doubt (ndarray): shape (n, themes), the chance that each theme decision is wrong.
     polarity (ndarray): shape (n,); 0 where the polarity is fixed by the finding's kind.
+    polarity_fixed (ndarray): shape (n,), bool: the finding's kind fixes its polarity.
     disagreement (ndarray): shape (n,); 0 without a second model.
     compared (ModelScores | None): the second model's probabilities, in the columns of `scores`.
     compared_name (str | None): the second model's name.
     """
 
     scores: ModelScores
-    theme_closeness: np.ndarray
+    theme_doubt: np.ndarray
     polarity: np.ndarray
+    polarity_fixed: np.ndarray
     disagreement: np.ndarray
     compared: ModelScores | None = None
     compared_name: str | None = None
 
     @property
     def total(self) -> np.ndarray:
-        closest = -np.sort(-self.theme_closeness, axis=1)[:, :THEMES_COUNTED]
-        return closest.sum(axis=1) + self.polarity + self.disagreement
+        most_doubtful = -np.sort(-self.theme_doubt, axis=1)[:, :THEMES_COUNTED]
+        return most_doubtful.sum(axis=1) + self.polarity + self.disagreement
 
     def reasons(self, i: int) -> list[str]:
         """Why finding `i` is uncertain, the largest part first."""
         scores = self.scores
         weighted: list[tuple[float, str]] = []
-        closest = np.argsort(-self.theme_closeness[i], kind="stable")
-        named = [j for j in closest[:THEMES_COUNTED] if self.theme_closeness[i, j] >= REASON_CLOSENESS] or closest[:1]
+        doubtful = np.argsort(-self.theme_doubt[i], kind="stable")
+        named = [j for j in doubtful[:THEMES_COUNTED] if self.theme_doubt[i, j] >= REASON_DOUBT] or doubtful[:1]
+        distance = np.abs(_logit(scores.theme_probabilities[i]) - _logit(scores.theme_thresholds))
         for j in named:
-            place = "at" if self.theme_closeness[i, j] >= REASON_CLOSENESS else "closest to its"
+            place = "at threshold" if distance[j] <= AT_THRESHOLD_LOG_ODDS else "uncertain"
             weighted.append(
                 (
-                    self.theme_closeness[i, j],
-                    f"{scores.theme_ids[j]} {place} threshold "
+                    self.theme_doubt[i, j],
+                    f"{scores.theme_ids[j]} {place} "
                     f"({scores.theme_probabilities[i, j]:.2f} vs {scores.theme_thresholds[j]:.2f})",
                 )
             )
@@ -132,7 +138,7 @@ class Uncertainty:
             weighted.append((len(changed), f"{self.compared_name} disagrees on themes: {', '.join(changed)}"))
         polarity_mine = scores.polarity_labels[int(np.argmax(scores.polarity_probabilities[i]))]
         polarity_theirs = scores.polarity_labels[int(np.argmax(self.compared.polarity_probabilities[i]))]
-        if self.polarity[i] > 0 and polarity_mine != polarity_theirs:
+        if not self.polarity_fixed[i] and polarity_mine != polarity_theirs:
             weighted.append((0.5, f"{self.compared_name} disagrees on polarity: {polarity_theirs} vs {polarity_mine}"))
         return [text for _, text in sorted(weighted, key=lambda pair: -pair[0])]
 
@@ -151,16 +157,17 @@ def measure_uncertainty(
     compared_name (str | None): its name, for the reasons.
     RETURNS (Uncertainty): the parts of each finding's score.
     """
-    closeness = np.exp(-np.abs(_logit(scores.theme_probabilities) - _logit(scores.theme_thresholds)))
+    probabilities = scores.theme_probabilities
+    doubt = np.where(_decisions(scores), 1.0 - probabilities, probabilities)
     top_two = np.sort(scores.polarity_probabilities, axis=1)[:, -2:]
-    polarity_counts = np.array([kind != RECOMMENDATION_KIND for kind in kinds], dtype=float)
-    polarity = polarity_counts * (1.0 - (top_two[:, 1] - top_two[:, 0]))
+    fixed = np.array([kind == RECOMMENDATION_KIND for kind in kinds], dtype=bool)
+    polarity = np.where(fixed, 0.0, 1.0 - (top_two[:, 1] - top_two[:, 0]))
     disagreement = np.zeros(len(scores))
     if compared is not None:
         compared = compared.aligned_to(scores)
         distance = 0.5 * np.abs(scores.polarity_probabilities - compared.polarity_probabilities).sum(axis=1)
-        disagreement = (_decisions(scores) != _decisions(compared)).sum(axis=1) + polarity_counts * distance
-    return Uncertainty(scores, closeness, polarity, disagreement, compared, compared_name)
+        disagreement = (_decisions(scores) != _decisions(compared)).sum(axis=1) + np.where(fixed, 0.0, distance)
+    return Uncertainty(scores, doubt, polarity, fixed, disagreement, compared, compared_name)
 
 
 # --- drawing the queue -----------------------------------------------------------------------------
@@ -311,7 +318,7 @@ def suggest_findings(
         raise SuggestInputError(f"random_share must be between 0 and 1, got {random_share}.")
     if max_per_report is not None and max_per_report < 1:
         raise SuggestInputError(f"max_per_report must be at least 1, got {max_per_report}.")
-    candidates = _candidates(findings, exclude_texts)
+    candidates = candidate_findings(findings, exclude_texts)
     if len(candidates) < n:
         raise SuggestInputError(
             f"{n} findings asked for, but only {len(candidates)} of the {len(findings)} given are not excluded "
@@ -354,7 +361,7 @@ def suggest_findings(
     return queue
 
 
-def _candidates(findings: Sequence[dict], exclude_texts: Iterable[str]) -> list[dict]:
+def candidate_findings(findings: Sequence[dict], exclude_texts: Iterable[str]) -> list[dict]:
     """The findings that may be suggested: not excluded, not a near duplicate of an excluded text, and
     the first of any with the same normalised text."""
     excluded = list(exclude_texts)
