@@ -37,7 +37,7 @@ from nlp.models import FindingClassifier, FindingLabels
 from nlp.suggest import DEFAULT_RANDOM_SHARE, candidate_findings, draw_queue, measure_uncertainty, suggest_findings
 from nlp.taxonomy import THEME_IDS
 from training.evaluate import evaluate, theme_matrix
-from training.train import make_model_factory
+from training.train import fit_final, make_model_factory
 
 app = typer.Typer(add_completion=False)
 
@@ -65,16 +65,6 @@ WEAK_THEMES = (
 def load_records(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
-
-
-def fit(make_model, records: list[dict]) -> FindingClassifier:
-    return make_model().fit(
-        [r["text"] for r in records],
-        theme_matrix([r["themes"] for r in records]),
-        [r["polarity"] for r in records],
-        [r["theme_polarity"] for r in records],
-        [r["local_authority"] for r in records],
-    )
 
 
 def predict(model: FindingClassifier, records: list[dict]) -> list[FindingLabels]:
@@ -124,7 +114,7 @@ def simulate_run(run: dict, records, train, test, make_model, start_share, per_r
     rng = np.random.default_rng(seed)
     start = set(rng.choice(train, size=round(start_share * len(train)), replace=False).tolist())
     held_out = [records[i] for i in test]
-    first = fit(make_model, [records[i] for i in sorted(start)])
+    first = fit_final([records[i] for i in sorted(start)], make_model)
     run.update({"start": len(start), "pool": len(train) - len(start), "held_out": len(test)})
     origin = {"labelled": len(start), **curve_point(held_out, predict(first, held_out))}
     for strategy in STRATEGIES:
@@ -137,7 +127,7 @@ def simulate_run(run: dict, records, train, test, make_model, start_share, per_r
             picked_ids = {r["id"] for r in picked}
             labelled += picked
             pool = [r for r in pool if r["id"] not in picked_ids]
-            model = fit(make_model, labelled)
+            model = fit_final(labelled, make_model)
             points.append(
                 {
                     "labelled": len(labelled),
@@ -182,7 +172,7 @@ def queue_errors(records: list[dict], splits, make_model, top: int, seed: int) -
     all_predictions: dict[str, FindingLabels] = {}
     candidates, priorities, per_fold = [], [], []
     for fold, (train, test) in enumerate(splits):
-        model = fit(make_model, [records[i] for i in train])
+        model = fit_final([records[i] for i in train], make_model)
         held_out = [records[i] for i in test]
         by_id = {r["id"]: r for r in held_out}
         predictions = dict(zip(by_id, predict(model, held_out)))
