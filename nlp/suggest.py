@@ -22,6 +22,12 @@ model is unsure of:
 - at most `max_per_report` findings come from one report;
 - a local authority or a framework x year that already has more places than its share of the
   candidates has its findings' scores scaled down by (fair count + 1) / (count + 1);
+- the model's polarity (strength, weakness, mixed, neutral) and the kind of finding (finding,
+  summary, recommendation, context) each keep, in every top of the queue, at most their share of
+  the candidates: the queue takes the most uncertain findings *within* each group. Ranked by
+  uncertainty alone, a queue is two fifths `mixed` and has almost no neutral context; a model
+  refitted on gold plus such a queue learns those skewed class priors and got worse on the
+  corpus-like held-out findings in the simulation (`training/simulate_suggest.py`);
 - `random_share` of the places, spread evenly through the queue, go to findings drawn uniformly at
   random from the eligible ones: an unbiased sample of the corpus beside the biased one, so that
   error rates and prevalences can still be estimated from labels of the queue.
@@ -56,6 +62,8 @@ DEFAULT_RANDOM_SHARE = 0.1
 REPORT_CAP_FACTOR = 1.5
 SCORE_BATCH = 512
 THEMES_COUNTED = 3
+# The polarity `apply_kind_rule` gives every recommendation.
+RECOMMENDATION_POLARITY = "weakness"
 # A theme is "at threshold" in the reasons when its odds are within a factor of 2 of the threshold's.
 AT_THRESHOLD_LOG_ODDS = math.log(2)
 # A theme among the most doubtful is named in the reasons from this chance that its decision is wrong.
@@ -100,6 +108,14 @@ class Uncertainty:
     def total(self) -> np.ndarray:
         most_doubtful = -np.sort(-self.theme_doubt, axis=1)[:, :THEMES_COUNTED]
         return most_doubtful.sum(axis=1) + self.polarity + self.disagreement
+
+    def predicted_polarity(self) -> list[str]:
+        """The model's polarity of each finding; a recommendation's is the schema's weakness."""
+        scores = self.scores
+        return [
+            RECOMMENDATION_POLARITY if fixed else scores.polarity_labels[int(k)]
+            for fixed, k in zip(self.polarity_fixed, np.argmax(scores.polarity_probabilities, axis=1))
+        ]
 
     def reasons(self, i: int) -> list[str]:
         """Why finding `i` is uncertain, the largest part first."""
@@ -170,6 +186,11 @@ def measure_uncertainty(
     return Uncertainty(scores, doubt, polarity, fixed, disagreement, compared, compared_name)
 
 
+def queue_strata(uncertainty: Uncertainty, findings: Sequence[dict]) -> tuple[list, list]:
+    """The groupings whose shares the queue keeps: the model's polarity, and the kind of finding."""
+    return uncertainty.predicted_polarity(), [f.get("kind") for f in findings]
+
+
 # --- drawing the queue -----------------------------------------------------------------------------
 
 
@@ -179,23 +200,36 @@ def _group_codes(values: Iterable) -> np.ndarray:
     return np.array([-1 if value is None else codes.setdefault(value, len(codes)) for value in values], dtype=int)
 
 
-class _FairShare:
-    """Scales down the scores of a group's findings once the group has more than its share of the queue."""
+class _GroupShares:
+    """Each finding's group, each group's share of the candidates, and how many of it are drawn."""
 
-    def __init__(self, codes: np.ndarray) -> None:
-        self.codes = codes
-        groups = codes.max() + 1 if len(codes) else 0
-        self.share = np.bincount(codes[codes >= 0], minlength=groups) / max(len(codes), 1)
+    def __init__(self, values: Iterable) -> None:
+        self.codes = _group_codes(values)
+        groups = self.codes.max() + 1 if len(self.codes) else 0
+        self.share = np.bincount(self.codes[self.codes >= 0], minlength=groups) / max(len(self.codes), 1)
         self.drawn = np.zeros(groups)
-
-    def factors(self, drawn_so_far: int) -> np.ndarray:
-        fair = (drawn_so_far + 1) * self.share
-        per_group = np.append(np.minimum(1.0, (fair + 1) / (self.drawn + 1)), 1.0)  # the last one: unknown group
-        return per_group[self.codes]
 
     def add(self, i: int) -> None:
         if self.codes[i] >= 0:
             self.drawn[self.codes[i]] += 1
+
+    def _per_finding(self, per_group: np.ndarray, unknown) -> np.ndarray:
+        return np.append(per_group, unknown)[self.codes]  # code -1, an unknown group, takes the last value
+
+
+class _FairShare(_GroupShares):
+    """Scales down the scores of a group's findings once the group has more than its share of the queue."""
+
+    def factors(self, drawn_so_far: int) -> np.ndarray:
+        fair = (drawn_so_far + 1) * self.share
+        return self._per_finding(np.minimum(1.0, (fair + 1) / (self.drawn + 1)), 1.0)
+
+
+class _Quota(_GroupShares):
+    """Keeps each group within its share of the queue, rounded up."""
+
+    def allowed(self, drawn_so_far: int) -> np.ndarray:
+        return self._per_finding(self.drawn < np.ceil((drawn_so_far + 1) * self.share), True)
 
 
 def is_random_place(place: int, random_share: float) -> bool:
@@ -212,6 +246,7 @@ def draw_queue(
     seed: int = 0,
     max_per_report: int | None = None,
     random_share: float = DEFAULT_RANDOM_SHARE,
+    strata: Sequence[Sequence] = (),
     vectors=None,
 ) -> list[tuple[int, bool]]:
     """Indices of `n` findings drawn by priority under the diversity rules, and which were random draws.
@@ -223,6 +258,9 @@ def draw_queue(
     seed (int): seed of the random places and of tie-breaking.
     max_per_report (int | None): cap per report; default: `REPORT_CAP_FACTOR` x an even share, at least 2.
     random_share (float): share of the places drawn uniformly at random.
+    strata (Sequence[Sequence]): groupings of the findings (one value per finding, None for
+        unknown) whose groups keep, each, at most their share of the candidates (rounded up) of
+        every top of the queue, as long as another group has findings left.
     vectors (csr_matrix | None): `shingle_vectors` of the texts, if already made.
     RETURNS (list[tuple[int, bool]]): (index into `findings`, drawn at random), in queue order.
     RAISES (SuggestInputError): when fewer than `n` findings can be drawn under the rules.
@@ -235,9 +273,10 @@ def draw_queue(
     cap = max_per_report or (max(2, math.ceil(REPORT_CAP_FACTOR * n / n_reports)) if n_reports else None)
     from_report = np.zeros(n_reports + 1)  # the last one: findings of no known report, never capped
     spreads = [
-        _FairShare(_group_codes(f.get("local_authority") for f in findings)),
-        _FairShare(_group_codes((f["framework"], f["year"]) if f.get("framework") else None for f in findings)),
+        _FairShare(f.get("local_authority") for f in findings),
+        _FairShare((f["framework"], f["year"]) if f.get("framework") else None for f in findings),
     ]
+    quotas = [_Quota(values) for values in strata]
     available = np.ones(len(findings), dtype=bool)
     # Ties go to a seeded order rather than to input order.
     order = rng.permutation(len(findings))
@@ -253,6 +292,9 @@ def draw_queue(
         if random_draw:
             pick = int(rng.choice(np.flatnonzero(eligible)))
         else:
+            within_quota = eligible & np.logical_and.reduce([quota.allowed(place) for quota in quotas] + [eligible])
+            if within_quota.any():
+                eligible = within_quota
             value = np.where(eligible, priority, -np.inf)
             for spread in spreads:
                 value = value * np.where(eligible, spread.factors(place), 1.0)
@@ -263,8 +305,8 @@ def draw_queue(
         available[cosines >= NEAR_DUPLICATE_COSINE] = False
         available[pick] = False
         from_report[reports[pick]] += 1
-        for spread in spreads:
-            spread.add(pick)
+        for group in (*spreads, *quotas):
+            group.add(pick)
     return drawn
 
 
@@ -331,7 +373,13 @@ def suggest_findings(
         scores, [f.get("kind") for f in candidates], compared, compare.name if compare else None
     )
     drawn = draw_queue(
-        uncertainty.total, candidates, n, seed=seed, max_per_report=max_per_report, random_share=random_share
+        uncertainty.total,
+        candidates,
+        n,
+        seed=seed,
+        max_per_report=max_per_report,
+        random_share=random_share,
+        strata=queue_strata(uncertainty, candidates),
     )
     labels = scorer.labels([candidates[i]["text"] for i, _ in drawn])
     queue = []

@@ -34,7 +34,14 @@ from nlp.components.theme_classifier import apply_kind_rule
 from nlp.errors import SuggestInputError
 from nlp.model_scores import FindingClassifierScorer
 from nlp.models import FindingClassifier, FindingLabels
-from nlp.suggest import DEFAULT_RANDOM_SHARE, candidate_findings, draw_queue, measure_uncertainty, suggest_findings
+from nlp.suggest import (
+    DEFAULT_RANDOM_SHARE,
+    candidate_findings,
+    draw_queue,
+    measure_uncertainty,
+    queue_strata,
+    suggest_findings,
+)
 from nlp.taxonomy import THEME_IDS
 from training.evaluate import evaluate, theme_matrix
 from training.train import fit_final, make_model_factory
@@ -100,10 +107,12 @@ def choose(strategy: str, model, labelled: list[dict], pool: list[dict], n: int,
         queue = suggest_findings(pool, n, scorer, exclude_texts=exclude, seed=seed)
         note = {}
     except SuggestInputError as error:
-        # Late rounds can run the pool down below what the per-report cap allows; the cap goes, and
-        # the record says so.
-        queue = suggest_findings(pool, min(n, len(pool)), scorer, exclude_texts=exclude, seed=seed, max_per_report=len(pool))
-        note = {"cap_relaxed": str(error)}
+        # Late rounds can run the pool down below what the per-report cap allows, or below n once
+        # near duplicates of labelled findings are left out: the cap goes, suggest takes what it
+        # may, and the record says so.
+        available = len(candidate_findings(pool, exclude))
+        queue = suggest_findings(pool, min(n, available), scorer, exclude_texts=exclude, seed=seed, max_per_report=len(pool))
+        note = {"shortfall": str(error)}
     by_id = {r["id"]: r for r in pool}
     return [by_id[q["id"]] for q in queue], note
 
@@ -170,7 +179,7 @@ def queue_errors(records: list[dict], splits, make_model, top: int, seed: int) -
     `top` is then about a third of a fold.
     """
     all_predictions: dict[str, FindingLabels] = {}
-    candidates, priorities, per_fold = [], [], []
+    candidates, priorities, strata, per_fold = [], [], [], []
     for fold, (train, test) in enumerate(splits):
         model = fit_final([records[i] for i in train], make_model)
         held_out = [records[i] for i in test]
@@ -186,12 +195,15 @@ def queue_errors(records: list[dict], splits, make_model, top: int, seed: int) -
         per_fold.append(entry)
         eligible = candidate_findings(held_out, exclude)
         scores = scorer.scores([r["text"] for r in eligible])
+        uncertainty = measure_uncertainty(scores, [r.get("kind") for r in eligible])
         candidates += eligible
-        priorities.append(measure_uncertainty(scores, [r.get("kind") for r in eligible]).total)
+        priorities.append(uncertainty.total)
+        strata.append(queue_strata(uncertainty, eligible))
     everything = [records[i] for _, test in splits for i in test]
     merged = {"all": error_rates(everything, [all_predictions[r["id"]] for r in everything])}
     for name, share in (("top_default", DEFAULT_RANDOM_SHARE), ("top_uncertainty_only", 0.0)):
-        drawn = draw_queue(np.concatenate(priorities), candidates, top, seed=seed, random_share=share)
+        merged_strata = [sum((list(fold_strata[k]) for fold_strata in strata), []) for k in range(2)]
+        drawn = draw_queue(np.concatenate(priorities), candidates, top, seed=seed, random_share=share, strata=merged_strata)
         chosen = [candidates[i] for i, _ in drawn]
         merged[name] = error_rates(chosen, [all_predictions[r["id"]] for r in chosen])
     for part in (merged, *per_fold):
