@@ -260,7 +260,8 @@ def draw_queue(
     random_share (float): share of the places drawn uniformly at random.
     strata (Sequence[Sequence]): groupings of the findings (one value per finding, None for
         unknown) whose groups keep, each, at most their share of the candidates (rounded up) of
-        every top of the queue, as long as another group has findings left.
+        every top of the queue; a grouping that no eligible finding can meet at some place is
+        passed over there (the earlier groupings come first).
     vectors (csr_matrix | None): `shingle_vectors` of the texts, if already made.
     RETURNS (list[tuple[int, bool]]): (index into `findings`, drawn at random), in queue order.
     RAISES (SuggestInputError): when fewer than `n` findings can be drawn under the rules.
@@ -292,9 +293,10 @@ def draw_queue(
         if random_draw:
             pick = int(rng.choice(np.flatnonzero(eligible)))
         else:
-            within_quota = eligible & np.logical_and.reduce([quota.allowed(place) for quota in quotas] + [eligible])
-            if within_quota.any():
-                eligible = within_quota
+            for quota in quotas:  # in order: a grouping that nothing eligible meets is passed over
+                within_quota = eligible & quota.allowed(place)
+                if within_quota.any():
+                    eligible = within_quota
             value = np.where(eligible, priority, -np.inf)
             for spread in spreads:
                 value = value * np.where(eligible, spread.factors(place), 1.0)

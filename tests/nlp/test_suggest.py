@@ -172,6 +172,18 @@ def test_suggest_spreads_the_queue_over_authorities():
     assert 6 <= york <= 14
 
 
+def test_suggest_keeps_the_models_polarity_and_the_kind_near_their_shares():
+    candidates = findings(40, kind="finding")
+    for finding in candidates[30:]:
+        finding["kind"] = "context"
+    close_mixed = {"polarity": (0.5, 0.0, 0.46, 0.04)}
+    scorer = TableScorer({f["text"]: close_mixed for f in candidates[:10]})
+    queue = suggest_findings(candidates, 8, scorer, random_share=0)
+    assert sum(record["pre_annotation"]["polarity"] == "mixed" for record in queue) == 2  # a quarter, as among the candidates
+    assert queue_ids(queue)[0] in {f"f{i}" for i in range(10)}  # the most uncertain within the group first
+    assert sum(record["kind"] == "context" for record in queue) == 2
+
+
 def test_suggest_gives_the_random_share_evenly_spread_places():
     queue = suggest_findings(findings(100), 40, TableScorer({}), random_share=0.1, seed=3)
     assert [record["rank"] for record in queue if record["drawn"] == "random"] == [10, 20, 30, 40]
