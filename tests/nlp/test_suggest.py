@@ -319,3 +319,11 @@ def test_suggest_names_missing_parquet_columns_and_bad_exclude_lines(tmp_path, f
     exclude.write_text('{"id": "g1"}\n', encoding="utf-8")
     with pytest.raises(SuggestInputError, match='gold.jsonl:1: each line of the exclude file must be a JSON object with a string "text"'):
         suggest_file(findings_jsonl, tmp_path / "q.jsonl", 3, exclude=exclude)
+
+
+def test_suggest_cli_compares_with_a_second_model_when_given(findings_jsonl, tiny_pipeline_dir, tmp_path):
+    output = tmp_path / "queue.jsonl"
+    arguments = ["suggest", str(findings_jsonl), "-n", "5", "-o", str(output), "--model", str(tiny_pipeline_dir), "-q"]
+    assert runner.invoke(app, arguments + ["--compare-model", str(tiny_pipeline_dir)]).exit_code == 0
+    # The same model twice: disagreement is measured (and is nil), so no line says it was not used.
+    assert not any("disagreement not used" in reason for record in read_queue(output) for reason in record["reasons"])
