@@ -104,17 +104,23 @@ def choose(strategy: str, model, labelled: list[dict], pool: list[dict], n: int,
     scorer = FindingClassifierScorer(model, "simulation")
     exclude = [r["text"] for r in labelled]
     try:
-        queue = suggest_findings(pool, n, scorer, exclude_texts=exclude, seed=seed)
-        note = {}
+        return _by_id(pool, suggest_findings(pool, n, scorer, exclude_texts=exclude, seed=seed)), {}
     except SuggestInputError as error:
-        # Late rounds can run the pool down below what the per-report cap allows, or below n once
-        # near duplicates of labelled findings are left out: the cap goes, suggest takes what it
-        # may, and the record says so.
-        available = len(candidate_findings(pool, exclude))
-        queue = suggest_findings(pool, min(n, available), scorer, exclude_texts=exclude, seed=seed, max_per_report=len(pool))
-        note = {"shortfall": str(error)}
+        shortfall = str(error)
+    # Late rounds can run the pool down below what the per-report cap allows, or below n once near
+    # duplicates are left out: the cap goes, suggest takes as many as it can, and the record says so.
+    for size in range(min(n, len(candidate_findings(pool, exclude))), 0, -1):
+        try:
+            queue = suggest_findings(pool, size, scorer, exclude_texts=exclude, seed=seed, max_per_report=len(pool))
+            return _by_id(pool, queue), {"shortfall": shortfall, "drawn": size}
+        except SuggestInputError:
+            continue
+    return [], {"shortfall": shortfall, "drawn": 0}
+
+
+def _by_id(pool: list[dict], queue: list[dict]) -> list[dict]:
     by_id = {r["id"]: r for r in pool}
-    return [by_id[q["id"]] for q in queue], note
+    return [by_id[q["id"]] for q in queue]
 
 
 def simulate_run(run: dict, records, train, test, make_model, start_share, per_round, rounds, save) -> None:
