@@ -153,9 +153,8 @@ class ThemeClassifierComponent(Pipe):
     def set_annotations(self, docs: Iterable[Doc], predictions: list[list[FindingLabels]]) -> None:
         for doc, labels in zip(docs, predictions):
             for span, label in zip(doc.spans.get(self.spans_key, []), labels):
-                if self.recommendations_are_weaknesses and span._.kind == RECOMMENDATION_KIND:
-                    label.polarity = WEAKNESS
-                    label.theme_polarity = {theme: WEAKNESS for theme in label.theme_polarity}
+                if self.recommendations_are_weaknesses:
+                    apply_kind_rule(label, span._.kind)
                 span._.themes = label.themes
                 span._.polarity = label.polarity
                 span._.theme_polarity = label.theme_polarity
@@ -192,6 +191,14 @@ class ThemeClassifierComponent(Pipe):
     def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> ThemeClassifierComponent:
         self._use(*artifact_from_bytes(bytes_data, f"[{self.name}] bytes"))
         return self
+
+
+def apply_kind_rule(label: FindingLabels, kind: str | None) -> FindingLabels:
+    """The schema's rule that every recommendation / "what needs to improve" item is a weakness."""
+    if kind == RECOMMENDATION_KIND:
+        label.polarity = WEAKNESS
+        label.theme_polarity = {theme: WEAKNESS for theme in label.theme_polarity}
+    return label
 
 
 def labelled_findings(examples: Iterable[Example], spans_key: str = DEFAULT_FINDINGS_KEY) -> list[dict]:
