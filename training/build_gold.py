@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -26,7 +27,24 @@ ANNOTATION_DIR = Path("training/data/annotation")
 GOLD_PATH = Path("training/data/gold/gold.jsonl")
 SUMMARY_PATH = Path("training/data/README.md")
 AGREEMENT_PATH = Path("training/data/agreement.json")
-BATCHES = ("1", "2", "3", "4", "5", "6")
+
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round of annotation: its batches, how their findings were drawn, and the files of its
+    second reading (`labels_double<suffix>.jsonl`) and adjudication (`labels_adjudicated<suffix>.jsonl`)."""
+
+    name: str
+    batches: tuple[str, ...]
+    drawn: str
+    suffix: str
+
+
+ROUNDS = (
+    Round("1", ("1", "2", "3", "4", "5", "6"), "cue-word sampling by theme, with top-ups (ANNOTATION.md §3)", ""),
+    Round("2", ("7a", "7b", "7c", "7d", "7e", "7f"), "the `suggest` queue 7: model uncertainty and diversity (ANNOTATION.md §10)", "_7"),
+)
 # Batch 4's file was written to by other annotators' scripts for a while (a shared /tmp); its labels
 # are readings under the protocol, but not certainly all by one annotator, so agreement is measured
 # without its findings.
@@ -50,15 +68,17 @@ def current_findings(report_ids: set[str], corpus: Path) -> dict[tuple[str, str]
 
 
 def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
-    findings, first, batch_of = {}, {}, {}
-    for batch in BATCHES:
-        for line in open(annotation_dir / f"batch_{batch}.jsonl", encoding="utf-8"):
-            record = json.loads(line)
-            findings[record["id"]] = record
-            batch_of[record["id"]] = batch
-        first.update(load_labels(annotation_dir / f"labels_{batch}.jsonl"))
-    second = load_labels(annotation_dir / "labels_double.jsonl")
-    adjudicated = load_labels(annotation_dir / "labels_adjudicated.jsonl")
+    findings, first, batch_of, round_of, second, adjudicated = {}, {}, {}, {}, {}, {}
+    for round_ in ROUNDS:
+        for batch in round_.batches:
+            for line in open(annotation_dir / f"batch_{batch}.jsonl", encoding="utf-8"):
+                record = json.loads(line)
+                findings.setdefault(record["id"], record)
+                batch_of.setdefault(record["id"], batch)
+                round_of.setdefault(record["id"], round_)
+            first.update({i: label for i, label in load_labels(annotation_dir / f"labels_{batch}.jsonl").items() if i not in first})
+        second.update(load_labels(annotation_dir / f"labels_double{round_.suffix}.jsonl"))
+        adjudicated.update(load_labels(annotation_dir / f"labels_adjudicated{round_.suffix}.jsonl"))
     placements = current_findings({finding["report_id"] for finding in findings.values()}, corpus)
     gold = []
     seen: set[tuple[str, str]] = set()
@@ -90,6 +110,7 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
                 **{key: label[key] for key in LABEL_FIELDS},
                 "provenance": provenance,
                 "batch": batch_of[finding_id],
+                "drawn": round_of[finding_id].drawn,
             }
         )
     checked = [i for i in second if batch_of.get(i) not in AGREEMENT_EXCLUDED_BATCHES]
@@ -98,6 +119,13 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
     figures["all_double_annotated"] = {
         k: v for k, v in agreement([first[i] for i in second], list(second.values())).items() if k != "per_theme"
     }
+    figures["by_round"] = {}
+    for round_ in ROUNDS:
+        ids = [i for i in checked if round_of[i] is round_]
+        figures["by_round"][round_.name] = {
+            "drawn": round_.drawn,
+            **{k: v for k, v in agreement([first[i] for i in ids], [second[i] for i in ids]).items() if k != "per_theme"},
+        }
     return gold, figures
 
 
@@ -119,6 +147,7 @@ def summary_markdown(gold: list[dict], figures: dict) -> str:
         *(f"| grade {k} | {v} |" for k, v in sorted(Counter(r["overall_judgement"] for r in gold).items())),
         *(f"| year {k} | {v} |" for k, v in sorted(Counter(r["year"] for r in gold).items())),
         *(f"| provenance: {k} | {v} |" for k, v in sorted(Counter(r["provenance"] for r in gold).items())),
+        *(f"| drawn by {k} | {v} |" for k, v in sorted(Counter(r["drawn"] for r in gold).items())),
         "",
         "## Polarity of findings",
         "",
@@ -134,13 +163,20 @@ def summary_markdown(gold: list[dict], figures: dict) -> str:
         "",
         "## Agreement between two independent readings",
         "",
-        f"{figures['findings']} findings read twice (batches 1, 2, 3, 5; "
-        f"batch 4 excluded, see ANNOTATION.md): theme micro-F1 **{figures['theme_micro_f1']}**, "
+        f"{figures['findings']} findings read twice (batch 4 excluded, see ANNOTATION.md): "
+        f"theme micro-F1 **{figures['theme_micro_f1']}**, "
         f"macro-F1 **{figures['theme_macro_f1']}**, polarity Cohen's kappa **{figures['polarity_kappa']}** "
         f"(accuracy {figures['polarity_accuracy']}, macro-F1 {figures['polarity_macro_f1']}), "
         f"(theme, polarity) pair F1 **{figures['pair_f1']}**. All {figures['all_double_annotated']['findings']} "
         f"double-read findings: theme micro-F1 {figures['all_double_annotated']['theme_micro_f1']}, "
         f"kappa {figures['all_double_annotated']['polarity_kappa']}.",
+        "",
+        "| round | how its findings were drawn | double-read | theme micro-F1 | polarity kappa | pair F1 |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *(
+            f"| {name} | {r['drawn']} | {r['findings']} | {r['theme_micro_f1']} | {r['polarity_kappa']} | {r['pair_f1']} |"
+            for name, r in figures["by_round"].items()
+        ),
         "",
         "| theme | F1 between readings | positives (first) | positives (second) |",
         "| --- | --- | --- | --- |",
