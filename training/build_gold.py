@@ -67,65 +67,83 @@ def current_findings(report_ids: set[str], corpus: Path) -> dict[tuple[str, str]
     }
 
 
+def read_round(annotation_dir: Path, round_: Round) -> dict[str, dict]:
+    """The findings of one round by id, each with its batch and its readings (later batches win)."""
+    findings, first = {}, {}
+    for batch in round_.batches:
+        for line in open(annotation_dir / f"batch_{batch}.jsonl", encoding="utf-8"):
+            record = json.loads(line)
+            findings[record["id"]] = {"finding": record, "batch": batch}
+        first.update(load_labels(annotation_dir / f"labels_{batch}.jsonl"))
+    second = load_labels(annotation_dir / f"labels_double{round_.suffix}.jsonl")
+    adjudicated = load_labels(annotation_dir / f"labels_adjudicated{round_.suffix}.jsonl")
+    for finding_id, entry in findings.items():
+        entry.update(first=first[finding_id], second=second.get(finding_id), adjudicated=adjudicated.get(finding_id))
+    return findings
+
+
 def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
-    findings, first, batch_of, round_of, second, adjudicated = {}, {}, {}, {}, {}, {}
-    for round_ in ROUNDS:
-        for batch in round_.batches:
-            for line in open(annotation_dir / f"batch_{batch}.jsonl", encoding="utf-8"):
-                record = json.loads(line)
-                findings.setdefault(record["id"], record)
-                batch_of.setdefault(record["id"], batch)
-                round_of.setdefault(record["id"], round_)
-            first.update({i: label for i, label in load_labels(annotation_dir / f"labels_{batch}.jsonl").items() if i not in first})
-        second.update(load_labels(annotation_dir / f"labels_double{round_.suffix}.jsonl"))
-        adjudicated.update(load_labels(annotation_dir / f"labels_adjudicated{round_.suffix}.jsonl"))
-    placements = current_findings({finding["report_id"] for finding in findings.values()}, corpus)
-    gold = []
+    rounds = {round_.name: read_round(annotation_dir, round_) for round_ in ROUNDS}
+    report_ids = {e["finding"]["report_id"] for findings in rounds.values() for e in findings.values()}
+    placements = current_findings(report_ids, corpus)
+    gold, used_ids = [], set()
     seen: set[tuple[str, str]] = set()
-    for finding_id, finding in findings.items():
-        report_id = finding["report_id"]
-        # A later batch may hold a finding already read under an older segmentation's index.
-        if (report_id, _normalise(finding["text"])) in seen:
-            continue
-        seen.add((report_id, _normalise(finding["text"])))
-        label, provenance = first[finding_id], "single reading"
-        if finding_id in second:
-            if finding_id in adjudicated:
-                label, provenance = adjudicated[finding_id], "adjudicated after two readings disagreed"
-            else:
-                provenance = "two readings agreed"
-        placed = placements.get((report_id, _normalise(finding["text"])))
-        gold.append(
-            {
-                "id": finding_id,
-                "report_id": report_id,
-                "index": placed[0] if placed else finding["index"],
-                "local_authority": finding["local_authority"],
-                "framework": finding["framework"],
-                "year": finding["year"],
-                "overall_judgement": finding["overall_judgement"],
-                **(placed[1] if placed else {k: finding[k] for k in ("kind", "section", "area")}),
-                "segmentation": "current" if placed else "as annotated",
-                "text": finding["text"],
-                **{key: label[key] for key in LABEL_FIELDS},
-                "provenance": provenance,
-                "batch": batch_of[finding_id],
-                "drawn": round_of[finding_id].drawn,
-            }
-        )
-    checked = [i for i in second if batch_of.get(i) not in AGREEMENT_EXCLUDED_BATCHES]
-    figures = agreement([first[i] for i in checked], [second[i] for i in checked])
+    for round_ in ROUNDS:
+        for finding_id, entry in rounds[round_.name].items():
+            finding = entry["finding"]
+            report_id = finding["report_id"]
+            # A later batch may hold a finding already read under an older segmentation's index.
+            if (report_id, _normalise(finding["text"])) in seen:
+                continue
+            seen.add((report_id, _normalise(finding["text"])))
+            label, provenance = entry["first"], "single reading"
+            if entry["second"] is not None:
+                if entry["adjudicated"] is not None:
+                    label, provenance = entry["adjudicated"], "adjudicated after two readings disagreed"
+                else:
+                    provenance = "two readings agreed"
+            # Ids are `report#index` at annotation time: a later round can reuse one for another paragraph.
+            gold_id = finding_id if finding_id not in used_ids else f"{finding_id}@round{round_.name}"
+            used_ids.add(gold_id)
+            placed = placements.get((report_id, _normalise(finding["text"])))
+            gold.append(
+                {
+                    "id": gold_id,
+                    "report_id": report_id,
+                    "index": placed[0] if placed else finding["index"],
+                    "local_authority": finding["local_authority"],
+                    "framework": finding["framework"],
+                    "year": finding["year"],
+                    "overall_judgement": finding["overall_judgement"],
+                    **(placed[1] if placed else {k: finding[k] for k in ("kind", "section", "area")}),
+                    "segmentation": "current" if placed else "as annotated",
+                    "text": finding["text"],
+                    **{key: label[key] for key in LABEL_FIELDS},
+                    "provenance": provenance,
+                    "batch": entry["batch"],
+                    "drawn": round_.drawn,
+                }
+            )
+    double = {
+        name: [e for e in findings.values() if e["second"] is not None] for name, findings in rounds.items()
+    }
+    checked = {name: [e for e in entries if e["batch"] not in AGREEMENT_EXCLUDED_BATCHES] for name, entries in double.items()}
+
+    def readings(entries: list[dict]) -> tuple[list[dict], list[dict]]:
+        return [e["first"] for e in entries], [e["second"] for e in entries]
+
+    figures = agreement(*readings([e for entries in checked.values() for e in entries]))
     figures["excluded_batches"] = list(AGREEMENT_EXCLUDED_BATCHES)
     figures["all_double_annotated"] = {
-        k: v for k, v in agreement([first[i] for i in second], list(second.values())).items() if k != "per_theme"
+        k: v for k, v in agreement(*readings([e for entries in double.values() for e in entries])).items() if k != "per_theme"
     }
-    figures["by_round"] = {}
-    for round_ in ROUNDS:
-        ids = [i for i in checked if round_of[i] is round_]
-        figures["by_round"][round_.name] = {
+    figures["by_round"] = {
+        round_.name: {
             "drawn": round_.drawn,
-            **{k: v for k, v in agreement([first[i] for i in ids], [second[i] for i in ids]).items() if k != "per_theme"},
+            **{k: v for k, v in agreement(*readings(checked[round_.name])).items() if k != "per_theme"},
         }
+        for round_ in ROUNDS
+    }
     return gold, figures
 
 
