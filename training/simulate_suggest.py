@@ -44,7 +44,7 @@ from nlp.suggest import (
 )
 from nlp.taxonomy import THEME_IDS
 from training.evaluate import evaluate, theme_matrix
-from training.train import fit_final, make_model_factory
+from nlp.models.training import fit_finding_classifier, make_fast_classifier
 
 app = typer.Typer(add_completion=False)
 
@@ -129,7 +129,7 @@ def simulate_run(run: dict, records, train, test, make_model, start_share, per_r
     rng = np.random.default_rng(seed)
     start = set(rng.choice(train, size=round(start_share * len(train)), replace=False).tolist())
     held_out = [records[i] for i in test]
-    first = fit_final([records[i] for i in sorted(start)], make_model)
+    first = fit_finding_classifier(make_model(), [records[i] for i in sorted(start)])
     run.update({"start": len(start), "pool": len(train) - len(start), "held_out": len(test)})
     origin = {"labelled": len(start), **curve_point(held_out, predict(first, held_out))}
     for strategy in STRATEGIES:
@@ -142,7 +142,7 @@ def simulate_run(run: dict, records, train, test, make_model, start_share, per_r
             picked_ids = {r["id"] for r in picked}
             labelled += picked
             pool = [r for r in pool if r["id"] not in picked_ids]
-            model = fit_final(labelled, make_model)
+            model = fit_finding_classifier(make_model(), labelled)
             points.append(
                 {
                     "labelled": len(labelled),
@@ -187,7 +187,7 @@ def queue_errors(records: list[dict], splits, make_model, top: int, seed: int) -
     all_predictions: dict[str, FindingLabels] = {}
     candidates, priorities, strata, per_fold = [], [], [], []
     for fold, (train, test) in enumerate(splits):
-        model = fit_final([records[i] for i in train], make_model)
+        model = fit_finding_classifier(make_model(), [records[i] for i in train])
         held_out = [records[i] for i in test]
         by_id = {r["id"]: r for r in held_out}
         predictions = dict(zip(by_id, predict(model, held_out)))
@@ -261,7 +261,9 @@ def main(
     config = Config().from_disk(config_path, overrides=parse_config_overrides(ctx.args))
     for component in ("themes", "polarity", "theme_polarity"):
         config["model"][component]["inner_folds"] = inner_folds
-    make_model = make_model_factory(config)
+    def make_model():
+        return make_fast_classifier(config["model"])
+
     records = load_records(Path(config["paths"]["gold"]))
     settings = {
         "gold": config["paths"]["gold"],
