@@ -12,9 +12,10 @@ any other source.
     >>> html = report_html(load_view("examples/reports/stockport-2022-ilacs.txt"))  # doctest: +SKIP
     >>> from IPython.display import HTML; HTML(report_html(doc, standalone=False))  # doctest: +SKIP
 
-Evidence is highlighted from character offsets (start, end) within the finding text, as the
-classifier gives them (`span._.evidence[theme]["sentences"]`); a page made from a `label` folder
-whose `findings.parquet` has no `evidence` column has no highlights and says so.
+Evidence is highlighted from character offsets (start, end) within the finding text, read from the
+finding rows `label` stores (`evidence`: theme -> the offsets of its sentences), whether the rows come
+from a labelled Doc or from a `label` folder; a folder written before `findings.parquet` had an
+`evidence` column has no highlights and says so.
 """
 
 from __future__ import annotations
@@ -72,14 +73,14 @@ class ReportView:
 
 
 def evidence_offsets(evidence, text_length: int) -> dict[str, list[tuple[int, int]]]:
-    """theme -> [(start, end)] from evidence whose sentences carry offsets in the finding text.
+    """theme -> [(start, end)] from a finding row's evidence cell; offsets outside the text are dropped.
 
-    evidence: {theme: {"sentences": [{"start", "end", ...}, ...], ...}}, as a dict or a Parquet
-        struct; offsets outside the text are dropped.
+    evidence: {theme: [{"start", "end"}, ...]}, as a dict or a Parquet struct (null for the themes
+        the finding lacks).
     """
     offsets = {}
-    for theme, item in as_dict(evidence).items():
-        spans = [(int(s["start"]), int(s["end"])) for s in as_dict(item).get("sentences", [])]
+    for theme, sentences in as_dict(evidence).items():
+        spans = [(int(s["start"]), int(s["end"])) for s in sentences]
         offsets[theme] = [(start, end) for start, end in spans if 0 <= start < end <= text_length]
     return offsets
 
@@ -99,7 +100,7 @@ def view_of_doc(doc: Doc, labels_from: str = "the pipeline") -> ReportView:
     findings = pd.DataFrame(finding_rows(doc, report.get("source") or ""), columns=FINDING_SCHEMA.names)
     # A pipeline built with_evidence=False leaves evidence empty for findings that have themes.
     if all(set(span._.themes or ()) <= set(span._.evidence or {}) for span in spans):
-        evidence = [evidence_offsets(span._.evidence, len(span.text)) for span in spans]
+        evidence = [evidence_offsets(cell, len(text)) for cell, text in zip(findings["evidence"], findings["text"])]
         notes = []
     else:
         evidence = None

@@ -72,8 +72,10 @@ def test_classify_evidence_names_sentences_of_the_finding(findings_file, tmp_pat
     assert runner.invoke(app, ["classify", str(findings_file), "-o", str(output), "--evidence"]).exit_code == 0
     first = read_output(output)[0]
     assert set(first["evidence"]) == set(first["themes"])
+    text = FINDINGS[0]["text"]
     for evidence in first["evidence"].values():
-        assert evidence["sentences"] and all(sentence in FINDINGS[0]["text"] for sentence in evidence["sentences"])
+        sentences = evidence["sentences"]
+        assert sentences and all(text[s["start"] : s["end"]] == s["text"] for s in sentences)
 
 
 @pytest.mark.parametrize(
@@ -106,4 +108,4 @@ def test_classify_reads_a_file_that_starts_with_a_byte_order_mark(findings_file,
 def test_classify_with_a_folder_that_is_not_a_model_says_so(findings_file, tmp_path):
     result = runner.invoke(app, ["classify", str(findings_file), "-o", str(tmp_path / "out.jsonl"), "--model", str(tmp_path)])
     assert result.exit_code == 2
-    assert "cannot load a model" in result.output or "not a trained" in result.output
+    assert "not a model folder" in result.output

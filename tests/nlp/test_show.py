@@ -96,7 +96,7 @@ def label_outdir(tmp_path_factory) -> Path:
 
 def test_show_evidence_offsets_read_offsets_per_theme_and_drop_those_outside_the_text():
     evidence = {
-        "missing_children": {"sentences": [{"text": "ab", "start": 0, "end": 2}, {"text": "?", "start": 5, "end": 40}]},
+        "missing_children": [{"start": 0, "end": 2}, {"start": 5, "end": 40}],
         "adoption": None,  # a Parquet struct field of a theme the finding lacks
     }
     assert evidence_offsets(evidence, text_length=10) == {"missing_children": [(0, 2)]}
@@ -186,7 +186,7 @@ def test_show_pipeline_without_evidence_says_so(tiny_pipeline_dir):
 # --- a `label` output folder ------------------------------------------------------------------------------
 
 
-def test_show_label_folder_gives_the_same_labels_without_relabelling(label_outdir, stockport_view, monkeypatch):
+def test_show_label_folder_gives_the_same_labels_and_evidence_without_relabelling(label_outdir, stockport_view, monkeypatch):
     def no_model(*args, **kwargs):
         raise AssertionError("a label folder must be shown without loading a model")
 
@@ -197,25 +197,20 @@ def test_show_label_folder_gives_the_same_labels_without_relabelling(label_outdi
     got = view.findings[columns].astype(object).where(view.findings[columns].notna(), None)
     assert got.to_dict("records") == expected.to_dict("records")
     assert view.report["judgements"] == stockport_view.report["judgements"]
+    assert view.evidence == stockport_view.evidence and any(view.evidence)
     html = report_html(view)
-    assert "stores no evidence" in html
-    assert PageParts(html).marks == [] and PageParts(html).texts == list(stockport_view.findings["text"])
+    assert "stores no evidence" not in html
+    assert PageParts(html).marks == PageParts(report_html(stockport_view)).marks
 
 
-def test_show_label_folder_with_an_evidence_column_highlights_from_its_offsets(label_outdir, tmp_path):
+def test_show_label_folder_without_an_evidence_column_says_it_has_no_highlights(label_outdir, tmp_path):
+    # Folders labelled before findings.parquet stored evidence.
     table = pq.read_table(label_outdir / FINDINGS_FILE)
-    texts = table.column("text").to_pylist()
-    # The shape the classifier is moving to: per theme, sentences with offsets in the finding text.
-    evidence = [
-        {"workforce": {"sentences": [{"text": text[:10], "start": 0, "end": 10}]}} if position == 3 else None
-        for position, text in enumerate(texts)
-    ]
-    pq.write_table(table.append_column("evidence", pa.array(evidence)), tmp_path / FINDINGS_FILE)
-    view = load_view(tmp_path, report_id=table.column("report_id")[3].as_py())
-    parts = PageParts(report_html(view))
-    position = next(i for i, index in enumerate(view.findings["index"]) if index == table.column("index")[3].as_py())
-    assert parts.marks == [("workforce", view.findings["text"][position][:10])]
-    assert not view.notes or "stores no evidence" not in " ".join(view.notes)
+    pq.write_table(table.drop_columns(["evidence"]), tmp_path / FINDINGS_FILE)
+    view = load_view(tmp_path, report_id="stockport-2022-ilacs")
+    html = report_html(view)
+    assert "stores no evidence" in html and PageParts(html).marks == []
+    assert PageParts(html).texts == list(view.findings["text"])
 
 
 def test_show_label_folder_errors_name_the_problem_and_what_to_do(label_outdir, tmp_path):

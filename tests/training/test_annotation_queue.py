@@ -46,17 +46,24 @@ def test_queue_has_1500_findings_with_their_place_and_the_suggest_fields(queue):
         assert set(labels["theme_polarity"]) == set(labels["themes"])
 
 
-def test_queue_ids_name_todays_corpus_paragraphs(queue):
-    # The weak labels cover every corpus finding under the same ids, with their text.
+def test_queue_findings_are_gold_placed_in_todays_segmentation(queue, gold):
+    # Queue ids are `report#index` as segmented when it was drawn; segmentation fixes made since move
+    # some paragraphs, so gold re-places each finding by its text and says where it cannot.
     corpus_text = {record["id"]: record["text"] for record in read(DATA / "weak" / "weak_labels.jsonl.gz")}
-    assert [record["id"] for record in queue if corpus_text.get(record["id"]) != record["text"]] == []
+    in_gold = {(record["report_id"], record["text"]): record for record in gold if record["batch"].startswith("7")}
+    placed = [in_gold[(record["report_id"], record["text"])] for record in queue]
+    current = [record for record in placed if record["segmentation"] == "current"]
+    assert [r["id"] for r in current if corpus_text.get(f"{r['report_id']}#{r['index']}") != r["text"]] == []
+    # Only texts the furniture and heading fixes changed after the draw (3) are no longer a paragraph.
+    assert len(placed) - len(current) <= 3
 
 
-def test_queue_repeats_no_text_of_gold_or_of_itself(queue, gold):
+def test_queue_repeats_no_text_of_the_gold_it_was_drawn_beside_or_of_itself(queue, gold):
     texts = [normalise_text(record["text"]) for record in queue]
     assert len(set(texts)) == len(texts)
-    assert not set(texts) & {normalise_text(record["text"]) for record in gold}
-    near_gold = near_duplicates_of(shingle_vectors([r["text"] for r in queue]), shingle_vectors([r["text"] for r in gold]))
+    earlier_gold = [record for record in gold if not record["batch"].startswith("7")]
+    assert not set(texts) & {normalise_text(record["text"]) for record in earlier_gold}
+    near_gold = near_duplicates_of(shingle_vectors([r["text"] for r in queue]), shingle_vectors([r["text"] for r in earlier_gold]))
     assert not near_gold.any()
 
 
