@@ -94,7 +94,7 @@ def _use_lines(taxonomy: dict) -> list[str]:
         f"- **Use:** label findings (paragraphs) of reports with the {themes} themes of the taxonomy "
         f"`{taxonomy['name']}` (version {taxonomy['version']}, stored in the model) and 4 polarity values, and aggregate "
         "those labels across reports for research.",
-        "- **It labels text; it is not a judgement.** A count of weakness findings is not a grade, and the model's "
+        "- **It labels text; it is not an inspection judgement.** A count of weakness findings is not a grade, and the model's "
         "errors are not evenly spread over themes (see the table below). Check evidence before relying on a single label.",
         "- Findings are cut from reports by the Ofsted report segmenter; text of another kind can be labelled as "
         "findings (`classify`), but it is outside what the figures below measured unless the training data was of that kind.",
