@@ -4,9 +4,11 @@ A model is a set of named files (`FindingModel.to_files`): an ONNX graph, a toke
 heads (safetensors) and scikit-learn estimators (skops). None of these formats runs code when read:
 skops rebuilds only the types of `TRUSTED_TYPES` plus the numpy/scipy/scikit-learn types it trusts
 by default, and refuses anything else. `cfg.json` records the artifact format, the package
-version, the taxonomy, the model kind and the SHA-256 of every file, so a model for another
-taxonomy, a format this code cannot read, or a file changed after training is refused with a
-`ModelCompatibilityError` before anything is loaded. The same checks run on `to_bytes` data.
+version, the model's taxonomy (`nlp.taxonomy.Taxonomy`, as JSON), the model kind and the SHA-256 of
+every file, so a format this code cannot read or a file changed after training is refused with a
+`ModelCompatibilityError` before anything is loaded, and a model whose stored taxonomy does not
+match its heads is refused once they are read (`check_labels`). Any taxonomy is fine: labels are
+read from the model. The same checks run on `to_bytes` data.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import skops.io as sio
 import srsly
 
 from .about import __version__
-from .errors import ModelCompatibilityError
-from .taxonomy import POLARITIES, SCHEMA_VERSION, THEME_IDS
+from .errors import ModelCompatibilityError, TaxonomyError
+from .taxonomy import DEFAULT_TAXONOMY, POLARITY_VALUES, Taxonomy
 
 ARTIFACT_FORMAT = 2
 CFG_FILE = "cfg.json"
@@ -36,8 +38,8 @@ TRUSTED_TYPES: tuple[str, ...] = (
 )
 
 
-def taxonomy_record() -> dict:
-    return {"schema_version": SCHEMA_VERSION, "themes": list(THEME_IDS), "polarities": list(POLARITIES)}
+# Before taxonomies were data, artifacts stored the default taxonomy's ids under this schema version.
+_LEGACY_SCHEMA_VERSION = 1
 
 
 def sha256(data: bytes) -> str:
@@ -63,13 +65,13 @@ def loads_estimator(data: bytes, name: str):
         raise ModelCompatibilityError(f"{name} contains types this package does not trust: {error}") from error
 
 
-def make_cfg(files: dict[str, bytes], kind: str, extra: dict | None = None) -> dict:
-    """The `cfg.json` of a model made of `files`."""
+def make_cfg(files: dict[str, bytes], kind: str, taxonomy: Taxonomy, extra: dict | None = None) -> dict:
+    """The `cfg.json` of a model made of `files`, labelling with `taxonomy`."""
     return {
         "artifact_format": ARTIFACT_FORMAT,
         "package_version": __version__,
         "kind": kind,
-        "taxonomy": taxonomy_record(),
+        "taxonomy": taxonomy.to_record(),
         "files": {name: sha256(data) for name, data in sorted(files.items())},
         **(extra or {}),
     }
@@ -147,17 +149,37 @@ def check_compatible(cfg: dict, where: str) -> None:
             f"format {ARTIFACT_FORMAT}. Install the inspection-themes version that made it "
             f"({cfg.get('package_version')}) or retrain."
         )
-    if cfg.get("taxonomy") != taxonomy_record():
-        raise ModelCompatibilityError(
-            f"{where}: the model was trained on another taxonomy (schema version "
-            f"{cfg.get('taxonomy', {}).get('schema_version')!r}, {len(cfg.get('taxonomy', {}).get('themes', []))} themes) "
-            f"than this package's (schema version {SCHEMA_VERSION}, {len(THEME_IDS)} themes); its labels would not mean "
-            "what the schema says. Retrain it on data labelled with the current schema."
-        )
     if _major_minor(cfg.get("package_version", "")) != _major_minor(__version__):
         raise ModelCompatibilityError(
             f"{where}: the model was made by inspection-themes {cfg.get('package_version')}, this is {__version__}; "
             f"install inspection-themes=={cfg.get('package_version')} to use it, or retrain with this version."
+        )
+
+
+def stored_taxonomy(cfg: dict, where: str) -> Taxonomy:
+    """The taxonomy a model's cfg records.
+
+    Models written before taxonomies were data (0.2.0) stored the default taxonomy's ids with a
+    schema version; they read as the default taxonomy.
+    RAISES (ModelCompatibilityError): the stored taxonomy is not a valid one.
+    """
+    record = cfg.get("taxonomy")
+    if isinstance(record, dict) and "name" not in record and record.get("schema_version") == _LEGACY_SCHEMA_VERSION:
+        if record.get("themes") == list(DEFAULT_TAXONOMY.theme_ids) and record.get("polarities") == list(POLARITY_VALUES):
+            return DEFAULT_TAXONOMY
+    try:
+        return Taxonomy.from_record(record, f"{where}: the stored taxonomy")
+    except TaxonomyError as error:
+        raise ModelCompatibilityError(f"{error} The model folder is damaged or was not written by training; retrain it.") from error
+
+
+def check_labels(taxonomy: Taxonomy, labels: tuple[str, ...], where: str) -> None:
+    """Refuse a model whose heads assign other labels than its stored taxonomy names."""
+    if tuple(labels) != taxonomy.theme_ids:
+        raise ModelCompatibilityError(
+            f"{where}: the stored taxonomy {taxonomy} does not match its heads: it lists themes {list(taxonomy.theme_ids)}, "
+            f"the heads assign {list(labels)}; its labels would not mean what the taxonomy says. Retrain the model with "
+            "`inspection-themes train ... --taxonomy` on that taxonomy; do not edit a model's cfg.json."
         )
 
 

@@ -2,7 +2,7 @@
 
 `label_reports(paths, outdir)` writes to OUTDIR:
 
-- `findings.parquet`: one row per finding (`FINDING_SCHEMA`);
+- `findings.parquet`: one row per finding (`finding_schema` of the model's themes);
 - `reports.parquet`: one row per report x judgement area x theme, with polarity counts and a net
   score (`nlp.aggregate.report_profile`);
 - `errors.parquet`: one row per input file that could not be labelled, with the reason and what
@@ -25,6 +25,7 @@ import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -38,7 +39,7 @@ from tqdm import tqdm
 from .aggregate import report_profile
 from .errors import DuplicateReportId, NoSuchInput, ReportInputError, UnexpectedLabellingError
 from .ingest import REPORT_SUFFIXES, read_report, report_id_for
-from .taxonomy import POLARITIES, THEME_IDS
+from .taxonomy import POLARITIES
 
 FINDINGS_FILE = "findings.parquet"
 REPORTS_FILE = "reports.parquet"
@@ -47,7 +48,12 @@ PARTS_DIR = ".parts"
 _ERROR_KEY = b"inspection_themes.error"
 _FINGERPRINT_KEY = b"inspection_themes.fingerprint"
 
-FINDING_SCHEMA = pa.schema(
+
+
+@lru_cache(maxsize=8)
+def finding_schema(theme_ids: tuple[str, ...]) -> pa.Schema:
+    """The schema of `findings.parquet` for a model that labels with `theme_ids` (its taxonomy's)."""
+    return pa.schema(
     [
         ("report_id", pa.string()),
         ("source", pa.string()),
@@ -71,12 +77,15 @@ FINDING_SCHEMA = pa.schema(
         ("polarity", pa.string()),
         # Fixed structs, one field per theme of the taxonomy (null where a finding lacks the theme):
         # unlike Arrow maps, pandas, dask.dataframe and Hugging Face datasets all read them.
-        ("theme_polarity", pa.struct([(theme, pa.string()) for theme in THEME_IDS])),
-        ("scores", pa.struct([(theme, pa.float32()) for theme in THEME_IDS])),
+        ("theme_polarity", pa.struct([(theme, pa.string()) for theme in theme_ids])),
+        ("scores", pa.struct([(theme, pa.float32()) for theme in theme_ids])),
         # Per theme, the character spans (in `text`) of the sentences behind it.
-        ("evidence", pa.struct([(theme, pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32())]))) for theme in THEME_IDS])),
+        ("evidence", pa.struct([(theme, pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32())]))) for theme in theme_ids])),
     ]
-)
+    )
+
+
+FINDING_COLUMNS: tuple[str, ...] = tuple(finding_schema(()).names)
 # `nlp.aggregate.report_profile`'s columns. A fixed schema, not one inferred from pandas: the table
 # is built in chunks, and an inferred type would depend on the chunk (an empty profile has untyped
 # columns; a year column with a missing year is float).
@@ -227,12 +236,12 @@ def label_file(path: Path, nlp: Language) -> tuple[list[dict], str | None]:
         return [], json.dumps({"error_type": type(error).__name__, "reason": reason})
 
 
-def write_part(parts: Path, report_id: str, rows: list[dict], error: str | None, file_fingerprint: str) -> Path:
-    """Write one report's rows (or its error) as a Parquet part, renamed into place when complete."""
+def write_part(parts: Path, report_id: str, rows: list[dict], error: str | None, file_fingerprint: str, schema: pa.Schema) -> Path:
+    """Write one report's rows (or its error) as a Parquet part of `schema`, renamed into place when complete."""
     metadata = {_FINGERPRINT_KEY: file_fingerprint.encode()}
     if error is not None:
         metadata[_ERROR_KEY] = error.encode()
-    table = pa.Table.from_pylist(rows, schema=FINDING_SCHEMA).replace_schema_metadata(metadata)
+    table = pa.Table.from_pylist(rows, schema=schema).replace_schema_metadata(metadata)
     parts.mkdir(parents=True, exist_ok=True)
     final = parts / f"{report_id}.parquet"
     # A unique temporary name: a task rerun elsewhere may write the same report at the same time.
@@ -270,9 +279,16 @@ def _start_worker(model: str | None, threads: int) -> None:
     _worker_nlp = load_pipeline(model, threads=threads, with_evidence=False)
 
 
+def schema_of(nlp: Language) -> pa.Schema:
+    """The findings schema of a loaded pipeline: one struct field per theme its model assigns."""
+    from .classify import CLASSIFIER_PIPE
+
+    return finding_schema(tuple(nlp.get_pipe(CLASSIFIER_PIPE).labels))
+
+
 def _label_into_part(path: Path, report_id: str, parts: Path, file_fingerprint: str) -> None:
     rows, error = label_file(path, _worker_nlp)
-    write_part(parts, report_id, rows, error, file_fingerprint)
+    write_part(parts, report_id, rows, error, file_fingerprint, schema_of(_worker_nlp))
 
 
 # --- the run ---------------------------------------------------------------------------------------
@@ -295,11 +311,12 @@ def label_reports(
     progress (bool | None): show a progress bar (default: when stderr is a terminal).
     RETURNS (LabelSummary): counts of what this run did.
     """
-    from .classify import model_fingerprint
+    from .classify import model_fingerprint, model_taxonomy
 
     outdir = Path(outdir)
     parts = outdir / PARTS_DIR
     model_id = model_fingerprint(model)  # also refuses a folder that is no model, before any work
+    schema = finding_schema(model_taxonomy(model).theme_ids)
     files, unmatched = expand_inputs(paths)
     inputs = unique_report_ids(files)
     fingerprints = {report_id: fingerprint(path, model_id) for report_id, path in inputs.items()}
@@ -319,13 +336,13 @@ def label_reports(
                 for future in as_completed(futures):
                     future.result()
                     bar.update()
-    return finish_run(outdir, inputs, files, unmatched, set(todo))
+    return finish_run(outdir, inputs, files, unmatched, set(todo), schema)
 
 
 def finish_run(
-    outdir: Path, inputs: dict[str, object], files: list, unmatched: list[str], todo: set[str]
+    outdir: Path, inputs: dict[str, object], files: list, unmatched: list[str], todo: set[str], schema: pa.Schema
 ) -> LabelSummary:
-    """Build the three tables from the parts of `inputs` and count what this run did.
+    """Build the three tables from the parts of `inputs` (findings of `schema`) and count what this run did.
 
     Shared by the local and the Dask paths. A report counts as labelled in this run when it was to
     do and its part holds no error: counted from the parts, since a retried task cannot tell how
@@ -335,7 +352,7 @@ def finish_run(
     for leftover in parts.glob(".*.tmp"):  # half-written parts of an interrupted run; all tasks are done
         leftover.unlink()
     outdir.mkdir(parents=True, exist_ok=True)
-    findings, errors = write_tables_from_parts(outdir, parts, list(inputs))
+    findings, errors = write_tables_from_parts(outdir, parts, list(inputs), schema)
     unlabelled = set(errors["report_id"])
     errors = pd.concat([errors, _unmatched_errors(unmatched), _duplicate_errors(files, inputs)], ignore_index=True)
     _write_atomically(pa.Table.from_pandas(errors, preserve_index=False), outdir / ERRORS_FILE)
@@ -379,8 +396,8 @@ def _unmatched_errors(unmatched: Iterable[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(ERROR_COLUMNS))
 
 
-def write_tables_from_parts(outdir: Path, parts: Path, report_ids: Iterable[str]) -> tuple[int, pd.DataFrame]:
-    """Write `findings.parquet` and `reports.parquet` from the parts of the given reports.
+def write_tables_from_parts(outdir: Path, parts: Path, report_ids: Iterable[str], schema: pa.Schema) -> tuple[int, pd.DataFrame]:
+    """Write `findings.parquet` (of `schema`) and `reports.parquet` from the parts of the given reports.
 
     Parts are read in order and written to the findings table in chunks of whole reports, and each
     chunk's profile is computed on its own (a profile row never spans two reports): the findings
@@ -394,13 +411,13 @@ def write_tables_from_parts(outdir: Path, parts: Path, report_ids: Iterable[str]
     count, errors, profiles, chunk, chunk_rows = 0, [], [], [], 0
 
     def flush(writer: pq.ParquetWriter) -> None:
-        table = pa.concat_tables(chunk) if chunk else FINDING_SCHEMA.empty_table()
+        table = pa.concat_tables(chunk) if chunk else schema.empty_table()
         writer.write_table(table)
         profile = report_profile(_with_theme_dicts(table.to_pandas()))
         profiles.append(pa.Table.from_pandas(profile, schema=REPORT_SCHEMA, preserve_index=False))
         chunk.clear()
 
-    with pq.ParquetWriter(temporary, FINDING_SCHEMA) as writer:
+    with pq.ParquetWriter(temporary, schema) as writer:
         for report_id in report_ids:
             table = pq.read_table(parts / f"{report_id}.parquet")
             error = (table.schema.metadata or {}).get(_ERROR_KEY)

@@ -22,9 +22,11 @@ import spacy
 from spacy.language import Language
 
 from . import components  # noqa: F401  (registers the factories and the tokenizer)
+from .artifact import CFG_FILE, stored_taxonomy
 from .errors import ClassifyInputError, ModelCompatibilityError
 from .jsonl import read_jsonl, write_jsonl
 from .models import FindingLabels
+from .taxonomy import Taxonomy
 
 MODEL_ENV = "INSPECTION_THEMES_MODEL"
 # Short names of the models this repository ships: the default reads best, the fast one costs least.
@@ -150,6 +152,25 @@ def model_fingerprint(model: str | os.PathLike | None = None) -> str:
         )
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     return f"{meta.get('name')}-{meta.get('version')}:{hashlib.sha256(cfg_path.read_bytes()).hexdigest()}"
+
+
+def model_taxonomy(model: str | os.PathLike | None = None) -> Taxonomy:
+    """The taxonomy a model labels with, read from its classifier's cfg without loading the model.
+
+    RAISES (ModelCompatibilityError): not a trained model folder, or its stored taxonomy is damaged.
+    """
+    location = resolve_model(model)
+    cfg_path = location / CLASSIFIER_PIPE / CFG_FILE
+    if not cfg_path.exists():
+        raise ModelCompatibilityError(
+            f"{location} is not a trained model folder ({CLASSIFIER_PIPE}/{CFG_FILE} is missing); "
+            f"pass a folder written by training, like models/{MODEL_NAMES[DEFAULT_MODEL]}-<version>."
+        )
+    try:
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ModelCompatibilityError(f"{cfg_path} is not valid JSON ({error}); copy the model folder again.") from error
+    return stored_taxonomy(cfg, str(cfg_path))
 
 
 def classify_texts(texts: Sequence[str], nlp: Language, with_evidence: bool = False) -> list[FindingLabels]:

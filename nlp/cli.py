@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -58,7 +59,7 @@ def main(
     ),
 ) -> None:
     """Themes and strength/weakness polarity for the findings of Ofsted children's services reports:
-    segment reports, classify findings and label corpora.
+    segment reports, classify findings, label corpora, and train a model for your own taxonomy.
 
     Exit codes: 0 every input labelled; 3 some inputs could not be labelled (tables written, failures
     listed); 2 nothing could be labelled, or the command was misused.
@@ -214,6 +215,46 @@ def suggest(
     except InspectionThemesError as error:
         _fail(error)
     typer.echo(f"{count} findings -> {output}", err=True)
+
+
+class ModelKind(str, Enum):
+    accurate = "accurate"
+    fast = "fast"
+
+
+@app.command()
+def train(
+    data: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help='JSON lines: {"id", "text", "themes", "polarity", "theme_polarity"} (+ a grouping field).'
+    ),
+    taxonomy: Path = typer.Option(..., "--taxonomy", exists=True, dir_okay=False, help="TAXONOMY.json: name, version, themes, polarities."),
+    output: Path = typer.Option(..., "-o", "--output", help="Model folder to write."),
+    model_kind: ModelKind = typer.Option(ModelKind.fast, "--model-kind", help="fast (n-gram) or accurate (fine-tuned encoder; needs the [train] extra)."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
+    group_by: str = typer.Option(
+        "local_authority", "--group-by", help="Field no fold splits (default local_authority; none if no line has it)."
+    ),
+    name: Optional[str] = typer.Option(None, "--name", help="Model name in its meta and card (default: the folder's name)."),
+    model_version: str = typer.Option("0.1.0", "--model-version", help="Model version in its meta and card."),
+) -> None:
+    """Train a model for your own taxonomy: check the data, run grouped cross-validation, fit, and write
+    a loadable model folder with its model card; print the cross-validated figures.
+
+    Exit codes: 0 the model was written; 2 the taxonomy or the data cannot train a model (the message
+    names the line or the theme and what to do), or the command was misused.
+    """
+    from .train import performance_summary, train_from_files
+
+    try:
+        folder, trained = train_from_files(
+            data, taxonomy, output, kind=model_kind.value, folds=folds, group_by=group_by, name=name, version=model_version,
+            log=lambda line: typer.echo(line, err=True),
+        )
+    except InspectionThemesError as error:
+        _fail(error)
+    typer.echo(f"model -> {folder}", err=True)
+    figures = {"cross_validation": trained.metrics["cross_validation"], **performance_summary(trained.metrics)}
+    typer.echo(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -46,10 +46,12 @@ from .batch import (
     PARTS_DIR,
     LabelSummary,
     expand_inputs,
+    finding_schema,
     finish_run,
     fingerprint,
     label_file,
     part_is_current,
+    schema_of,
     unique_report_ids,
     write_part,
 )
@@ -145,7 +147,7 @@ def label_batch(batch: Sequence[Job], parts: str, model: str) -> int:
         if part_is_current(folder, report_id, file_fingerprint):
             continue
         rows, error = label_url(source, nlp) if is_url(source) else _label_path(Path(source), nlp)
-        write_part(folder, report_id, rows, error, file_fingerprint)
+        write_part(folder, report_id, rows, error, file_fingerprint, schema_of(nlp))
     return len(batch)
 
 
@@ -220,11 +222,12 @@ def label_reports_on_dask(
     RAISES (ClusterSetupError): Dask is not installed, the scheduler cannot be reached, or a worker
         cannot read an input.
     """
-    from .classify import model_fingerprint
+    from .classify import model_fingerprint, model_taxonomy
 
     outdir = Path(outdir)
     parts = outdir / PARTS_DIR
     model_id = model_fingerprint(model)  # also refuses a folder that is no model, before any work
+    schema = finding_schema(model_taxonomy(model).theme_ids)
     files, unmatched = expand_sources(paths)
     inputs = unique_report_ids(files)
     todo = []
@@ -244,7 +247,7 @@ def label_reports_on_dask(
             )
             for future in _distributed().as_completed(futures):
                 bar.update(future.result())
-    return finish_run(outdir, inputs, files, unmatched, {report_id for report_id, _, _ in todo})
+    return finish_run(outdir, inputs, files, unmatched, {report_id for report_id, _, _ in todo}, schema)
 
 
 def _batches(todo: list[Job], batch_size: int, threads: int) -> list[list[Job]]:

@@ -182,7 +182,8 @@ class ClusterSetupError(InspectionThemesError):
 
 
 class ModelCompatibilityError(InspectionThemesError):
-    """A model artifact was made for another taxonomy or another version of this package."""
+    """A model artifact cannot be used: made for another version of this package, changed after
+    training, or its stored taxonomy does not match its heads."""
 
 
 class ClassifyInputError(InspectionThemesError, ValueError):
@@ -201,3 +202,13 @@ class ReportViewError(InspectionThemesError, ValueError):
 class SuggestInputError(InspectionThemesError, ValueError):
     """Findings given to `suggest` (or its settings) cannot be ranked: a bad line or column, or too few
     findings left to draw from."""
+
+
+class TaxonomyError(InspectionThemesError, ValueError):
+    """A taxonomy file (or the taxonomy stored in a model) is not a usable taxonomy: a missing key,
+    a repeated or unusable theme id, or polarities other than the four fixed values."""
+
+
+class TrainingDataError(InspectionThemesError, ValueError):
+    """Labelled findings given to `train` cannot train a model for the taxonomy: a line lacks a field,
+    uses a label outside the taxonomy, or a theme has too few examples."""

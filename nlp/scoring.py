@@ -14,17 +14,17 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 from spacy.training import Example
 from spacy.util import registry
 
-from .taxonomy import POLARITIES, THEME_IDS
+from .taxonomy import POLARITIES
 
 CALIBRATION_BINS = 10
 
 
-def theme_matrix(theme_lists: Sequence[Sequence[str]], labels: Sequence[str] = THEME_IDS) -> np.ndarray:
+def theme_matrix(theme_lists: Sequence[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
     """Binary indicator matrix of theme lists, one column per label."""
     return np.array([[theme in themes for theme in labels] for themes in theme_lists], dtype=int).reshape(-1, len(labels))
 
 
-def theme_metrics(gold: np.ndarray, predicted: np.ndarray, labels: Sequence[str] = THEME_IDS) -> dict:
+def theme_metrics(gold: np.ndarray, predicted: np.ndarray, labels: Sequence[str]) -> dict:
     precision, recall, f1, support = precision_recall_fscore_support(gold, predicted, zero_division=0)
     return {
         "micro_f1": round(float(f1_score(gold, predicted, average="micro", zero_division=0)), 3),
@@ -73,12 +73,53 @@ def expected_calibration_error(gold: np.ndarray, probabilities: np.ndarray, bins
     return round(float(error), 4)
 
 
-def calibration_errors(gold: np.ndarray, probabilities: np.ndarray, labels: Sequence[str] = THEME_IDS) -> dict:
+def calibration_errors(gold: np.ndarray, probabilities: np.ndarray, labels: Sequence[str]) -> dict:
     """ECE pooled over all themes (flattered by the many near-zero scores) and per theme."""
     return {
         "pooled": expected_calibration_error(gold, probabilities),
         "per_theme": {theme: expected_calibration_error(gold[:, j], probabilities[:, j]) for j, theme in enumerate(labels)},
     }
+
+
+def evaluate(
+    records: Sequence[dict],
+    predictions: Sequence,
+    labels: Sequence[str],
+    with_calibration: bool = True,
+    probabilities: np.ndarray | None = None,
+) -> dict:
+    """Theme, polarity, pair and calibration figures of predictions (`FindingLabels`) against labelled records.
+
+    labels (Sequence[str]): the taxonomy's theme ids.
+    probabilities (ndarray | None): the theme probabilities behind the predictions, unrounded;
+        default: the predictions' `scores`.
+    """
+    gold_themes = theme_matrix([r["themes"] for r in records], labels)
+    predicted_themes = theme_matrix([p.themes for p in predictions], labels)
+    result = {
+        "findings": len(records),
+        "themes": theme_metrics(gold_themes, predicted_themes, labels),
+        "polarity": polarity_metrics([r["polarity"] for r in records], [p.polarity for p in predictions]),
+        "theme_polarity_pairs": pair_metrics([r["theme_polarity"] for r in records], [p.theme_polarity for p in predictions]),
+    }
+    if with_calibration:
+        if probabilities is None:
+            probabilities = np.array([[p.scores[theme] for theme in labels] for p in predictions]).reshape(-1, len(labels))
+        result["calibration_error"] = calibration_errors(gold_themes, probabilities, labels)
+    samples = sorted({r["drawn"] for r in records if r.get("drawn")})
+    if len(samples) > 1:
+        # Gold mixes samples drawn differently (training/ANNOTATION.md §10): figures of each, apart.
+        result["by_sample"] = {}
+        for sample in samples:
+            rows = [i for i, r in enumerate(records) if r.get("drawn") == sample]
+            result["by_sample"][sample] = evaluate(
+                [records[i] for i in rows],
+                [predictions[i] for i in rows],
+                labels,
+                with_calibration,
+                None if probabilities is None else probabilities[rows],
+            )
+    return result
 
 
 def score_findings(examples: Iterable[Example], spans_key: str = "findings") -> dict[str, float]:
@@ -103,7 +144,7 @@ def score_findings(examples: Iterable[Example], spans_key: str = "findings") -> 
             predicted_pairs.append(dict((found._.theme_polarity or {}) if found is not None else {}))
     if not gold_themes:
         return {"themes_micro_f": None, "themes_macro_f": None, "polarity_macro_f": None, "theme_polarity_f": None}
-    labels = sorted({t for themes in gold_themes + predicted_themes for t in themes} | set(THEME_IDS))
+    labels = sorted({t for themes in gold_themes + predicted_themes for t in themes})
     themes = theme_metrics(theme_matrix(gold_themes, labels), theme_matrix(predicted_themes, labels), labels)
     present = [theme for theme in labels if any(theme in g for g in gold_themes)]
     macro = theme_metrics(theme_matrix(gold_themes, present), theme_matrix(predicted_themes, present), present)["macro_f1"]

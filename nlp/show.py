@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from spacy.tokens import Doc
 
 from .aggregate import as_dict, corpus_profile, polarity_counts
-from .batch import FINDING_SCHEMA, FINDINGS_FILE, finding_rows, read_findings
+from .batch import FINDING_COLUMNS, FINDINGS_FILE, finding_rows, read_findings
 from .errors import ReportInputError, ReportViewError
 from .plots import POLARITY_COLOURS
 from .taxonomy import AREA_NAMES, OVERALL_JUDGEMENTS, POLARITIES, THEMES
@@ -97,7 +97,7 @@ def view_of_doc(doc: Doc, labels_from: str = "the pipeline") -> ReportView:
             "the Doc's findings have no labels; make it with a trained pipeline: "
             "segment_report(path, nlp.classify.load_pipeline())."
         )
-    findings = pd.DataFrame(finding_rows(doc, report.get("source") or ""), columns=FINDING_SCHEMA.names)
+    findings = pd.DataFrame(finding_rows(doc, report.get("source") or ""), columns=list(FINDING_COLUMNS))
     # A pipeline built with_evidence=False leaves evidence empty for findings that have themes.
     if all(set(span._.themes or ()) <= set(span._.evidence or {}) for span in spans):
         evidence = [evidence_offsets(cell, len(text)) for cell, text in zip(findings["evidence"], findings["text"])]

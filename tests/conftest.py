@@ -73,7 +73,7 @@ def tiny_model():
     records = tiny_training_set()
     Y = [[theme in r["themes"] for theme in THEME_IDS] for r in records]
     model = FindingClassifier(
-        themes=ThemeClassifier(min_df=1, inner_folds=2),
+        themes=ThemeClassifier(labels=THEME_IDS, min_df=1, inner_folds=2),
         polarity=PolarityClassifier(min_df=1),
         theme_polarity=PolarityClassifier(min_df=1),
     )
@@ -92,9 +92,10 @@ def tiny_pipeline_dir(tiny_model, tmp_path_factory):
     from nlp.classify import save_pipeline
     from nlp.models.kinds import NgramFindingModel
     from nlp.pipeline import make_segmenter
+    from nlp.taxonomy import DEFAULT_TAXONOMY
 
     nlp = make_segmenter()
-    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(tiny_model))
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(tiny_model), DEFAULT_TAXONOMY)
     return save_pipeline(nlp, tmp_path_factory.mktemp("pipeline") / "ofsted_themes-0.0.1")
 
 
@@ -139,11 +140,11 @@ def tiny_encoder_model(tiny_encoder, tiny_model):
     from nlp.models.kinds import EncoderFindingModel
     from nlp.models.stacking import FindingStacker, StackInputs
     from nlp.sentences import text_sentences
-    from nlp.taxonomy import POLARITIES
-    from training.encoder_cv import encoder_targets
+    from nlp.encoder_cv import encoder_targets
+    from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES
 
     records = tiny_training_set()
-    texts, themes, polarity, pairs = encoder_targets(records)
+    texts, themes, polarity, pairs = encoder_targets(records, DEFAULT_TAXONOMY)
     settings = FinetuneSettings(epochs=40, batch_size=8, max_length=48, learning_rate=3e-3, head_learning_rate=1e-2, threads=1, freeze_embeddings=False)
     tuned = finetune(tiny_encoder, texts, themes, polarity, pairs, len(POLARITIES), settings)
     onnx = export_onnx(tuned.encoder, quantize=False)
@@ -151,7 +152,7 @@ def tiny_encoder_model(tiny_encoder, tiny_model):
     runtime = {"max_length": 48, "batch_tokens": 256}
     outputs = heads.apply(OnnxEncoder(onnx, tuned.tokenizer, **runtime).encode(texts), text_sentences(texts))
     inputs = StackInputs.from_outputs(outputs, tiny_model.themes_.predict_proba(texts))
-    stacker = FindingStacker(threshold_shrinkage=0.0).fit(inputs, themes, [r["polarity"] for r in records])
+    stacker = FindingStacker(threshold_shrinkage=0.0, labels=DEFAULT_TAXONOMY.theme_ids).fit(inputs, themes, [r["polarity"] for r in records])
     return EncoderFindingModel(onnx, tuned.tokenizer, heads, stacker, tiny_model, runtime)
 
 
@@ -159,7 +160,8 @@ def tiny_encoder_model(tiny_encoder, tiny_model):
 def tiny_encoder_pipeline_dir(tiny_encoder_model, tmp_path_factory):
     from nlp.classify import save_pipeline
     from nlp.pipeline import make_segmenter
+    from nlp.taxonomy import DEFAULT_TAXONOMY
 
     nlp = make_segmenter()
-    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(tiny_encoder_model)
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(tiny_encoder_model, DEFAULT_TAXONOMY)
     return save_pipeline(nlp, tmp_path_factory.mktemp("encoder-pipeline") / "ofsted_themes-0.0.1")

@@ -2,7 +2,7 @@
 
     python -m training.simulate_suggest training/configs/default.cfg [--outer-folds 5] [--seeds 0,1,2]
 
-A simulation over gold, with the folds of `training/evaluate.py` (GroupKFold by local authority):
+A simulation over gold, with the folds of `nlp.train` (GroupKFold by local authority):
 for each outer fold and seed, the model starts from a random 25 % of the training authorities'
 gold; the rest of their gold is the unlabelled pool. Each round adds `--per-round` pool findings,
 chosen either by `nlp.suggest.suggest_findings` (ranked by the model fitted on what is labelled so
@@ -42,8 +42,8 @@ from nlp.suggest import (
     queue_strata,
     suggest_findings,
 )
-from nlp.taxonomy import THEME_IDS
-from training.evaluate import evaluate, theme_matrix
+from nlp.taxonomy import DEFAULT_TAXONOMY, THEME_IDS
+from nlp.scoring import evaluate, theme_matrix
 from nlp.models.training import fit_finding_classifier, make_fast_classifier
 
 app = typer.Typer(add_completion=False)
@@ -80,7 +80,7 @@ def predict(model: FindingClassifier, records: list[dict]) -> list[FindingLabels
 
 
 def curve_point(records: list[dict], predictions: list[FindingLabels]) -> dict:
-    result = evaluate(records, predictions, with_calibration=False)
+    result = evaluate(records, predictions, THEME_IDS, with_calibration=False)
     return {name: result[section][key] for name, (section, key) in CURVE_METRICS.items()}
 
 
@@ -129,7 +129,7 @@ def simulate_run(run: dict, records, train, test, make_model, start_share, per_r
     rng = np.random.default_rng(seed)
     start = set(rng.choice(train, size=round(start_share * len(train)), replace=False).tolist())
     held_out = [records[i] for i in test]
-    first = fit_finding_classifier(make_model(), [records[i] for i in sorted(start)])
+    first = fit_finding_classifier(make_model(), [records[i] for i in sorted(start)], DEFAULT_TAXONOMY)
     run.update({"start": len(start), "pool": len(train) - len(start), "held_out": len(test)})
     origin = {"labelled": len(start), **curve_point(held_out, predict(first, held_out))}
     for strategy in STRATEGIES:
@@ -142,7 +142,7 @@ def simulate_run(run: dict, records, train, test, make_model, start_share, per_r
             picked_ids = {r["id"] for r in picked}
             labelled += picked
             pool = [r for r in pool if r["id"] not in picked_ids]
-            model = fit_finding_classifier(make_model(), labelled)
+            model = fit_finding_classifier(make_model(), labelled, DEFAULT_TAXONOMY)
             points.append(
                 {
                     "labelled": len(labelled),
@@ -161,8 +161,8 @@ ERROR_MEASURES = ("any_error", "theme_set_error", "polarity_error", "wrong_decis
 
 def error_rates(records: list[dict], predictions: list[FindingLabels]) -> dict:
     """Share of findings with a wrong theme set, a wrong polarity, either; wrong decisions per finding."""
-    gold_themes = theme_matrix([r["themes"] for r in records])
-    predicted_themes = theme_matrix([p.themes for p in predictions])
+    gold_themes = theme_matrix([r["themes"] for r in records], THEME_IDS)
+    predicted_themes = theme_matrix([p.themes for p in predictions], THEME_IDS)
     theme_wrong = (gold_themes != predicted_themes).any(axis=1)
     polarity_wrong = np.array([r["polarity"] != p.polarity for r, p in zip(records, predictions)])
     decisions = (gold_themes != predicted_themes).sum(axis=1) + polarity_wrong
@@ -187,7 +187,7 @@ def queue_errors(records: list[dict], splits, make_model, top: int, seed: int) -
     all_predictions: dict[str, FindingLabels] = {}
     candidates, priorities, strata, per_fold = [], [], [], []
     for fold, (train, test) in enumerate(splits):
-        model = fit_finding_classifier(make_model(), [records[i] for i in train])
+        model = fit_finding_classifier(make_model(), [records[i] for i in train], DEFAULT_TAXONOMY)
         held_out = [records[i] for i in test]
         by_id = {r["id"]: r for r in held_out}
         predictions = dict(zip(by_id, predict(model, held_out)))
@@ -249,7 +249,7 @@ def main(
     ctx: typer.Context,
     config_path: Path = typer.Argument(Path("training/configs/default.cfg"), exists=True),
     outer_folds: int = typer.Option(5, help="Outer folds run (of --folds), first ones first."),
-    folds: int = typer.Option(5, help="GroupKFold splits by local authority, as training/evaluate.py."),
+    folds: int = typer.Option(5, help="GroupKFold splits by local authority, as nlp.train."),
     seeds: str = typer.Option("0,1,2", help="Comma-separated seeds."),
     start_share: float = typer.Option(0.25, help="Share of the training authorities' gold labelled at the start."),
     per_round: int = typer.Option(200),
@@ -262,7 +262,7 @@ def main(
     for component in ("themes", "polarity", "theme_polarity"):
         config["model"][component]["inner_folds"] = inner_folds
     def make_model():
-        return make_fast_classifier(config["model"])
+        return make_fast_classifier(config["model"], DEFAULT_TAXONOMY)
 
     records = load_records(Path(config["paths"]["gold"]))
     settings = {

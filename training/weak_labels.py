@@ -33,8 +33,8 @@ from sklearn.model_selection import GroupKFold
 
 from nlp.corpus import corpus_dir, corpus_findings, load_corpus_index
 from nlp.taxonomy import POLARITIES, THEME_IDS
-from nlp.scoring import expected_calibration_error, pair_metrics, polarity_metrics, theme_matrix, theme_metrics
-from training.evaluate import evaluate, keyword_baseline
+from nlp.scoring import evaluate, expected_calibration_error, pair_metrics, polarity_metrics, theme_matrix, theme_metrics
+from training.evaluate import keyword_baseline
 from nlp.lexicon import (
     BROAD_THEME_PATTERNS,
     CAVEAT_PATTERN,
@@ -557,7 +557,7 @@ class WeakLabeller:
         polarity: Sequence[str],
         theme_polarity: Sequence[dict[str, str]],
     ) -> WeakLabeller:
-        votes, Y = vote_array(findings), theme_matrix(themes)
+        votes, Y = vote_array(findings), theme_matrix(themes, THEME_IDS)
         has_themes = Y.any(axis=1)
         self.has_themes_model_ = NaiveBayesLabelModel(2, 2).fit(says(votes, NO_THEMES), has_themes)
         self.theme_models_ = {
@@ -689,8 +689,8 @@ def out_of_fold(findings: Sequence[Finding], records: Sequence[dict], folds: int
 
 def figures(records: Sequence[dict], predicted: GoldPredictions) -> dict:
     """Combined weak labels against gold: themes, finding polarity, theme polarity, calibration."""
-    gold_themes = theme_matrix([r["themes"] for r in records])
-    weak_themes = theme_matrix([list(labels.themes) for labels in predicted.labels])
+    gold_themes = theme_matrix([r["themes"] for r in records], THEME_IDS)
+    weak_themes = theme_matrix([list(labels.themes) for labels in predicted.labels], THEME_IDS)
     precision, recall, _, _ = precision_recall_fscore_support(gold_themes, weak_themes, average="micro", zero_division=0)
     weak_on_gold_themes = [p for on_gold in predicted.on_gold_themes for p in on_gold.values()]
     gold_pairs = [r["theme_polarity"][t] for r in records for t in r["themes"]]
@@ -699,7 +699,7 @@ def figures(records: Sequence[dict], predicted: GoldPredictions) -> dict:
         "themes": {
             "micro_precision": round(float(precision), 3),
             "micro_recall": round(float(recall), 3),
-            **theme_metrics(gold_themes, weak_themes),
+            **theme_metrics(gold_themes, weak_themes, THEME_IDS),
         },
         "theme_calibration_error": expected_calibration_error(gold_themes, predicted.theme_probabilities),
         "polarity": polarity_metrics([r["polarity"] for r in records], [labels.polarity for labels in predicted.labels]),
@@ -929,7 +929,7 @@ def main(
         "in_sample": figures(gold, predict_gold(fit_labeller(gold_findings, gold), gold_findings, gold)),
         "out_of_fold": figures(gold, out_of_fold(gold_findings, gold, folds)),
         # The same cue words without weights (the keyword baseline of training/evaluate.py), for scale.
-        "keyword_baseline": evaluate(gold, keyword_baseline([r["text"] for r in gold]), with_calibration=False),
+        "keyword_baseline": evaluate(gold, keyword_baseline([r["text"] for r in gold]), THEME_IDS, with_calibration=False),
     }
     typer.echo(f"evaluated on {len(gold)} gold findings ({time.perf_counter() - started:.0f} s)")
     records = corpus_records(corpus)

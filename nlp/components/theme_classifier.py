@@ -8,8 +8,9 @@ relative to the finding's text; with `with_evidence`, also "ngrams": the words t
 hardest towards the theme, which cost a second pass over the text).
 
 The model behind it is one of `nlp.models.kinds` (the fine-tuned encoder, or the n-gram model),
-trained outside spaCy's loop (`training/train.py`) and stored as checksummed files that load
-without running code (`nlp.artifact`). `initialize` takes it from a trained model folder
+trained outside spaCy's loop (`nlp.train`) and stored as checksummed files that load without
+running code (`nlp.artifact`), with the taxonomy it labels with: `labels` and `taxonomy` are read
+from the model. `initialize` takes it from a trained model folder
 (`[initialize.components.themes] source = ...`) or fits the n-gram kind on the labelled findings of
 the examples; `nlp.evaluate` scores it with `ofsted.theme_scorer.v1`.
 """
@@ -25,12 +26,21 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import minibatch
 
-from ..artifact import artifact_from_bytes, artifact_to_bytes, make_cfg, read_artifact, write_artifact
+from ..artifact import (
+    artifact_from_bytes,
+    artifact_to_bytes,
+    check_labels,
+    make_cfg,
+    read_artifact,
+    stored_taxonomy,
+    write_artifact,
+)
 from ..errors import ModelCompatibilityError
 from ..extensions import register_extensions
 from ..models import FindingLabels
 from ..models.kinds import model_from_files
 from ..scoring import score_findings
+from ..taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
 from ..sentences import span_sentences, text_sentences
 from .findings import DEFAULT_FINDINGS_KEY
 
@@ -70,6 +80,7 @@ class ThemeClassifierComponent(Pipe):
         self.threads = threads
         self.scorer = scorer
         self.model = None
+        self.taxonomy: Taxonomy | None = None
         self.files: dict[str, bytes] = {}
         self.artifact_cfg: dict = {}
         register_extensions()
@@ -91,9 +102,11 @@ class ThemeClassifierComponent(Pipe):
         *,
         nlp: Language | None = None,
         source: str | None = None,
+        taxonomy: str | None = None,
     ) -> None:
         """Take a trained model from `source` (a model folder or its `themes` folder), or fit the
-        n-gram kind on the findings of `get_examples()` whose reference spans carry gold labels.
+        n-gram kind on the findings of `get_examples()` whose reference spans carry gold labels,
+        with the themes of `taxonomy` (a taxonomy JSON file; default: the package's default).
 
         RAISES (ModelCompatibilityError): neither a source nor labelled findings were given.
         """
@@ -110,16 +123,24 @@ class ThemeClassifierComponent(Pipe):
             )
         from ..models.training import fit_fast_model
 
-        model = fit_fast_model(records)
-        self.set_model(model, info={"trained_by": "initialize", "findings": len(records)})
+        labels = load_taxonomy(taxonomy) if taxonomy is not None else DEFAULT_TAXONOMY
+        model = fit_fast_model(records, labels)
+        self.set_model(model, labels, info={"trained_by": "initialize", "findings": len(records)})
 
-    def set_model(self, model, info: dict | None = None) -> None:
-        """Attach a trained model (one of `nlp.models.kinds`) with what the model card should say."""
+    def set_model(self, model, taxonomy: Taxonomy, info: dict | None = None) -> None:
+        """Attach a trained model (one of `nlp.models.kinds`) for `taxonomy`, with what the model card should say.
+
+        RAISES (ModelCompatibilityError): the model's heads assign other themes than the taxonomy's.
+        """
         files = model.to_files()
-        self._use(files, make_cfg(files, model.kind, {"info": info or {}, **model.settings_record()}), model)
+        self._use(files, make_cfg(files, model.kind, taxonomy, {"info": info or {}, **model.settings_record()}), model)
 
     def _use(self, files: dict[str, bytes], cfg: dict, model=None) -> None:
-        self.model = model if model is not None else model_from_files(files, cfg, threads=self.threads)
+        where = f"[{self.name}]"
+        taxonomy = stored_taxonomy(cfg, where)
+        model = model if model is not None else model_from_files(files, cfg, threads=self.threads)
+        check_labels(taxonomy, model.labels, where)
+        self.model, self.taxonomy = model, taxonomy
         self.files, self.artifact_cfg = files, cfg
 
     def _require_model(self):

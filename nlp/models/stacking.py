@@ -24,7 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from ..taxonomy import POLARITIES, THEME_IDS
+from ..taxonomy import POLARITY_VALUES
 from .text_features import pool_max
 from .themes import _shrunk_thresholds
 
@@ -93,6 +93,10 @@ class FindingStacker(BaseEstimator):
     ngram_polarity : bool
         Whether the polarity regression reads the n-gram polarity model's probabilities.
     pair_strategy : {"copy", "pair", "hybrid"}
+    labels : tuple of str, optional
+        Theme ids, in the column order of `Y` (default: the column numbers, as strings).
+    polarities : tuple of str
+        Polarity values, in the order of `predict_polarity_proba`'s columns.
     theme_C, polarity_C : float
         Inverse regularisation of the theme and polarity regressions.
     threshold_shrinkage : float
@@ -114,8 +118,8 @@ class FindingStacker(BaseEstimator):
         theme_C: float = 1.0,
         polarity_C: float = 1.0,
         threshold_shrinkage: float = 50.0,
-        labels: tuple[str, ...] = THEME_IDS,
-        polarities: tuple[str, ...] = POLARITIES,
+        labels: tuple[str, ...] | None = None,
+        polarities: tuple[str, ...] = POLARITY_VALUES,
     ) -> None:
         self.ngram = ngram
         self.ngram_polarity = ngram_polarity
@@ -135,7 +139,7 @@ class FindingStacker(BaseEstimator):
         if self.ngram_polarity and inputs.ngram_polarity_probabilities is None:
             raise ValueError("ngram_polarity=True needs the n-gram model's polarity probabilities in the inputs")
         Y = np.asarray(Y, dtype=int)
-        self.classes_ = np.asarray(self.labels)
+        self.classes_ = np.asarray(self.labels if self.labels is not None else [str(j) for j in range(Y.shape[1])])
         self.polarities_ = np.asarray(self.polarities)
         features = self._theme_features(inputs)
         self.calibration_ = np.array([self._calibrate(features[:, j], Y[:, j]) for j in range(Y.shape[1])])

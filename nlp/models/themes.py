@@ -12,7 +12,6 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from ..lexicon import THEME_CUES, broad_cues, compile_cues, specific_cues
-from ..taxonomy import THEME_IDS
 from ._cv import inner_splits, rows_of
 from .text_features import (
     fit_text_features,
@@ -33,9 +32,10 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
 
     A summary paragraph can give one sentence to each of five themes; over the whole paragraph each
     theme's words are diluted by the others. So every theme gets two decision values: the linear
-    model applied to the whole finding and its maximum over the finding's sentences. With
-    `cue_features`, two counts join them: matches of the theme's *specific* and *broad* cue words
-    from the schema lexicon (`nlp.lexicon`). A per-theme logistic regression (Platt scaling with
+    model applied to the whole finding and its maximum over the finding's sentences. With `cues`,
+    two counts join them: matches of the theme's *specific* and *broad* cue words (for the default
+    taxonomy, those of the schema lexicon `nlp.lexicon`; for another, the cue words its taxonomy
+    file lists, as specific cues). A per-theme logistic regression (Platt scaling with
     several inputs), fitted on out-of-fold decision values, turns them into a calibrated
     probability.
 
@@ -46,8 +46,12 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    labels : sequence of str
-        Theme ids, in the column order of `Y`.
+    labels : sequence of str, optional
+        Theme ids, in the column order of `Y` (default: the column numbers, as strings).
+    cues : dict of str to tuple of (str, str), optional
+        Per theme id, the regular expressions of its specific and broad cues ("" for none). Themes
+        left out, and every theme when None, have no cue features. The patterns are copied into
+        the fitted model (`cues_`), so later edits of a lexicon do not change what a saved model does.
     C : float
         Inverse regularisation strength of each linear SVM.
     word_ngram_range, char_ngram_range : tuple of int
@@ -58,10 +62,6 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         Folds used to produce the out-of-fold decisions for calibration and thresholds.
     sentence_pooling : bool
         Whether the calibration also reads the best sentence's decision value.
-    cue_features : bool
-        Whether the calibration also reads the counts of the theme's lexicon cues. The cue
-        patterns are copied into the fitted model (`cues_`), so later edits of the lexicon do not
-        change what a saved model does.
     threshold_shrinkage : float
         Weight, in positive examples, of the global threshold in each theme's threshold.
     random_state : int
@@ -87,25 +87,25 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        labels: Sequence[str] = THEME_IDS,
+        labels: Sequence[str] | None = None,
+        cues: dict[str, tuple[str, str]] | None = None,
         C: float = 1.0,
         word_ngram_range: tuple[int, int] = (1, 3),
         char_ngram_range: tuple[int, int] = (2, 5),
         min_df: int = 2,
         inner_folds: int = 5,
         sentence_pooling: bool = True,
-        cue_features: bool = True,
         threshold_shrinkage: float = 50.0,
         random_state: int = 0,
     ) -> None:
         self.labels = labels
+        self.cues = cues
         self.C = C
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
         self.min_df = min_df
         self.inner_folds = inner_folds
         self.sentence_pooling = sentence_pooling
-        self.cue_features = cue_features
         self.threshold_shrinkage = threshold_shrinkage
         self.random_state = random_state
 
@@ -127,11 +127,12 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self : ThemeClassifier
         """
         Y = np.asarray(Y, dtype=int)
-        if Y.ndim != 2 or Y.shape[1] != len(self.labels):
-            raise ValueError(f"Y must be an indicator matrix with {len(self.labels)} columns, one per theme; got {Y.shape}.")
+        labels = [str(j) for j in range(Y.shape[1])] if self.labels is None and Y.ndim == 2 else self.labels
+        if Y.ndim != 2 or Y.shape[1] != len(labels):
+            raise ValueError(f"Y must be an indicator matrix with {len(labels)} columns, one per theme; got {Y.shape}.")
         X = list(X)
-        self.classes_ = np.asarray(self.labels)
-        self.cues_ = {str(theme): lexicon_cues(str(theme)) for theme in self.classes_} if self.cue_features else {}
+        self.classes_ = np.asarray(labels)
+        self.cues_ = {str(theme): tuple((self.cues or {})[theme]) for theme in self.classes_ if theme in (self.cues or {})}
         self.features_ = make_text_features(self.word_ngram_range, self.char_ngram_range, self.min_df)
         documents = fit_text_features(self.features_, X)
         sentences, owner = sentences_of(X)
@@ -267,12 +268,13 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         return explained
 
 
-def lexicon_cues(theme: str) -> tuple[str, str]:
-    """The regular expressions of a theme's specific and broad cues in `nlp.lexicon` ("" for none)."""
-    if theme not in THEME_CUES:
-        return "", ""
-    specific, broad = specific_cues(theme), broad_cues(theme)
-    return (compile_cues(specific).pattern if specific else "", compile_cues(broad).pattern if broad else "")
+def lexicon_cues() -> dict[str, tuple[str, str]]:
+    """The regular expressions of each default-taxonomy theme's specific and broad cues in `nlp.lexicon`
+    ("" for none): the `cues` of a `ThemeClassifier` for the default taxonomy."""
+    return {
+        theme: tuple(compile_cues(cues).pattern if cues else "" for cues in (specific_cues(theme), broad_cues(theme)))
+        for theme in THEME_CUES
+    }
 
 
 def _in_longer_texts(owner: np.ndarray, n_texts: int) -> np.ndarray:

@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from nlp.classify import CLASSIFIER_PIPE, MODEL_NAMES, resolve_model, verify_model_folder
+from nlp.classify import CLASSIFIER_PIPE, MODEL_NAMES, model_taxonomy, resolve_model, verify_model_folder
 from nlp.finetune import BASE_ENCODERS
-from nlp.taxonomy import POLARITIES, THEME_IDS
+from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES, THEME_IDS
 
 from ..conftest import SAMPLE_DIR
 from ..runtime import python_without_training_libraries
@@ -33,8 +33,8 @@ def test_committed_models_are_named_by_kind_and_record_version_and_taxonomy(kind
     assert model_dir.name == f"{MODEL_NAMES[kind]}-{meta['version']}"
     assert meta["inspection_themes"]["kind"] == kind
     assert meta["labels"][CLASSIFIER_PIPE] == list(THEME_IDS)
-    assert meta["inspection_themes"]["taxonomy"]["themes"] == list(THEME_IDS)
-    assert meta["inspection_themes"]["taxonomy"]["polarities"] == list(POLARITIES)
+    # 0.2.0 stored the default taxonomy's ids under schema version 1; later models store the taxonomy itself.
+    assert model_taxonomy(model_dir) == DEFAULT_TAXONOMY
     assert meta["inspection_themes"]["training_data"]["gold_findings"] >= 1500
 
 

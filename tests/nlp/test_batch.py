@@ -34,7 +34,8 @@ from nlp import errors as errors_module
 from nlp.batch import (
     ERROR_COLUMNS,
     ERRORS_FILE,
-    FINDING_SCHEMA,
+    FINDING_COLUMNS,
+    finding_schema,
     FINDINGS_FILE,
     PARTS_DIR,
     REPORT_SCHEMA,
@@ -49,7 +50,7 @@ from nlp.classify import load_pipeline
 from nlp.cli import app
 from nlp.errors import ReportInputError
 from nlp.ingest import read_report
-from nlp.taxonomy import POLARITIES, THEME_IDS
+from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES, THEME_IDS
 from tests.conftest import tiny_training_set
 from tests.runtime import cli_without_training_libraries
 from tests.nlp.bad_inputs import (
@@ -144,12 +145,13 @@ def test_batch_labels_the_samples_into_three_tables(samples_run):
     ]
 
 
-def test_batch_findings_table_has_the_finding_schema(samples_run):
+def test_batch_findings_table_has_the_finding_schema_of_the_models_taxonomy(samples_run):
     outdir, _ = samples_run
     schema = pq.read_schema(outdir / FINDINGS_FILE)
 
-    assert schema.names == FINDING_SCHEMA.names
-    assert [field.type for field in schema] == [field.type for field in FINDING_SCHEMA]
+    assert schema.names == list(FINDING_COLUMNS)
+    assert [field.type for field in schema] == [field.type for field in finding_schema(THEME_IDS)]
+    assert [field.name for field in schema.field("scores").type] == list(THEME_IDS)
 
 
 def test_batch_findings_table_has_one_row_per_finding_of_each_report(samples_run, tiny_pipeline_dir):
@@ -236,7 +238,7 @@ def test_batch_tables_do_not_depend_on_how_findings_are_chunked(samples_run, tin
 
 
 def finding_row(report_id: str, year: int | None, theme_polarity: dict[str, str]) -> dict:
-    row = {field.name: None for field in FINDING_SCHEMA}
+    row = {name: None for name in FINDING_COLUMNS}
     row.update(
         report_id=report_id,
         local_authority=report_id.title(),
@@ -259,11 +261,11 @@ def test_batch_tables_keep_their_types_when_a_chunk_has_no_themes_or_no_year(tmp
         "gamma": [finding_row("gamma", None, {"adoption": "weakness", "care_leavers": "mixed"})],
     }
     for report_id, rows in reports.items():
-        write_part(tmp_path / PARTS_DIR, report_id, rows, None, "{}")
+        write_part(tmp_path / PARTS_DIR, report_id, rows, None, "{}", finding_schema(THEME_IDS))
     for outdir, rows_per_chunk in (("whole", 1000), ("chunked", 1)):
         monkeypatch.setattr(batch, "_ROW_GROUP_ROWS", rows_per_chunk)
         (tmp_path / outdir).mkdir()
-        write_tables_from_parts(tmp_path / outdir, tmp_path / PARTS_DIR, list(reports))
+        write_tables_from_parts(tmp_path / outdir, tmp_path / PARTS_DIR, list(reports), finding_schema(THEME_IDS))
     for name in (FINDINGS_FILE, REPORTS_FILE):
         assert pq.read_table(tmp_path / "chunked" / name).equals(pq.read_table(tmp_path / "whole" / name)), name
     assert len(pq.read_table(tmp_path / "whole" / REPORTS_FILE)) == 3
@@ -374,7 +376,7 @@ def test_batch_with_only_bad_inputs_still_writes_the_tables(tmp_path, tiny_pipel
     assert summary.failed == 1
     assert pq.read_table(tmp_path / "out" / ERRORS_FILE).num_rows == 1
     findings = pq.read_table(tmp_path / "out" / FINDINGS_FILE)
-    assert findings.num_rows == 0 and findings.schema.names == FINDING_SCHEMA.names
+    assert findings.num_rows == 0 and findings.schema.names == list(FINDING_COLUMNS)
 
 
 # -- resuming ---------------------------------------------------------------------------------------
@@ -472,7 +474,7 @@ def flipped_pipeline_dir(tmp_path_factory):
     flip = {"strength": "weakness", "weakness": "strength"}
     records = tiny_training_set()
     model = FindingClassifier(
-        themes=ThemeClassifier(min_df=1, inner_folds=2),
+        themes=ThemeClassifier(labels=THEME_IDS, min_df=1, inner_folds=2),
         polarity=PolarityClassifier(min_df=1),
         theme_polarity=PolarityClassifier(min_df=1),
     ).fit(
@@ -483,7 +485,7 @@ def flipped_pipeline_dir(tmp_path_factory):
         [r["local_authority"] for r in records],
     )
     nlp = make_segmenter()
-    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(model))
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(model), DEFAULT_TAXONOMY)
     return save_pipeline(nlp, tmp_path_factory.mktemp("flipped") / "ofsted_themes-0.0.2")
 
 
@@ -819,7 +821,7 @@ def test_batch_label_file_fuzz_never_raises_and_fails_only_with_named_errors(tmp
         rows, error = label_file(path, nlp)
 
         if error is None:
-            pa.Table.from_pylist(rows, schema=FINDING_SCHEMA)  # rows a part can hold
+            pa.Table.from_pylist(rows, schema=finding_schema(THEME_IDS))  # rows a part can hold
             outcomes["labelled"] += 1
         else:
             details = json.loads(error)

@@ -47,7 +47,7 @@ import psutil
 import pyarrow.parquet as pq
 import typer
 
-from nlp.batch import ERRORS_FILE, FINDINGS_FILE, PARTS_DIR, REPORTS_FILE, fingerprint, label_file, write_part
+from nlp.batch import ERRORS_FILE, FINDINGS_FILE, PARTS_DIR, REPORTS_FILE, fingerprint, label_file, schema_of, write_part
 from nlp.classify import REPO_MODELS, default_model_path, load_pipeline, model_fingerprint
 from nlp.corpus import corpus_dir
 from nlp.distributed import BATCH_SIZE
@@ -158,7 +158,7 @@ def baseline(texts: list[Path], model: str, scratch: Path) -> tuple[dict, dict]:
     for path in texts:
         started = time.perf_counter()
         rows, error = label_file(path, nlp)
-        write_part(scratch / PARTS_DIR, path.stem, rows, error, fingerprint(path, model_id))
+        write_part(scratch / PARTS_DIR, path.stem, rows, error, fingerprint(path, model_id), schema_of(nlp))
         seconds.append(time.perf_counter() - started)
     cpu_seconds = time.process_time() - cpu_started
     row = {

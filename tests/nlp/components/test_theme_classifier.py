@@ -15,7 +15,7 @@ from nlp.artifact import CFG_FILE
 from nlp.models.kinds import NgramFindingModel
 from nlp.errors import ModelCompatibilityError
 from nlp.pipeline import make_segmenter
-from nlp.taxonomy import THEME_IDS
+from nlp.taxonomy import DEFAULT_TAXONOMY, THEME_IDS
 from spacy.training import Example
 from tests.conftest import TINY_THEMES, tiny_training_set
 
@@ -114,7 +114,9 @@ def test_theme_classifier_refuses_untrusted_types_even_with_a_matching_checksum(
 @pytest.mark.parametrize(
     "change,message",
     [
-        (lambda cfg: cfg["taxonomy"]["themes"].pop(), "another taxonomy"),
+        (lambda cfg: cfg["taxonomy"]["themes"].pop(), "does not match its heads"),
+        (lambda cfg: cfg["taxonomy"]["themes"].reverse(), "does not match its heads"),
+        (lambda cfg: cfg["taxonomy"].pop("name"), "stored taxonomy"),
         (lambda cfg: cfg.update(package_version="9.0.0"), "inspection-themes 9.0.0"),
         (lambda cfg: cfg.update(artifact_format=99), "artifact format"),
     ],
@@ -128,6 +130,18 @@ def test_theme_classifier_refuses_incompatible_artifacts(tiny_pipeline_dir, tmp_
     cfg_file.write_text(json.dumps(cfg))
     with pytest.raises(ModelCompatibilityError, match=message):
         spacy.load(copy)
+
+
+def test_theme_classifier_reads_a_model_stored_before_taxonomies_were_data_as_the_default(tiny_pipeline_dir, tmp_path):
+    """Models 0.2.0 stored the default taxonomy's ids under schema version 1, without name or descriptions."""
+    copy = tmp_path / "legacy"
+    subprocess.run(["cp", "-r", str(tiny_pipeline_dir), str(copy)], check=True)
+    cfg_file = copy / "themes" / CFG_FILE
+    cfg = json.loads(cfg_file.read_text())
+    cfg["taxonomy"] = {"schema_version": 1, "themes": list(THEME_IDS), "polarities": ["strength", "weakness", "mixed", "neutral"]}
+    cfg_file.write_text(json.dumps(cfg))
+    component = spacy.load(copy).get_pipe("themes")
+    assert component.taxonomy == DEFAULT_TAXONOMY and component.labels == THEME_IDS
 
 
 def test_theme_classifier_without_model_says_how_to_get_one():

@@ -38,7 +38,7 @@ def _inputs(seed: int = 0, ngram_signal: float = 0.0):
 
 def test_stacker_follows_the_estimator_contract():
     inputs, Y, polarity = _inputs()
-    stacker = FindingStacker(theme_C=0.5)
+    stacker = FindingStacker(theme_C=0.5, labels=THEME_IDS)
     assert clone(stacker).get_params() == stacker.get_params()
     with pytest.raises(NotFittedError):
         stacker.predict_theme_proba(inputs)

@@ -1,4 +1,10 @@
-"""The model card (`README.md` in the artifact), generated from the pipeline's meta."""
+"""The model card (`README.md` in the artifact), generated from the pipeline's meta.
+
+Every model gets the same card, whatever its taxonomy: intended use, taxonomy, training data,
+grouped cross-validation figures, per-theme table, polarity confusion and library versions. The
+committed Ofsted models add a keyword baseline and the agreement of two human readings of the gold
+set (`training/train.py`); other models' cards leave those columns out.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +31,8 @@ def _compared(metrics: dict) -> list[tuple[str, dict]]:
     columns = [("this model", metrics["model"])]
     if metrics.get("accurate") is not None and metrics["model"] is not metrics.get("fast"):
         columns.append(("fast (n-gram) model", metrics["fast"]))
-    columns.append(("keyword baseline", metrics["keyword_baseline"]))
+    if metrics.get("keyword_baseline") is not None:
+        columns.append(("keyword baseline", metrics["keyword_baseline"]))
     return columns
 
 
@@ -68,7 +75,7 @@ def _sample_lines(model: dict) -> list[str]:
         return []
     return [
         "",
-        "Gold holds findings drawn in different ways (`training/ANNOTATION.md` §3 and §10); the same "
+        "The training data holds findings drawn in different ways (for the Ofsted gold set, `training/ANNOTATION.md` §3 and §10); the same "
         "cross-validated predictions, scored on each sample apart:",
         "",
         "| sample | findings | theme micro-F1 | theme macro-F1 | polarity macro-F1 | recall of `mixed` | pair F1 |",
@@ -81,36 +88,26 @@ def _sample_lines(model: dict) -> list[str]:
     ]
 
 
-def model_card(meta: dict) -> str:
-    """Markdown model card: intended use and limits, data and provenance, metrics, versions."""
-    custom = meta["inspection_themes"]
-    metrics = custom["metrics"]
-    model, human = metrics["model"], metrics["human_agreement"]
-    compared = _compared(metrics)
-    header = " | ".join(name for name, _ in compared)
-    row = lambda label, value: f"| {label} | " + " | ".join(str(value(m)) for _, m in compared)  # noqa: E731
+def _use_lines(taxonomy: dict) -> list[str]:
+    themes = len(taxonomy["themes"])
+    return [
+        f"- **Use:** label findings (paragraphs) of reports with the {themes} themes of the taxonomy "
+        f"`{taxonomy['name']}` (version {taxonomy['version']}, stored in the model) and 4 polarity values, and aggregate "
+        "those labels across reports for research.",
+        "- **It labels text; it is not an inspection judgement.** A count of weakness findings is not a grade, and the model's "
+        "errors are not evenly spread over themes (see the table below). Check evidence before relying on a single label.",
+        "- Findings are cut from reports by the Ofsted report segmenter; text of another kind can be labelled as "
+        "findings (`classify`), but it is outside what the figures below measured unless the training data was of that kind.",
+    ]
+
+
+def _data_lines(custom: dict, metrics: dict) -> list[str]:
     data = custom["training_data"]
-    per_theme = model["themes"]["per_theme"]
-    polarity = model["polarity"]
-    confusion = polarity["confusion_matrix"]
-    lines = [
-        f"# {meta['name']} {meta['version']}",
-        "",
-        meta["description"],
-        "",
-        "## Intended use and limits",
-        "",
-        "- **Use:** label findings (paragraphs) of Ofsted inspection reports of English local authority children's "
-        "services with the 30 themes and 4 polarity values of `label-schema.md` (version "
-        f"{custom['taxonomy']['schema_version']}), and aggregate those labels across reports for research.",
-        "- **It labels text; it is not an inspection judgement.** A count of weakness findings is not a grade, and "
-        "the model's errors are not evenly spread over themes (see the table below). Check evidence before relying "
-        "on a single label.",
-        "- Trained on reports from 2013-2026 (SIF and ILACS frameworks); other inspection types or report formats "
-        "are outside what it was measured on.",
-        "",
-        "## Training data and provenance",
-        "",
+    human = metrics.get("human_agreement")
+    if human is None:
+        grouped = f"grouped by `{data['grouped_by']}` ({data['groups']} groups)" if data.get("grouped_by") else "not grouped"
+        return [f"- Training data: {data['findings']} labelled findings, {grouped} (`{data['path']}`, sha256 `{data['sha256'][:16]}…`)."]
+    return [
         f"- Gold set: {data['gold_findings']} findings from {data['gold_reports']} reports of "
         f"{data['gold_local_authorities']} local authorities (`{data['gold_path']}`, sha256 `{data['gold_sha256'][:16]}…`).",
         "- Each finding was labelled by reading it against the schema (protocol: `training/ANNOTATION.md`). The "
@@ -121,24 +118,64 @@ def model_card(meta: dict) -> str:
         f"(theme, polarity) pair F1 {human['pair_f1']}. Readers applying the same written protocol agree more than "
         "independent human experts typically would, so treat this ceiling as optimistic.",
         "- Source reports: Ofsted, Open Government Licence v3.0 (Crown copyright).",
+    ]
+
+
+def _folds_line(cv: dict) -> str:
+    groups = cv.get("groups", cv.get("authorities"))
+    if cv.get("grouped_by"):
+        return (
+            f"Cross-validation with {cv['folds']} folds grouped by `{cv['grouped_by']}` ({groups} groups; none in both "
+            "training and test folds)."
+        )
+    return f"Cross-validation with {cv['folds']} folds of findings drawn at random (the data named no groups)."
+
+
+def model_card(meta: dict) -> str:
+    """Markdown model card: intended use and limits, taxonomy, data and provenance, metrics, versions."""
+    custom = meta["inspection_themes"]
+    metrics = custom["metrics"]
+    model, human = metrics["model"], metrics.get("human_agreement")
+    compared = _compared(metrics)
+    header = " | ".join(name for name, _ in compared) + (" | two human readings" if human else "")
+    # Each row: this run's models, then the human ceiling where there is one.
+    row = lambda label, value, ceiling="": (  # noqa: E731
+        f"| {label} | " + " | ".join(str(value(m)) for _, m in compared) + (f" | {human[ceiling] if ceiling else ''} |" if human else " |")
+    )
+    per_theme = model["themes"]["per_theme"]
+    polarity = model["polarity"]
+    confusion = polarity["confusion_matrix"]
+    taxonomy = custom["taxonomy"]
+    descriptions = {t["id"]: t.get("description", "") for t in taxonomy["themes"]}
+    lines = [
+        f"# {meta['name']} {meta['version']}",
+        "",
+        meta["description"],
+        "",
+        "## Intended use and limits",
+        "",
+        *_use_lines(taxonomy),
+        "",
+        "## Training data and provenance",
+        "",
+        *_data_lines(custom, metrics),
         *_base_encoder_lines(custom),
         "",
         "## Evaluation",
         "",
-        f"Cross-validation with {metrics['cross_validation']['folds']} folds grouped by local authority "
-        f"({metrics['cross_validation']['authorities']} authorities; none in both training and test folds).",
+        _folds_line(metrics["cross_validation"]),
         "",
         "All columns come from the same run, folds and findings.",
         "",
-        f"| measure | {header} | two human readings |",
-        "| --- | " + " | ".join("---" for _ in compared) + " | --- |",
-        row("theme micro-F1", lambda m: m["themes"]["micro_f1"]) + f" | {human['theme_micro_f1']} |",
-        row("theme macro-F1", lambda m: m["themes"]["macro_f1"]) + f" | {human['theme_macro_f1']} |",
-        row("polarity macro-F1", lambda m: m["polarity"]["macro_f1"]) + f" | {human['polarity_macro_f1']} |",
-        row("polarity accuracy", lambda m: m["polarity"]["accuracy"]) + f" | {human['polarity_accuracy']} |",
-        row("recall of `mixed`", lambda m: m["polarity"]["per_class"]["mixed"]["recall"]) + " | |",
-        row("(theme, polarity) pair F1", lambda m: m["theme_polarity_pairs"]["f1"]) + f" | {human['pair_f1']} |",
-        row("theme ECE, pooled", lambda m: m.get("calibration_error", {}).get("pooled", "")) + " | |",
+        f"| measure | {header} |",
+        "| --- | " + " | ".join("---" for _ in range(len(compared) + bool(human))) + " |",
+        row("theme micro-F1", lambda m: m["themes"]["micro_f1"], "theme_micro_f1"),
+        row("theme macro-F1", lambda m: m["themes"]["macro_f1"], "theme_macro_f1"),
+        row("polarity macro-F1", lambda m: m["polarity"]["macro_f1"], "polarity_macro_f1"),
+        row("polarity accuracy", lambda m: m["polarity"]["accuracy"], "polarity_accuracy"),
+        row("recall of `mixed`", lambda m: m["polarity"]["per_class"]["mixed"]["recall"]),
+        row("(theme, polarity) pair F1", lambda m: m["theme_polarity_pairs"]["f1"], "pair_f1"),
+        row("theme ECE, pooled", lambda m: m.get("calibration_error", {}).get("pooled", "")),
         *_sample_lines(model),
         *_training_lines(metrics),
         "",
@@ -154,13 +191,19 @@ def model_card(meta: dict) -> str:
             for t, m in per_theme.items()
         ),
         "",
+        "### Themes of the taxonomy",
+        "",
+        "| theme | description |",
+        "| --- | --- |",
+        *(f"| {t} | {d} |" for t, d in descriptions.items()),
+        "",
         "### Polarity confusion (rows: gold, columns: predicted)",
         "",
         "| | " + " | ".join(confusion["labels"]) + " |",
         "| --- | " + " | ".join("---" for _ in confusion["labels"]) + " |",
         *(
-            f"| {label} | " + " | ".join(str(v) for v in row) + " |"
-            for label, row in zip(confusion["labels"], confusion["rows_gold_columns_predicted"])
+            f"| {label} | " + " | ".join(str(v) for v in row_) + " |"
+            for label, row_ in zip(confusion["labels"], confusion["rows_gold_columns_predicted"])
         ),
         "",
         "## Use",

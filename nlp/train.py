@@ -1,0 +1,570 @@
+"""Train, evaluate and write a finding model for any taxonomy.
+
+    inspection-themes train DATA.jsonl --taxonomy TAXONOMY.json -o MODEL_DIR [--model-kind accurate|fast] [--folds K] [--group-by FIELD]
+
+DATA lines are `{"id", "text", "themes", "polarity", "theme_polarity"}` plus an optional grouping
+field (default `local_authority`). One run, one seed, one set of folds:
+
+1. the labelled findings are checked against the taxonomy (`read_training_data`);
+2. the n-gram model is evaluated by cross-validation grouped by that field (no group in both a
+   training and a test fold), so each figure says how the model does on a group it never read;
+3. for the accurate kind, the encoder is fine-tuned once per fold (`nlp.encoder_cv`) and the
+   stacker that combines it with the n-gram model is evaluated on the same folds;
+4. the model is fitted on all findings and written as a spaCy pipeline whose artifact stores the
+   taxonomy, with meta, checksums and a model card (`write_model`).
+
+`training/train.py`, which trains the committed Ofsted models from a config, calls `train_model`
+and `write_model` too; it adds the keyword baseline and the human agreement of the gold set.
+
+    >>> taxonomy = load_taxonomy("harms.taxonomy.json")                              # doctest: +SKIP
+    >>> records = read_training_data("harms.jsonl", taxonomy)                         # doctest: +SKIP
+    >>> trained = train_model(records, taxonomy, TrainingSettings(kind="fast"))      # doctest: +SKIP
+    >>> write_model(trained, Path("models/harms-0.1.0"), name="harms", version="0.1.0")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import random
+import resource
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import GroupKFold, KFold
+
+from .about import __version__
+from .errors import TrainingDataError
+from .jsonl import read_jsonl
+from .models import FindingLabels
+from .models.kinds import EncoderFindingModel, NgramFindingModel, ngram_polarity_probabilities
+from .models.stacking import FindingStacker, StackInputs
+from .models.training import DEFAULT_GROUP_FIELD, FAST_MODEL_DEFAULTS, fit_finding_classifier, make_fast_classifier
+from .scoring import evaluate, theme_matrix
+from .taxonomy import Taxonomy
+
+REQUIRED_FIELDS = ("id", "text", "themes", "polarity", "theme_polarity")
+MODEL_KINDS = ("accurate", "fast")
+# Examples a theme needs per fold: with fewer than two, some training folds hold none of it (the
+# model cannot learn it there) or some test folds none (its figures are noise).
+EXAMPLES_PER_FOLD = 2
+# The `[stacker]` and `[encoder]` blocks of training/configs/default.cfg: what `inspection-themes
+# train` uses (training/train.py reads them from its config).
+STACKER_DEFAULTS: dict = {
+    "ngram": True,
+    "ngram_polarity": False,
+    "pair_strategy": "hybrid",
+    "theme_C": 1.0,
+    "polarity_C": 1.0,
+    "threshold_shrinkage": 50.0,
+}
+ENCODER_DEFAULTS: dict = {
+    "base": "all-MiniLM-L6-v2",
+    "batch_tokens": 1024,
+    "precision": "int8",
+    "finetune": {
+        "max_length": 256,
+        "epochs": 6,
+        "batch_size": 16,
+        "learning_rate": 1e-4,
+        "head_learning_rate": 3e-3,
+        "warmup": 0.06,
+        "weight_decay": 0.01,
+        "dropout": 0.1,
+        "freeze_embeddings": True,
+        "theme_loss": 0.3,
+        "polarity_loss": 2.0,
+        "pair_loss": 1.0,
+        "seed": 0,
+        "threads": 2,
+    },
+}
+
+
+@dataclass
+class TrainingSettings:
+    """How to train: the model kind, the folds and the hyperparameters of each part.
+
+    kind (str): "fast" (the n-gram model) or "accurate" (fine-tuned encoder stacked with it).
+    folds (int): cross-validation folds. group_by (str | None): field of the groups no fold splits
+        (None: findings are split one by one). seed (int): of every random choice.
+    ngram, stacker, encoder (dict): the `[model]`, `[stacker]` and `[encoder]` blocks of a config.
+    """
+
+    kind: str = "fast"
+    folds: int = 5
+    group_by: str | None = DEFAULT_GROUP_FIELD
+    seed: int = 0
+    ngram: dict = field(default_factory=lambda: copy.deepcopy(FAST_MODEL_DEFAULTS))
+    stacker: dict = field(default_factory=lambda: dict(STACKER_DEFAULTS))
+    encoder: dict = field(default_factory=lambda: copy.deepcopy(ENCODER_DEFAULTS))
+
+
+# Data ---------------------------------------------------------------------------------------------
+
+
+def read_training_data(
+    path: str | os.PathLike, taxonomy: Taxonomy, group_by: str | None = DEFAULT_GROUP_FIELD, folds: int = 5
+) -> list[dict]:
+    """Labelled findings from a JSON-lines file, checked against the taxonomy (`check_training_data`).
+
+    RAISES (TrainingDataError): a line is not JSON, lacks a field, or breaks the taxonomy; a theme has
+        too few examples.
+    """
+    try:
+        numbered = list(read_jsonl(path))
+    except OSError as error:
+        raise TrainingDataError(f"{path}: cannot read the training data ({error.strerror or error}).") from error
+    except ValueError as error:
+        raise TrainingDataError(str(error)) from error
+    return check_training_data(numbered, taxonomy, group_by, folds, str(path))
+
+
+def check_training_data(
+    numbered: list[tuple[int, dict]], taxonomy: Taxonomy, group_by: str | None, folds: int, where: str
+) -> list[dict]:
+    """The records of (line number, record) pairs, after checking every line and every theme's count.
+
+    A `group_by` of `DEFAULT_GROUP_FIELD` that no line has means no groups; any other field must be
+    on every line.
+    """
+    themes, polarities = set(taxonomy.theme_ids), set(taxonomy.polarities)
+    records = []
+    for number, record in numbered:
+        at = f"{where}:{number}"
+        if not isinstance(record, dict):
+            raise TrainingDataError(f"{at}: each line must be a JSON object with {list(REQUIRED_FIELDS)}.")
+        missing = [name for name in REQUIRED_FIELDS if name not in record]
+        if missing:
+            raise TrainingDataError(f"{at}: missing field(s) {missing}; each line needs {list(REQUIRED_FIELDS)}.")
+        if not isinstance(record["text"], str) or not record["text"].strip():
+            raise TrainingDataError(f'{at}: "text" must be the finding\'s text, a non-empty string.')
+        if not isinstance(record["themes"], list) or not isinstance(record["theme_polarity"], dict):
+            raise TrainingDataError(f'{at}: "themes" must be a list of theme ids and "theme_polarity" an object {{theme: polarity}}.')
+        theme_polarity = {t: p for t, p in record["theme_polarity"].items() if p is not None}
+        unknown = sorted({str(t) for t in record["themes"] + list(theme_polarity)} - themes)
+        if unknown:
+            raise TrainingDataError(
+                f"{at}: theme(s) {unknown} are not in the taxonomy {taxonomy}, whose ids are {list(taxonomy.theme_ids)}; "
+                "relabel the line or add the theme to the taxonomy file."
+            )
+        wrong = sorted({str(p) for p in [record["polarity"], *theme_polarity.values()]} - polarities)
+        if wrong:
+            raise TrainingDataError(f"{at}: polarity value(s) {wrong} are not among {list(taxonomy.polarities)}.")
+        if set(theme_polarity) != set(record["themes"]):
+            raise TrainingDataError(
+                f'{at}: "theme_polarity" must give a polarity for each theme of "themes" and no other; '
+                f"themes {record['themes']}, theme_polarity {sorted(theme_polarity)}."
+            )
+        records.append({**record, "theme_polarity": theme_polarity})
+    if not records:
+        raise TrainingDataError(f"{where}: no labelled findings.")
+    _check_groups(records, group_by, folds, where)
+    _check_theme_counts(records, taxonomy, folds, where)
+    return records
+
+
+def group_field(records: list[dict], group_by: str | None) -> str | None:
+    """The grouping field a run uses: `group_by`, unless it is the default and no record has it."""
+    if group_by == DEFAULT_GROUP_FIELD and not any(r.get(group_by) is not None for r in records):
+        return None
+    return group_by
+
+
+def _check_groups(records: list[dict], group_by: str | None, folds: int, where: str) -> None:
+    if folds < 2:
+        raise TrainingDataError(f"--folds must be at least 2 (got {folds}): cross-validation needs a test fold and a training fold.")
+    group_by = group_field(records, group_by)
+    if group_by is None:
+        if len(records) < folds:
+            raise TrainingDataError(f"{where}: {len(records)} findings cannot be split into {folds} folds.")
+        return
+    lacking = [i for i, r in enumerate(records) if r.get(group_by) is None]
+    if lacking:
+        raise TrainingDataError(
+            f'{where}: {len(lacking)} line(s) lack the grouping field "{group_by}" (the first is record {lacking[0] + 1}); '
+            "give it on every line, or choose another field with --group-by."
+        )
+    groups = len({json.dumps(r[group_by], sort_keys=True) for r in records})
+    if groups < folds:
+        raise TrainingDataError(
+            f'{where}: only {groups} distinct "{group_by}" values for {folds} folds; no group may be in two folds, so '
+            "lower --folds or group by a finer field."
+        )
+
+
+def _check_theme_counts(records: list[dict], taxonomy: Taxonomy, folds: int, where: str) -> None:
+    counts = Counter(t for r in records for t in set(r["themes"]))
+    needed = EXAMPLES_PER_FOLD * folds
+    short = {theme: counts[theme] for theme in taxonomy.theme_ids if counts[theme] < needed}
+    if short:
+        listed = ", ".join(f"{theme} ({n})" for theme, n in short.items())
+        raise TrainingDataError(
+            f"{where}: too few examples of theme(s) {listed}; each theme needs at least {needed} findings "
+            f"({EXAMPLES_PER_FOLD} per fold with {folds} folds). Label more findings with them, merge them into another "
+            "theme of the taxonomy, or lower --folds."
+        )
+
+
+# Folds and cross-validation -------------------------------------------------------------------------
+
+
+def grouped_folds(records: list[dict], folds: int, group_by: str | None = DEFAULT_GROUP_FIELD, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Train and test indices of the folds every step of a run uses: no group in both."""
+    group_by = group_field(records, group_by)
+    rows = np.zeros((len(records), 1))
+    if group_by is None:
+        return list(KFold(n_splits=folds, shuffle=True, random_state=seed).split(rows))
+    groups = [json.dumps(r[group_by], sort_keys=True) if not isinstance(r[group_by], str) else r[group_by] for r in records]
+    return list(GroupKFold(n_splits=folds).split(rows, groups=groups))
+
+
+def folds_summary(records: list[dict], folds: int, group_by: str | None) -> dict:
+    group_by = group_field(records, group_by)
+    groups = len({str(r[group_by]) for r in records}) if group_by else len(records)
+    return {"folds": folds, "grouped_by": group_by, "groups": groups}
+
+
+@dataclass
+class FastOutOfFold:
+    """The n-gram model's cross-validation: its labels, theme and polarity probabilities, fold models."""
+
+    predictions: list[FindingLabels]
+    theme_probabilities: np.ndarray
+    polarity_probabilities: np.ndarray
+    fold_models: list
+
+
+def fast_out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: TrainingSettings) -> FastOutOfFold:
+    """Out-of-fold labels and probabilities of the n-gram model, folds as `grouped_folds`."""
+    labels = taxonomy.theme_ids
+    Y = theme_matrix([r["themes"] for r in records], labels)
+    texts = [r["text"] for r in records]
+    group_by = group_field(records, settings.group_by)
+    predictions: list[FindingLabels | None] = [None] * len(records)
+    themes, polarity, fold_models = np.zeros(Y.shape), np.zeros((len(records), len(taxonomy.polarities))), []
+    for train, test in grouped_folds(records, settings.folds, settings.group_by, settings.seed):
+        model = make_fast_classifier(settings.ngram, taxonomy).fit(
+            [texts[i] for i in train],
+            Y[train],
+            [records[i]["polarity"] for i in train],
+            [records[i]["theme_polarity"] for i in train],
+            [str(records[i][group_by]) for i in train] if group_by else None,
+        )
+        test_texts = [texts[i] for i in test]
+        for i, label in zip(test, model.predict(test_texts, with_evidence=False)):
+            predictions[i] = label
+        themes[test] = model.themes_.predict_proba(test_texts)
+        polarity[test] = ngram_polarity_probabilities(model, test_texts)
+        fold_models.append(model)
+    return FastOutOfFold(predictions, themes, polarity, fold_models)  # type: ignore[arg-type]
+
+
+def stacked_labels(stacker: FindingStacker, inputs: StackInputs) -> list[FindingLabels]:
+    probabilities = stacker.predict_theme_proba(inputs)
+    chosen = probabilities >= stacker.thresholds_
+    polarity = stacker.polarities_[stacker.predict_polarity_proba(inputs).argmax(axis=1)]
+    pairs = stacker.pair_polarities(inputs, polarity)
+    themes = stacker.classes_
+    return [
+        FindingLabels(
+            themes=[str(themes[j]) for j in np.flatnonzero(chosen[i])],
+            polarity=str(polarity[i]),
+            theme_polarity={str(themes[j]): str(pairs[i, j]) for j in np.flatnonzero(chosen[i])},
+            scores={str(t): round(float(p), 4) for t, p in zip(themes, probabilities[i])},
+        )
+        for i in range(len(probabilities))
+    ]
+
+
+def stacked_cross_validation(
+    records: list[dict], inputs: StackInputs, make_stacker: Callable[[], FindingStacker], folds: list, labels: tuple[str, ...]
+) -> tuple[list[FindingLabels], np.ndarray, list[FindingStacker]]:
+    """Out-of-fold labels of the stacker, its theme probabilities, and the stacker of each fold.
+
+    `inputs` hold out-of-fold scores already; the stacker of fold k learns from the other folds'.
+    """
+    Y = theme_matrix([r["themes"] for r in records], labels)
+    predictions: list[FindingLabels | None] = [None] * len(records)
+    probabilities = np.zeros(Y.shape)
+    stackers = []
+    for train, test in folds:
+        stacker = make_stacker().fit(inputs.take(train), Y[train], [records[i]["polarity"] for i in train])
+        for i, label in zip(test, stacked_labels(stacker, inputs.take(test))):
+            predictions[i] = label
+        probabilities[test] = stacker.predict_theme_proba(inputs.take(test))
+        stackers.append(stacker)
+    return predictions, probabilities, stackers  # type: ignore[return-value]
+
+
+# Training ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainedModel:
+    """A fitted model with its taxonomy, its cross-validated figures and the model of each fold.
+
+    metrics (dict): `evaluate` results under "fast" (and "accurate", "accurate_float32",
+        "accurate_int8" for the accurate kind), "model" (this kind's), "cross_validation" (folds
+        and groups) and "training" (seconds, peak memory, encoder fold log).
+    extra (dict): for the accurate kind, the base encoder's provenance and the export precision.
+    """
+
+    model: NgramFindingModel | EncoderFindingModel
+    taxonomy: Taxonomy
+    records: list[dict]
+    settings: TrainingSettings
+    metrics: dict
+    fold_models: list
+    extra: dict = field(default_factory=dict)
+
+
+def train_model(
+    records: list[dict],
+    taxonomy: Taxonomy,
+    settings: TrainingSettings,
+    *,
+    fast: FastOutOfFold | None = None,
+    encoder_folder: Path | None = None,
+    load_encoder: Callable | None = None,
+    log: Callable[[str], None] = lambda line: None,
+) -> TrainedModel:
+    """Cross-validate and fit the model `settings` describe (see the module docstring).
+
+    records (list[dict]): labelled findings (`read_training_data`).
+    fast (FastOutOfFold | None): the n-gram model's cross-validation, if already run on these
+        records, folds and settings (training/train.py keeps it between runs).
+    encoder_folder (Path | None): where the encoder's fold models and outputs go; a run that finds
+        them there reuses them (default: a temporary folder).
+    load_encoder (Callable | None): a fresh copy of the pretrained encoder, each call (default: the
+        pinned `settings.encoder["base"]`; tests pass a tiny random one).
+    """
+    if settings.kind not in MODEL_KINDS:
+        raise TrainingDataError(f"unknown model kind {settings.kind!r}; choose one of {list(MODEL_KINDS)}.")
+    random.seed(settings.seed)
+    np.random.seed(settings.seed)
+    labels = taxonomy.theme_ids
+    started = time.perf_counter()
+    fast = fast or fast_out_of_fold(records, taxonomy, settings)
+    metrics = {
+        "fast": evaluate(records, fast.predictions, labels),
+        "cross_validation": folds_summary(records, settings.folds, settings.group_by),
+    }
+    timings: dict = {"fast_cv_seconds": round(time.perf_counter() - started, 1)}
+    extra: dict = {}
+    if settings.kind == "accurate":
+        if encoder_folder is None:
+            with tempfile.TemporaryDirectory(prefix="encoder-cv-") as scratch:
+                model, fold_models, extra = _fit_accurate(records, taxonomy, settings, fast, Path(scratch), load_encoder, metrics, timings, log)
+        else:
+            model, fold_models, extra = _fit_accurate(records, taxonomy, settings, fast, encoder_folder, load_encoder, metrics, timings, log)
+    else:
+        model = NgramFindingModel(fit_finding_classifier(make_fast_classifier(settings.ngram, taxonomy), records, taxonomy, settings.group_by))
+        fold_models = [NgramFindingModel(fold_model) for fold_model in fast.fold_models]
+    timings["total_seconds"] = round(time.perf_counter() - started, 1)
+    timings["peak_rss_mb"] = _peak_rss_mb()
+    metrics["training"] = timings
+    metrics["model"] = metrics[settings.kind]
+    return TrainedModel(model, taxonomy, records, settings, metrics, fold_models, extra)
+
+
+def _fit_accurate(records, taxonomy, settings, fast, folder, load_encoder, metrics, timings, log):
+    """The accurate kind: encoder folds, stacked cross-validation, final encoder, stacker; fills
+    `metrics` and `timings`, returns (model, fold models, extra)."""
+    from . import encoder_cv
+    from .finetune import FinetuneSettings, load_base_encoder
+
+    encoder = settings.encoder
+    finetune_settings = FinetuneSettings(**encoder["finetune"])
+    load = load_encoder or (lambda: load_base_encoder(encoder["base"]))
+    precision, labels = encoder["precision"], taxonomy.theme_ids
+    folds = grouped_folds(records, settings.folds, settings.group_by, settings.seed)
+    fold_log = encoder_cv.run_folds(records, taxonomy, folds, finetune_settings, load, encoder["batch_tokens"], folder, log)
+    make_stacker = lambda: FindingStacker(**settings.stacker, labels=labels, polarities=taxonomy.polarities)  # noqa: E731
+    fold_stackers, oof = {}, {}
+    for variant in encoder_cv.PRECISIONS:
+        oof[variant] = encoder_cv.encoder_oof(len(records), len(folds), variant, folder)
+        inputs = StackInputs.from_outputs(oof[variant], fast.theme_probabilities, fast.polarity_probabilities)
+        predictions, probabilities, fold_stackers[variant] = stacked_cross_validation(records, inputs, make_stacker, folds, labels)
+        metrics[f"accurate_{variant}"] = evaluate(records, predictions, labels, probabilities=probabilities)
+    metrics["accurate"] = metrics[f"accurate_{precision}"]
+    timings["encoder_cv"] = fold_log
+    begin = time.perf_counter()
+    final = encoder_cv.final_encoder(records, taxonomy, finetune_settings, load, precision, folder, log)
+    timings["final_fine_tune_seconds"] = round(time.perf_counter() - begin, 1)
+    ngram = fit_finding_classifier(make_fast_classifier(settings.ngram, taxonomy), records, taxonomy, settings.group_by)
+    stacker = make_stacker().fit(
+        StackInputs.from_outputs(oof[precision], fast.theme_probabilities, fast.polarity_probabilities),
+        theme_matrix([r["themes"] for r in records], labels),
+        [r["polarity"] for r in records],
+    )
+    runtime = {"max_length": finetune_settings.max_length, "batch_tokens": encoder["batch_tokens"]}
+    model = EncoderFindingModel(
+        onnx=final["onnx"],
+        tokenizer=final["tokenizer"],
+        heads=final["heads"],
+        stacker=stacker,
+        ngram=ngram if stacker.ngram or stacker.ngram_polarity else None,
+        settings=runtime,
+    )
+    fold_models = [
+        EncoderFindingModel(
+            onnx=fold["onnx"],
+            tokenizer=final["tokenizer"],
+            heads=fold["heads"],
+            stacker=fold_stacker,
+            ngram=fast_model if fold_stacker.ngram or fold_stacker.ngram_polarity else None,
+            settings=runtime,
+        )
+        for fold, fold_stacker, fast_model in zip(encoder_cv.fold_encoders(len(folds), precision, folder), fold_stackers[precision], fast.fold_models)
+    ]
+    return model, fold_models, {"precision": precision, "base_encoder": final["provenance"]}
+
+
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)
+
+
+# Writing the model ---------------------------------------------------------------------------------------
+
+
+def training_data_record(path: str | os.PathLike, records: list[dict], group_by: str | None) -> dict:
+    """Where the training findings came from, for the meta and the card."""
+    group_by = group_field(records, group_by)
+    return {
+        "path": str(path),
+        "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        "findings": len(records),
+        "grouped_by": group_by,
+        "groups": len({str(r[group_by]) for r in records}) if group_by else None,
+    }
+
+
+def write_model(
+    trained: TrainedModel,
+    output: Path,
+    *,
+    name: str,
+    version: str,
+    description: str = "",
+    training_data: dict | None = None,
+    meta: dict | None = None,
+) -> Path:
+    """Write the model as a loadable spaCy pipeline folder with meta, checksums and a model card.
+
+    training_data (dict | None): `training_data_record` and anything else the card should say.
+    meta (dict | None): more meta keys (e.g. `license`, `sources`) and `inspection_themes` keys.
+    """
+    from .classify import save_pipeline
+    from .model_card import model_card
+    from .pipeline import make_segmenter
+
+    extra_meta = dict(meta or {})
+    custom = extra_meta.pop("inspection_themes", {})
+    info = {"version": version, "training_data": training_data or {}, **trained.extra}
+    nlp = make_segmenter()
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(trained.model, trained.taxonomy, info=info)
+    nlp.meta.update(
+        {
+            "name": name,
+            "version": version,
+            "description": description or f"Themes of the taxonomy {trained.taxonomy} and polarity for findings of reports.",
+            "requirements": [f"inspection-themes>={__version__},<{_next_minor(__version__)}"],
+            "performance": performance_summary(trained.metrics),
+            **extra_meta,
+            "inspection_themes": {
+                "kind": trained.model.kind,
+                "taxonomy": trained.taxonomy.to_record(),
+                "training_data": training_data or {},
+                "base_encoder": trained.extra.get("base_encoder"),
+                "precision": trained.extra.get("precision"),
+                "settings": {"folds": trained.settings.folds, "group_by": trained.settings.group_by, "seed": trained.settings.seed},
+                "metrics": trained.metrics,
+                **custom,
+            },
+        }
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    save_pipeline(nlp, output)
+    (output / "README.md").write_text(model_card(nlp.meta), encoding="utf-8")
+    return output
+
+
+def _next_minor(version: str) -> str:
+    major, minor = version.split(".")[:2]
+    return f"{major}.{int(minor) + 1}"
+
+
+def performance_summary(metrics: dict) -> dict:
+    """The headline figures of the meta's `performance`."""
+    model = metrics["model"]
+    summary = {
+        "theme_micro_f1": model["themes"]["micro_f1"],
+        "theme_macro_f1": model["themes"]["macro_f1"],
+        "polarity_macro_f1": model["polarity"]["macro_f1"],
+        "mixed_recall": model["polarity"]["per_class"]["mixed"]["recall"],
+        "theme_polarity_pair_f1": model["theme_polarity_pairs"]["f1"],
+        "theme_calibration_error_pooled": model["calibration_error"]["pooled"],
+    }
+    baseline = metrics.get("keyword_baseline")
+    if baseline is not None:
+        summary["keyword_baseline_theme_micro_f1"] = baseline["themes"]["micro_f1"]
+        summary["keyword_baseline_polarity_macro_f1"] = baseline["polarity"]["macro_f1"]
+    return summary
+
+
+def train_from_files(
+    data: str | os.PathLike,
+    taxonomy_path: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    kind: str = "fast",
+    folds: int = 5,
+    group_by: str | None = DEFAULT_GROUP_FIELD,
+    name: str | None = None,
+    version: str = "0.1.0",
+    log: Callable[[str], None] = lambda line: None,
+) -> tuple[Path, TrainedModel]:
+    """What `inspection-themes train` does: read and check, cross-validate, fit, write; the model folder.
+
+    RAISES (TaxonomyError): a bad taxonomy file. (TrainingDataError): bad training data or settings.
+    """
+    from .taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(taxonomy_path)
+    records = read_training_data(data, taxonomy, group_by, folds)
+    settings = TrainingSettings(kind=kind, folds=folds, group_by=group_by)
+    trained = train_model(records, taxonomy, settings, log=log)
+    output = Path(output)
+    folder = write_model(
+        trained,
+        output,
+        name=name or output.name,
+        version=version,
+        training_data=training_data_record(data, records, group_by),
+    )
+    return folder, trained
+
+
+__all__ = [
+    "DEFAULT_GROUP_FIELD",
+    "FastOutOfFold",
+    "TrainedModel",
+    "TrainingSettings",
+    "check_training_data",
+    "fast_out_of_fold",
+    "grouped_folds",
+    "read_training_data",
+    "train_from_files",
+    "train_model",
+    "write_model",
+]

@@ -1,0 +1,206 @@
+"""Bring your own taxonomy: train, evaluate and ship a model for other themes, end to end.
+
+A 4-theme taxonomy made from gold by merging themes (`training.benchmarks.bench_own_taxonomy`):
+both model kinds are trained on it (the accurate kind from a tiny random BERT, so it stays quick),
+then classify, label, suggest and show run with `--model` on them unchanged, and every output uses
+only the four ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from nlp.batch import FINDINGS_FILE, REPORTS_FILE, label_reports
+from nlp.classify import classify_file, load_pipeline, model_taxonomy
+from nlp.cli import app
+from nlp.errors import ModelCompatibilityError, TrainingDataError
+from nlp.jsonl import write_jsonl
+from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
+from nlp.train import TrainingSettings, check_training_data, grouped_folds, read_training_data, train_model, write_model
+from tests.nlp.bad_inputs import NEWHAM, STOCKPORT
+from training.benchmarks.bench_own_taxonomy import GOLD, TAXONOMY_RECORD, merged_findings, tfidf_svc_micro_f1
+
+MERGED_IDS = ("harm", "permanence", "care_leavers", "leadership")
+FINDINGS = 300
+FOLDS = 3
+
+pytestmark = pytest.mark.skipif(not GOLD.exists(), reason=f"gold set not found at {GOLD}")
+
+
+@pytest.fixture(scope="module")
+def taxonomy_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("taxonomy") / "merged.taxonomy.json"
+    path.write_text(json.dumps(TAXONOMY_RECORD), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "merged.jsonl"
+    write_jsonl(merged_findings(FINDINGS), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def fast_model_dir(taxonomy_file, data_file, tmp_path_factory):
+    """The fast kind, trained through the command line as another team would."""
+    output = tmp_path_factory.mktemp("models") / "merged_fast"
+    result = CliRunner().invoke(
+        app, ["train", str(data_file), "--taxonomy", str(taxonomy_file), "-o", str(output), "--model-kind", "fast", "--folds", str(FOLDS)]
+    )
+    assert result.exit_code == 0, result.output
+    return output
+
+
+@pytest.fixture(scope="module")
+def accurate_model_dir(taxonomy_file, data_file, tiny_encoder, tmp_path_factory):
+    """The accurate kind, by the same function as `train --model-kind accurate`, from a tiny random BERT."""
+    taxonomy = Taxonomy.from_record(json.loads(taxonomy_file.read_text()))
+    records = read_training_data(data_file, taxonomy, folds=FOLDS)
+    settings = TrainingSettings(kind="accurate", folds=FOLDS)
+    settings.encoder.update(batch_tokens=256)
+    settings.encoder["finetune"].update(max_length=48, epochs=1, threads=1)
+    trained = train_model(records, taxonomy, settings, load_encoder=lambda: copy.deepcopy(tiny_encoder))
+    return write_model(trained, tmp_path_factory.mktemp("models") / "merged_accurate", name="merged_accurate", version="0.1.0")
+
+
+@pytest.fixture(params=["fast", "accurate"])
+def model_dir(request):
+    return request.getfixturevalue(f"{request.param}_model_dir")
+
+
+def test_train_own_taxonomy_model_labels_only_with_its_themes(model_dir, tmp_path):
+    pipe = load_pipeline(str(model_dir)).get_pipe("themes")
+    assert pipe.labels == MERGED_IDS and pipe.taxonomy.name == "merged_ofsted_4"
+    assert model_taxonomy(str(model_dir)).theme_ids == MERGED_IDS
+
+    findings = tmp_path / "findings.jsonl"
+    write_jsonl(
+        [
+            {"id": 1, "text": "Return home interviews after children go missing are timely and the risk of exploitation is well understood."},
+            {"id": 2, "text": "Personal advisers keep in touch with care leavers, but pathway plans are not always updated."},
+        ],
+        findings,
+    )
+    classify_file(findings, tmp_path / "labels.jsonl", str(model_dir), with_evidence=True)
+    for line in (tmp_path / "labels.jsonl").read_text(encoding="utf-8").splitlines():
+        label = json.loads(line)
+        assert tuple(label["scores"]) == MERGED_IDS
+        assert set(label["themes"]) <= set(MERGED_IDS) and set(label["theme_polarity"]) == set(label["themes"])
+        assert set(label["evidence"]) == set(label["themes"])
+
+
+def test_train_own_taxonomy_model_labels_reports_into_tables_with_its_four_fields(model_dir, tmp_path):
+    summary = label_reports([NEWHAM, STOCKPORT], tmp_path / "out", model=str(model_dir), progress=False)
+    assert summary.failed == 0 and summary.in_tables == 2
+
+    schema = pq.read_schema(tmp_path / "out" / FINDINGS_FILE)
+    for column in ("theme_polarity", "scores", "evidence"):
+        assert [field.name for field in schema.field(column).type] == list(MERGED_IDS)
+    findings = pq.read_table(tmp_path / "out" / FINDINGS_FILE).to_pylist()
+    assert {theme for row in findings for theme in row["themes"]} <= set(MERGED_IDS)
+    reports = pq.read_table(tmp_path / "out" / REPORTS_FILE).to_pandas()
+    assert set(reports["theme"]) <= set(MERGED_IDS)
+
+
+def test_train_own_taxonomy_model_card_reports_grouped_cross_validation(model_dir):
+    meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
+    card = (model_dir / "README.md").read_text(encoding="utf-8")
+    micro = meta["performance"]["theme_micro_f1"]
+    assert meta["inspection_themes"]["taxonomy"]["name"] == "merged_ofsted_4"
+    assert meta["labels"]["themes"] == list(MERGED_IDS)
+    assert f"{FOLDS} folds grouped by `local_authority`" in card
+    assert f"| theme micro-F1 | {micro} |" in card
+    assert all(f"| {theme} |" in card for theme in MERGED_IDS)
+
+
+def test_train_fast_kind_does_at_least_as_well_as_tfidf_and_linear_svc(fast_model_dir, data_file):
+    """Measured in the same run: the same findings and the same grouped folds."""
+    meta = json.loads((fast_model_dir / "meta.json").read_text(encoding="utf-8"))
+    records = read_training_data(data_file, Taxonomy.from_record(TAXONOMY_RECORD), folds=FOLDS)
+    assert meta["performance"]["theme_micro_f1"] >= tfidf_svc_micro_f1(records, MERGED_IDS, FOLDS)
+
+
+def test_train_own_taxonomy_model_suggests_and_shows_with_its_themes(fast_model_dir, tmp_path):
+    from nlp.show import write_report_page
+    from nlp.suggest import suggest_file
+
+    findings = tmp_path / "findings.jsonl"
+    write_jsonl([{"id": i, "text": r["text"]} for i, r in enumerate(merged_findings(40, seed=1))], findings)
+    suggest_file(findings, tmp_path / "queue.jsonl", 5, model=str(fast_model_dir), progress=False)
+    queue = [json.loads(line) for line in (tmp_path / "queue.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(queue) == 5 and all(set(item["pre_annotation"]["themes"]) <= set(MERGED_IDS) for item in queue)
+
+    view = write_report_page(STOCKPORT, tmp_path / "page.html", model=str(fast_model_dir))
+    assert {theme for row in view.findings.itertuples() for theme in row.themes} <= set(MERGED_IDS)
+
+
+def test_train_refuses_to_compare_models_of_different_taxonomies(fast_model_dir, tiny_pipeline_dir, tmp_path):
+    """`suggest --compare-model` needs both models to label with the same themes; nothing else needs the default ones."""
+    from nlp.suggest import suggest_file
+
+    findings = tmp_path / "findings.jsonl"
+    write_jsonl([{"id": i, "text": r["text"]} for i, r in enumerate(merged_findings(20, seed=2))], findings)
+    with pytest.raises(ModelCompatibilityError, match="different themes"):
+        suggest_file(findings, tmp_path / "queue.jsonl", 5, model=str(fast_model_dir), compare_model=str(tiny_pipeline_dir), progress=False)
+
+
+# Data checks -------------------------------------------------------------------------------------------
+
+
+def _line(**changes) -> dict:
+    record = {"id": "a", "text": "Care leavers are well supported.", "themes": ["care_leavers"], "polarity": "strength",
+              "theme_polarity": {"care_leavers": "strength"}, "local_authority": "A"}
+    return {**record, **changes}
+
+
+def test_train_data_with_a_label_outside_the_taxonomy_names_the_line_and_the_ids():
+    taxonomy = Taxonomy.from_record(TAXONOMY_RECORD)
+    lines = [(1, _line()), (2, _line(themes=["adoption"], theme_polarity={"adoption": "strength"}))]
+    with pytest.raises(TrainingDataError, match=r"data:2: theme\(s\) \['adoption'\] are not in the taxonomy merged_ofsted_4"):
+        check_training_data(lines, taxonomy, "local_authority", 2, "data")
+
+
+def test_train_data_missing_a_field_names_it():
+    line = _line()
+    del line["theme_polarity"]
+    with pytest.raises(TrainingDataError, match=r"data:1: missing field\(s\) \['theme_polarity'\]"):
+        check_training_data([(1, line)], Taxonomy.from_record(TAXONOMY_RECORD), "local_authority", 2, "data")
+
+
+def test_train_data_with_too_few_examples_of_a_theme_says_which_and_how_many_are_needed():
+    taxonomy = Taxonomy.from_record(TAXONOMY_RECORD)
+    lines = [(i, _line(id=str(i), local_authority=str(i % 5))) for i in range(1, 30)]
+    lines += [(30 + i, _line(id=f"h{i}", themes=["harm"], theme_polarity={"harm": "weakness"}, local_authority=str(i))) for i in range(3)]
+    with pytest.raises(TrainingDataError, match=r"harm \(3\), permanence \(0\), leadership \(0\); each theme needs at least 10"):
+        check_training_data(lines, taxonomy, "local_authority", 5, "data")
+
+
+def test_train_data_without_the_default_group_field_is_split_without_groups():
+    taxonomy = Taxonomy.from_record({**TAXONOMY_RECORD, "themes": [{"id": "care_leavers", "description": ""}]})
+    lines = [(i, {k: v for k, v in _line(id=str(i)).items() if k != "local_authority"}) for i in range(1, 11)]
+    records = check_training_data(lines, taxonomy, "local_authority", 5, "data")
+    assert len(grouped_folds(records, 5)) == 5
+    with pytest.raises(TrainingDataError, match='lack the grouping field "region"'):
+        check_training_data(lines, taxonomy, "region", 5, "data")
+
+
+def test_train_cli_exits_2_with_the_reason_for_bad_data(taxonomy_file, tmp_path):
+    data = tmp_path / "bad.jsonl"
+    write_jsonl([_line(themes=["adoption"], theme_polarity={"adoption": "strength"})], data)
+    result = CliRunner().invoke(app, ["train", str(data), "--taxonomy", str(taxonomy_file), "-o", str(tmp_path / "model")])
+    assert result.exit_code == 2 and "not in the taxonomy" in result.output
+    assert not (tmp_path / "model").exists()
+
+
+def test_train_default_taxonomy_has_no_cues_of_its_own_and_uses_the_lexicon():
+    from nlp.models.training import theme_cues
+
+    assert set(theme_cues(DEFAULT_TAXONOMY)) == set(DEFAULT_TAXONOMY.theme_ids)
+    merged = theme_cues(Taxonomy.from_record(TAXONOMY_RECORD))
+    assert set(merged) == {"harm"}  # only the theme whose taxonomy entry lists cues, whatever the lexicon knows
