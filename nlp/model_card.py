@@ -40,10 +40,16 @@ def _base_encoder_lines(custom: dict) -> list[str]:
     base = custom.get("base_encoder")
     if not base:
         return []
+    # Only the pinned encoders of nlp.finetune carry a package and a hash; one built in code (as in the tests) does not.
+    source = (
+        f"{base['name']} ({base['licence']}), from the PyPI package `{base['package']}=={base['version']}`; "
+        f"`model.safetensors` SHA-256 `{base['sha256']}`, checked before training"
+        if "sha256" in base
+        else f"{base['name']}, not from pinned weights"
+    )
     return [
-        f"- Pretrained encoder: {base['name']} ({base['licence']}), from the PyPI package `{base['package']}=={base['version']}`; "
-        f"`model.safetensors` SHA-256 `{base['sha256']}`, checked before training. Fine-tuned on the gold set and exported "
-        f"to ONNX ({custom.get('precision')}); labelling runs on ONNX Runtime without torch.",
+        f"- Pretrained encoder: {source}. Fine-tuned on the gold set and exported to ONNX ({custom.get('precision')}); "
+        "labelling runs on ONNX Runtime without torch.",
     ]
 
 

@@ -19,7 +19,8 @@ and `write_model` too; it adds the keyword baseline and the human agreement of t
     >>> taxonomy = load_taxonomy("harms.taxonomy.json")                              # doctest: +SKIP
     >>> records = read_training_data("harms.jsonl", taxonomy)                         # doctest: +SKIP
     >>> trained = train_model(records, taxonomy, TrainingSettings(kind="fast"))      # doctest: +SKIP
-    >>> write_model(trained, Path("models/harms-0.1.0"), name="harms", version="0.1.0")  # doctest: +SKIP
+    >>> write_model(trained, Path("models/harms-0.1.0"), name="harms", version="0.1.0",
+    ...             training_data=training_data_record("harms.jsonl", records, "local_authority"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -455,13 +456,13 @@ def write_model(
     *,
     name: str,
     version: str,
+    training_data: dict,
     description: str = "",
-    training_data: dict | None = None,
     meta: dict | None = None,
 ) -> Path:
     """Write the model as a loadable spaCy pipeline folder with meta, checksums and a model card.
 
-    training_data (dict | None): `training_data_record` and anything else the card should say.
+    training_data (dict): `training_data_record` and anything else the card should say.
     meta (dict | None): more meta keys (e.g. `license`, `sources`) and `inspection_themes` keys.
     """
     from .classify import save_pipeline
@@ -470,7 +471,7 @@ def write_model(
 
     extra_meta = dict(meta or {})
     custom = extra_meta.pop("inspection_themes", {})
-    info = {"version": version, "training_data": training_data or {}, **trained.extra}
+    info = {"version": version, "training_data": training_data, **trained.extra}
     nlp = make_segmenter()
     nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(trained.model, trained.taxonomy, info=info)
     nlp.meta.update(
@@ -484,7 +485,7 @@ def write_model(
             "inspection_themes": {
                 "kind": trained.model.kind,
                 "taxonomy": trained.taxonomy.to_record(),
-                "training_data": training_data or {},
+                "training_data": training_data,
                 "base_encoder": trained.extra.get("base_encoder"),
                 "precision": trained.extra.get("precision"),
                 "settings": {"folds": trained.settings.folds, "group_by": trained.settings.group_by, "seed": trained.settings.seed},

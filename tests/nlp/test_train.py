@@ -21,7 +21,15 @@ from nlp.cli import app
 from nlp.errors import ModelCompatibilityError, TrainingDataError
 from nlp.jsonl import write_jsonl
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
-from nlp.train import TrainingSettings, check_training_data, grouped_folds, read_training_data, train_model, write_model
+from nlp.train import (
+    TrainingSettings,
+    check_training_data,
+    grouped_folds,
+    read_training_data,
+    train_model,
+    training_data_record,
+    write_model,
+)
 from tests.nlp.bad_inputs import NEWHAM, STOCKPORT
 from training.benchmarks.bench_own_taxonomy import GOLD, TAXONOMY_RECORD, merged_findings, tfidf_svc_micro_f1
 
@@ -66,7 +74,9 @@ def accurate_model_dir(taxonomy_file, data_file, tiny_encoder, tmp_path_factory)
     settings.encoder.update(batch_tokens=256)
     settings.encoder["finetune"].update(max_length=48, epochs=1, threads=1)
     trained = train_model(records, taxonomy, settings, load_encoder=lambda: copy.deepcopy(tiny_encoder))
-    return write_model(trained, tmp_path_factory.mktemp("models") / "merged_accurate", name="merged_accurate", version="0.1.0")
+    output = tmp_path_factory.mktemp("models") / "merged_accurate"
+    training_data = training_data_record(data_file, records, "local_authority")
+    return write_model(trained, output, name="merged_accurate", version="0.1.0", training_data=training_data)
 
 
 @pytest.fixture(params=["fast", "accurate"])
