@@ -73,6 +73,8 @@ FINDING_SCHEMA = pa.schema(
         # unlike Arrow maps, pandas, dask.dataframe and Hugging Face datasets all read them.
         ("theme_polarity", pa.struct([(theme, pa.string()) for theme in THEME_IDS])),
         ("scores", pa.struct([(theme, pa.float32()) for theme in THEME_IDS])),
+        # Per theme, the character spans (in `text`) of the sentences behind it.
+        ("evidence", pa.struct([(theme, pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32())]))) for theme in THEME_IDS])),
     ]
 )
 # `nlp.aggregate.report_profile`'s columns. A fixed schema, not one inferred from pandas: the table
@@ -196,6 +198,10 @@ def finding_rows(doc, source: Path) -> list[dict]:
             "polarity": span._.polarity,
             "theme_polarity": dict(span._.theme_polarity),
             "scores": dict(span._.scores),
+            "evidence": {
+                theme: [{"start": s["start"], "end": s["end"]} for s in item["sentences"]]
+                for theme, item in (span._.evidence or {}).items()
+            },
         }
         for span in doc.spans["findings"]
     ]
@@ -253,12 +259,15 @@ def part_is_current(parts: Path, report_id: str, file_fingerprint: str) -> bool:
 _worker_nlp: Language | None = None
 
 
-def _start_worker(model: str | None) -> None:
-    """Load the model once per worker process, not once per report."""
+def _start_worker(model: str | None, threads: int) -> None:
+    """Load the model once per worker process, not once per report.
+
+    Tables store evidence sentences, not n-grams: the model is loaded without the n-gram pass.
+    """
     global _worker_nlp
     from .classify import load_pipeline
 
-    _worker_nlp = load_pipeline(model)
+    _worker_nlp = load_pipeline(model, threads=threads, with_evidence=False)
 
 
 def _label_into_part(path: Path, report_id: str, parts: Path, file_fingerprint: str) -> None:
@@ -300,12 +309,12 @@ def label_reports(
     with tqdm(total=len(todo), disable=not show, unit="report", desc="labelling") as bar:
         if jobs <= 1:
             if todo:
-                _start_worker(model_name)
+                _start_worker(model_name, threads=0)
             for rid, path in todo.items():
                 _label_into_part(path, rid, parts, fingerprints[rid])
                 bar.update()
         else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(model_name,)) as pool:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(model_name, 1)) as pool:
                 futures = [pool.submit(_label_into_part, path, rid, parts, fingerprints[rid]) for rid, path in todo.items()]
                 for future in as_completed(futures):
                     future.result()

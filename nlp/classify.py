@@ -71,16 +71,18 @@ def _version_key(name: str) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=4)
-def load_pipeline(model: str | os.PathLike | None = None, threads: int = 0) -> Language:
+def load_pipeline(model: str | os.PathLike | None = None, threads: int = 0, with_evidence: bool | None = None) -> Language:
     """Load a trained pipeline (see `resolve_model`), after checking every file against its checksum.
 
     threads (int): threads of the encoder's runtime (0: one per core); use 1 in each of several workers.
+    with_evidence (bool | None): whether evidence holds n-grams too (None: as the model was saved).
     RAISES (ModelCompatibilityError): not a model, a file changed or damaged, or made for other code.
     """
     location = resolve_model(model)
     verify_model_folder(location)
     try:
-        nlp = spacy.load(location, config={"components": {CLASSIFIER_PIPE: {"threads": threads}}})
+        settings = {"threads": threads, **({} if with_evidence is None else {"with_evidence": with_evidence})}
+        nlp = spacy.load(location, config={"components": {CLASSIFIER_PIPE: settings}})
     except ModelCompatibilityError:
         raise
     except Exception as error:  # spaCy's E050/E053, or a damaged vocab/tokenizer file (msgpack ExtraData ...)

@@ -174,5 +174,47 @@ def show(
     typer.echo(f"{len(view.findings)} findings of {view.report.get('report_id')} -> {output}", err=True)
 
 
+@app.command()
+def suggest(
+    input_path: Path = typer.Argument(
+        ..., exists=True, help='findings.parquet written by `label` (or its folder), or JSON lines {"id": ..., "text": ...}.'
+    ),
+    n: int = typer.Option(..., "-n", "--number", min=1, help="How many findings to suggest."),
+    output: Path = typer.Option(..., "-o", "--output", help="Queue to write: JSON lines, best first."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model folder or package (default: the committed one)."),
+    compare_model: Optional[str] = typer.Option(
+        None, "--compare-model", help="A second model; findings the two models disagree on rank higher."
+    ),
+    exclude: Optional[Path] = typer.Option(
+        None, "--exclude", exists=True, dir_okay=False, help="JSON lines of labelled findings (e.g. gold.jsonl), matched by text."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random share and of tie-breaking."),
+    max_per_report: Optional[int] = typer.Option(None, "--max-per-report", min=1, help="Cap per report (default: from -n)."),
+    random_share: Optional[float] = typer.Option(
+        None, "--random-share", min=0.0, max=1.0, help="Share of the queue drawn uniformly at random (default: 0.1)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Which findings to label next: those the model is least sure of, spread over reports and authorities."""
+    from .suggest import suggest_file
+
+    try:
+        count = suggest_file(
+            input_path,
+            output,
+            n,
+            model=model,
+            compare_model=compare_model,
+            exclude=exclude,
+            seed=seed,
+            max_per_report=max_per_report,
+            progress=not quiet,
+            **({} if random_share is None else {"random_share": random_share}),
+        )
+    except InspectionThemesError as error:
+        _fail(error)
+    typer.echo(f"{count} findings -> {output}", err=True)
+
+
 if __name__ == "__main__":
     app()

@@ -138,7 +138,7 @@ def label_batch(batch: Sequence[Job], parts: str, model: str) -> int:
     """
     from .classify import load_pipeline  # here: the client never loads a model (scikit-learn, skops: seconds)
 
-    nlp = load_pipeline(model)
+    nlp = load_pipeline(model, threads=1, with_evidence=False)  # workers run one thread each
     folder = Path(parts)
     for report_id, source, file_fingerprint in batch:
         # A task rerun after its worker died skips what the first attempt finished.

@@ -196,3 +196,8 @@ class DatasetColumnsError(InspectionThemesError, ValueError):
 class ReportViewError(InspectionThemesError, ValueError):
     """What `show` was given does not lead to one labelled report: not a report nor a `label` output
     folder, or a folder whose reports need `--report-id` to pick one."""
+
+
+class SuggestInputError(InspectionThemesError, ValueError):
+    """Findings given to `suggest` (or its settings) cannot be ranked: a bad line or column, or too few
+    findings left to draw from."""

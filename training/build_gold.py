@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -26,7 +27,24 @@ ANNOTATION_DIR = Path("training/data/annotation")
 GOLD_PATH = Path("training/data/gold/gold.jsonl")
 SUMMARY_PATH = Path("training/data/README.md")
 AGREEMENT_PATH = Path("training/data/agreement.json")
-BATCHES = ("1", "2", "3", "4", "5", "6")
+
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round of annotation: its batches, how their findings were drawn, and the files of its
+    second reading (`labels_double<suffix>.jsonl`) and adjudication (`labels_adjudicated<suffix>.jsonl`)."""
+
+    name: str
+    batches: tuple[str, ...]
+    drawn: str
+    suffix: str
+
+
+ROUNDS = (
+    Round("1", ("1", "2", "3", "4", "5", "6"), "cue-word sampling by theme, with top-ups (ANNOTATION.md §3)", ""),
+    Round("2", ("7a", "7b", "7c", "7d", "7e", "7f"), "the `suggest` queue 7: model uncertainty and diversity (ANNOTATION.md §10)", "_7"),
+)
 # Batch 4's file was written to by other annotators' scripts for a while (a shared /tmp); its labels
 # are readings under the protocol, but not certainly all by one annotator, so agreement is measured
 # without its findings.
@@ -49,54 +67,82 @@ def current_findings(report_ids: set[str], corpus: Path) -> dict[tuple[str, str]
     }
 
 
-def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
-    findings, first, batch_of = {}, {}, {}
-    for batch in BATCHES:
+def read_round(annotation_dir: Path, round_: Round) -> dict[str, dict]:
+    """The findings of one round by id, each with its batch and its readings (later batches win)."""
+    findings, first = {}, {}
+    for batch in round_.batches:
         for line in open(annotation_dir / f"batch_{batch}.jsonl", encoding="utf-8"):
             record = json.loads(line)
-            findings[record["id"]] = record
-            batch_of[record["id"]] = batch
+            findings[record["id"]] = {"finding": record, "batch": batch}
         first.update(load_labels(annotation_dir / f"labels_{batch}.jsonl"))
-    second = load_labels(annotation_dir / "labels_double.jsonl")
-    adjudicated = load_labels(annotation_dir / "labels_adjudicated.jsonl")
-    placements = current_findings({finding["report_id"] for finding in findings.values()}, corpus)
-    gold = []
+    second = load_labels(annotation_dir / f"labels_double{round_.suffix}.jsonl")
+    adjudicated = load_labels(annotation_dir / f"labels_adjudicated{round_.suffix}.jsonl")
+    for finding_id, entry in findings.items():
+        entry.update(first=first[finding_id], second=second.get(finding_id), adjudicated=adjudicated.get(finding_id))
+    return findings
+
+
+def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
+    rounds = {round_.name: read_round(annotation_dir, round_) for round_ in ROUNDS}
+    report_ids = {e["finding"]["report_id"] for findings in rounds.values() for e in findings.values()}
+    placements = current_findings(report_ids, corpus)
+    gold, used_ids = [], set()
     seen: set[tuple[str, str]] = set()
-    for finding_id, finding in findings.items():
-        report_id = finding["report_id"]
-        # A later batch may hold a finding already read under an older segmentation's index.
-        if (report_id, _normalise(finding["text"])) in seen:
-            continue
-        seen.add((report_id, _normalise(finding["text"])))
-        label, provenance = first[finding_id], "single reading"
-        if finding_id in second:
-            if finding_id in adjudicated:
-                label, provenance = adjudicated[finding_id], "adjudicated after two readings disagreed"
-            else:
-                provenance = "two readings agreed"
-        placed = placements.get((report_id, _normalise(finding["text"])))
-        gold.append(
-            {
-                "id": finding_id,
-                "report_id": report_id,
-                "index": placed[0] if placed else finding["index"],
-                "local_authority": finding["local_authority"],
-                "framework": finding["framework"],
-                "year": finding["year"],
-                "overall_judgement": finding["overall_judgement"],
-                **(placed[1] if placed else {k: finding[k] for k in ("kind", "section", "area")}),
-                "segmentation": "current" if placed else "as annotated",
-                "text": finding["text"],
-                **{key: label[key] for key in LABEL_FIELDS},
-                "provenance": provenance,
-                "batch": batch_of[finding_id],
-            }
-        )
-    checked = [i for i in second if batch_of.get(i) not in AGREEMENT_EXCLUDED_BATCHES]
-    figures = agreement([first[i] for i in checked], [second[i] for i in checked])
+    for round_ in ROUNDS:
+        for finding_id, entry in rounds[round_.name].items():
+            finding = entry["finding"]
+            report_id = finding["report_id"]
+            # A later batch may hold a finding already read under an older segmentation's index.
+            if (report_id, _normalise(finding["text"])) in seen:
+                continue
+            seen.add((report_id, _normalise(finding["text"])))
+            label, provenance = entry["first"], "single reading"
+            if entry["second"] is not None:
+                if entry["adjudicated"] is not None:
+                    label, provenance = entry["adjudicated"], "adjudicated after two readings disagreed"
+                else:
+                    provenance = "two readings agreed"
+            # Ids are `report#index` at annotation time: a later round can reuse one for another paragraph.
+            gold_id = finding_id if finding_id not in used_ids else f"{finding_id}@round{round_.name}"
+            used_ids.add(gold_id)
+            placed = placements.get((report_id, _normalise(finding["text"])))
+            gold.append(
+                {
+                    "id": gold_id,
+                    "report_id": report_id,
+                    "index": placed[0] if placed else finding["index"],
+                    "local_authority": finding["local_authority"],
+                    "framework": finding["framework"],
+                    "year": finding["year"],
+                    "overall_judgement": finding["overall_judgement"],
+                    **(placed[1] if placed else {k: finding[k] for k in ("kind", "section", "area")}),
+                    "segmentation": "current" if placed else "as annotated",
+                    "text": finding["text"],
+                    **{key: label[key] for key in LABEL_FIELDS},
+                    "provenance": provenance,
+                    "batch": entry["batch"],
+                    "drawn": round_.drawn,
+                }
+            )
+    double = {
+        name: [e for e in findings.values() if e["second"] is not None] for name, findings in rounds.items()
+    }
+    checked = {name: [e for e in entries if e["batch"] not in AGREEMENT_EXCLUDED_BATCHES] for name, entries in double.items()}
+
+    def readings(entries: list[dict]) -> tuple[list[dict], list[dict]]:
+        return [e["first"] for e in entries], [e["second"] for e in entries]
+
+    figures = agreement(*readings([e for entries in checked.values() for e in entries]))
     figures["excluded_batches"] = list(AGREEMENT_EXCLUDED_BATCHES)
     figures["all_double_annotated"] = {
-        k: v for k, v in agreement([first[i] for i in second], list(second.values())).items() if k != "per_theme"
+        k: v for k, v in agreement(*readings([e for entries in double.values() for e in entries])).items() if k != "per_theme"
+    }
+    figures["by_round"] = {
+        round_.name: {
+            "drawn": round_.drawn,
+            **{k: v for k, v in agreement(*readings(checked[round_.name])).items() if k != "per_theme"},
+        }
+        for round_ in ROUNDS
     }
     return gold, figures
 
@@ -119,6 +165,7 @@ def summary_markdown(gold: list[dict], figures: dict) -> str:
         *(f"| grade {k} | {v} |" for k, v in sorted(Counter(r["overall_judgement"] for r in gold).items())),
         *(f"| year {k} | {v} |" for k, v in sorted(Counter(r["year"] for r in gold).items())),
         *(f"| provenance: {k} | {v} |" for k, v in sorted(Counter(r["provenance"] for r in gold).items())),
+        *(f"| drawn by {k} | {v} |" for k, v in sorted(Counter(r["drawn"] for r in gold).items())),
         "",
         "## Polarity of findings",
         "",
@@ -134,13 +181,20 @@ def summary_markdown(gold: list[dict], figures: dict) -> str:
         "",
         "## Agreement between two independent readings",
         "",
-        f"{figures['findings']} findings read twice (batches 1, 2, 3, 5; "
-        f"batch 4 excluded, see ANNOTATION.md): theme micro-F1 **{figures['theme_micro_f1']}**, "
+        f"{figures['findings']} findings read twice (batch 4 excluded, see ANNOTATION.md): "
+        f"theme micro-F1 **{figures['theme_micro_f1']}**, "
         f"macro-F1 **{figures['theme_macro_f1']}**, polarity Cohen's kappa **{figures['polarity_kappa']}** "
         f"(accuracy {figures['polarity_accuracy']}, macro-F1 {figures['polarity_macro_f1']}), "
         f"(theme, polarity) pair F1 **{figures['pair_f1']}**. All {figures['all_double_annotated']['findings']} "
         f"double-read findings: theme micro-F1 {figures['all_double_annotated']['theme_micro_f1']}, "
         f"kappa {figures['all_double_annotated']['polarity_kappa']}.",
+        "",
+        "| round | how its findings were drawn | double-read | theme micro-F1 | polarity kappa | pair F1 |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *(
+            f"| {name} | {r['drawn']} | {r['findings']} | {r['theme_micro_f1']} | {r['polarity_kappa']} | {r['pair_f1']} |"
+            for name, r in figures["by_round"].items()
+        ),
         "",
         "| theme | F1 between readings | positives (first) | positives (second) |",
         "| --- | --- | --- | --- |",

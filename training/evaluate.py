@@ -102,6 +102,18 @@ def evaluate(
         if probabilities is None:
             probabilities = np.array([[p.scores[theme] for theme in THEME_IDS] for p in predictions])
         result["calibration_error"] = calibration_errors(gold_themes, probabilities)
+    samples = sorted({r["drawn"] for r in records if r.get("drawn")})
+    if len(samples) > 1:
+        # Gold mixes samples drawn differently (ANNOTATION.md §10): figures of each, apart.
+        result["by_sample"] = {}
+        for sample in samples:
+            rows = [i for i, r in enumerate(records) if r.get("drawn") == sample]
+            result["by_sample"][sample] = evaluate(
+                [records[i] for i in rows],
+                [predictions[i] for i in rows],
+                with_calibration,
+                None if probabilities is None else probabilities[rows],
+            )
     return result
 
 

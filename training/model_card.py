@@ -42,7 +42,11 @@ def _base_encoder_lines(custom: dict) -> list[str]:
 
 def _training_lines(metrics: dict) -> list[str]:
     training = metrics.get("training", {})
-    lines = ["", f"Training run: {training.get('total_seconds')} s in all, peak memory {training.get('peak_rss_mb')} MB, on 2 CPU cores."]
+    lines = [
+        "",
+        f"Training on 2 CPU cores: {training.get('total_seconds')} s for the run that wrote this model (its "
+        f"peak memory {training.get('peak_rss_mb')} MB), plus any encoder fold fine-tunes it reused from an earlier run (below).",
+    ]
     for precision in ("float32", "int8"):
         variant = metrics.get(f"accurate_{precision}")
         if variant:
@@ -55,6 +59,26 @@ def _training_lines(metrics: dict) -> list[str]:
         seconds = sum(f["fine_tune_seconds"] for f in folds.values())
         lines.append(f"- encoder fine-tuning: {len(folds)} fold models in {seconds:.0f} s, then one on all findings in {training.get('final_fine_tune_seconds')} s")
     return lines
+
+
+def _sample_lines(model: dict) -> list[str]:
+    """This model's figures on each sample of gold (gold mixes findings drawn in different ways)."""
+    samples = model.get("by_sample")
+    if not samples:
+        return []
+    return [
+        "",
+        "Gold holds findings drawn in different ways (`training/ANNOTATION.md` §3 and §10); the same "
+        "cross-validated predictions, scored on each sample apart:",
+        "",
+        "| sample | findings | theme micro-F1 | theme macro-F1 | polarity macro-F1 | recall of `mixed` | pair F1 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *(
+            f"| {name} | {m['findings']} | {m['themes']['micro_f1']} | {m['themes']['macro_f1']} | {m['polarity']['macro_f1']} "
+            f"| {m['polarity']['per_class']['mixed']['recall']} | {m['theme_polarity_pairs']['f1']} |"
+            for name, m in samples.items()
+        ),
+    ]
 
 
 def model_card(meta: dict) -> str:
@@ -115,6 +139,7 @@ def model_card(meta: dict) -> str:
         row("recall of `mixed`", lambda m: m["polarity"]["per_class"]["mixed"]["recall"]) + " | |",
         row("(theme, polarity) pair F1", lambda m: m["theme_polarity_pairs"]["f1"]) + f" | {human['pair_f1']} |",
         row("theme ECE, pooled", lambda m: m.get("calibration_error", {}).get("pooled", "")) + " | |",
+        *_sample_lines(model),
         *_training_lines(metrics),
         "",
         "### Per theme (model)",

@@ -113,6 +113,10 @@ def stacked_labels(stacker: FindingStacker, inputs: StackInputs) -> list[Finding
     ]
 
 
+# The `[model.*]` blocks that configure the n-gram model (its cached CV is keyed on them alone).
+NGRAM_SETTINGS = ("themes", "polarity", "theme_polarity", "finding")
+
+
 @dataclass
 class FastOutOfFold:
     """The n-gram model's grouped CV: its labels, theme and polarity probabilities, and fold models."""
@@ -126,7 +130,8 @@ class FastOutOfFold:
 def fast_out_of_fold(config: Config, records: list[dict]) -> FastOutOfFold:
     """Grouped CV of the n-gram model, kept in the runs folder so a later failure does not redo it."""
     key = json.dumps({"gold": [(r["id"], r["text"], r["themes"], r["polarity"], r["theme_polarity"]) for r in records],
-                      "model": config["model"], "folds": config["training"]["folds"]}, sort_keys=True, default=str)
+                      "model": {part: config["model"].get(part) for part in NGRAM_SETTINGS},
+                      "folds": config["training"]["folds"]}, sort_keys=True, default=str)
     folder = Path(config["paths"]["runs"]) / "fast-cv" / hashlib.sha256(key.encode()).hexdigest()[:12]
     folds = config["training"]["folds"]
     if (folder / "predictions.json").exists():
@@ -167,6 +172,7 @@ def train(config: Config) -> Path:
     np.random.seed(seed)
     paths, folds = config["paths"], config["training"]["folds"]
     gold_path = Path(paths["gold"])
+    gold_sha256 = hashlib.sha256(gold_path.read_bytes()).hexdigest()  # of the file as read, before a long run
     records = load_gold(gold_path)
     kind = config["model"]["kind"]
 
@@ -235,16 +241,18 @@ def train(config: Config) -> Path:
     timings["peak_rss_mb"] = _peak_rss_mb()
     metrics["training"] = timings
     metrics["model"] = metrics[kind]
-    return write_model(config, records, gold_path, model, metrics, extra)
+    return write_model(config, records, gold_path, gold_sha256, model, metrics, extra)
 
 
-def write_model(config: Config, records: list[dict], gold_path: Path, model, metrics: dict, extra: dict) -> Path:
+def write_model(
+    config: Config, records: list[dict], gold_path: Path, gold_sha256: str, model, metrics: dict, extra: dict
+) -> Path:
     name, version = config["model"]["name"], config["model"]["version"]
     output = Path(config["paths"]["output"]) / f"{name}-{version}"
     nlp = make_segmenter()
     training_data = {
         "gold_path": str(gold_path),
-        "gold_sha256": hashlib.sha256(gold_path.read_bytes()).hexdigest(),
+        "gold_sha256": gold_sha256,
         "gold_findings": len(records),
         "gold_reports": len({r["report_id"] for r in records}),
         "gold_local_authorities": len({r["local_authority"] for r in records}),

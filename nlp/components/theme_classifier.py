@@ -2,9 +2,10 @@
 
 Runs after `ofsted_findings_v1` and `ofsted_sentences_v1` and writes, on each span of
 `doc.spans[spans_key]`: `span._.themes` (theme ids), `span._.polarity`, `span._.theme_polarity`
-({theme: polarity}), `span._.scores` ({theme: calibrated probability}) and, with `with_evidence`,
-`span._.evidence` ({theme: {"sentences": [{"text", "start", "end"}], "ngrams": [...]}}, offsets
-relative to the finding's text).
+({theme: polarity}), `span._.scores` ({theme: calibrated probability}) and `span._.evidence`
+({theme: {"sentences": [{"text", "start", "end"}]}}, the sentences behind each theme, offsets
+relative to the finding's text; with `with_evidence`, also "ngrams": the words that pushed
+hardest towards the theme, which cost a second pass over the text).
 
 The model behind it is one of `nlp.models.kinds` (the fine-tuned encoder, or the n-gram model),
 trained outside spaCy's loop (`training/train.py`) and stored as checksummed files that load
@@ -45,7 +46,7 @@ class ThemeClassifierComponent(Pipe):
     spans_key (str): span group holding the findings.
     recommendations_are_weaknesses (bool): apply the schema rule that every recommendation /
         "what needs to improve" item is a weakness.
-    with_evidence (bool): compute `span._.evidence`.
+    with_evidence (bool): add the n-grams behind each theme to `span._.evidence`.
     threads (int): threads of the encoder's runtime (0: one per core); batch workers use 1.
     scorer (Callable | None): scores `Example`s; default `ofsted.theme_scorer.v1`.
     """
@@ -152,14 +153,13 @@ class ThemeClassifierComponent(Pipe):
     def set_annotations(self, docs: Iterable[Doc], predictions: list[list[FindingLabels]]) -> None:
         for doc, labels in zip(docs, predictions):
             for span, label in zip(doc.spans.get(self.spans_key, []), labels):
-                if self.recommendations_are_weaknesses and span._.kind == RECOMMENDATION_KIND:
-                    label.polarity = WEAKNESS
-                    label.theme_polarity = {theme: WEAKNESS for theme in label.theme_polarity}
+                if self.recommendations_are_weaknesses:
+                    apply_kind_rule(label, span._.kind)
                 span._.themes = label.themes
                 span._.polarity = label.polarity
                 span._.theme_polarity = label.theme_polarity
                 span._.scores = label.scores
-                span._.evidence = label.evidence if self.with_evidence else None
+                span._.evidence = label.evidence
 
     def score(self, examples: Iterable[Example], **kwargs) -> dict[str, float | None]:
         """`themes_micro_f`, `themes_macro_f`, `polarity_macro_f`, `theme_polarity_f` (see `nlp.scoring`)."""
@@ -191,6 +191,14 @@ class ThemeClassifierComponent(Pipe):
     def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> ThemeClassifierComponent:
         self._use(*artifact_from_bytes(bytes_data, f"[{self.name}] bytes"))
         return self
+
+
+def apply_kind_rule(label: FindingLabels, kind: str | None) -> FindingLabels:
+    """The schema's rule that every recommendation / "what needs to improve" item is a weakness."""
+    if kind == RECOMMENDATION_KIND:
+        label.polarity = WEAKNESS
+        label.theme_polarity = {theme: WEAKNESS for theme in label.theme_polarity}
+    return label
 
 
 def labelled_findings(examples: Iterable[Example], spans_key: str = DEFAULT_FINDINGS_KEY) -> list[dict]:

@@ -112,7 +112,8 @@ class FindingClassifier(BaseEstimator):
         ----------
         X : sequence of str
         with_evidence : bool
-            Whether to fill `evidence` (focus sentences and top word n-grams per chosen theme).
+            Whether `evidence` also holds the top word n-grams per chosen theme (its focus
+            sentences, with offsets, are always there: they cost nothing more).
 
         Returns
         -------
@@ -138,19 +139,18 @@ class FindingClassifier(BaseEstimator):
                 theme_polarity={theme_ids[j]: pair_polarity[(i, j)] for j in np.flatnonzero(chosen[i])},
                 scores={theme: round(float(p), 4) for theme, p in zip(theme_ids, probabilities[i])},
             )
-            if with_evidence:
-                spans = sentence_spans(X[i])
-                labels.evidence = {
-                    theme_ids[j]: {
-                        "sentences": [
-                            {"text": X[i][start:end], "start": start, "end": end}
-                            for (start, end), focus in zip(spans, focus_mask(sentences[i][1], j))
-                            if focus
-                        ],
-                        "ngrams": ngrams[i][int(j)],
-                    }
-                    for j in np.flatnonzero(chosen[i])
+            spans = sentence_spans(X[i])
+            labels.evidence = {
+                theme_ids[j]: {
+                    "sentences": [
+                        {"text": X[i][start:end], "start": start, "end": end}
+                        for (start, end), focus in zip(spans, focus_mask(sentences[i][1], j))
+                        if focus
+                    ],
+                    **({"ngrams": ngrams[i][int(j)]} if with_evidence else {}),
                 }
+                for j in np.flatnonzero(chosen[i])
+            }
             results.append(labels)
         return results
 

@@ -118,19 +118,18 @@ class EncoderFindingModel:
                 theme_polarity={theme: str(pairs[i, j]) for theme, j in zip(themes, columns)},
                 scores={str(theme): round(float(p), 4) for theme, p in zip(self.stacker.classes_, probabilities[i])},
             )
-            if with_evidence:
-                sentence_probabilities = _sigmoid(outputs.sentence_theme_logits[starts[i] : starts[i + 1]])
-                label.evidence = {
-                    theme: {
-                        "sentences": [
-                            {"text": text[start:end], "start": int(start), "end": int(end)}
-                            for (start, end), focus in zip(sentences[i], focus_mask(sentence_probabilities, j))
-                            if focus
-                        ],
-                        "ngrams": ngrams[i].get(int(j), []) if ngrams is not None else [],
-                    }
-                    for theme, j in zip(themes, columns)
+            sentence_probabilities = _sigmoid(outputs.sentence_theme_logits[starts[i] : starts[i + 1]])
+            label.evidence = {
+                theme: {
+                    "sentences": [
+                        {"text": text[start:end], "start": int(start), "end": int(end)}
+                        for (start, end), focus in zip(sentences[i], focus_mask(sentence_probabilities, j))
+                        if focus
+                    ],
+                    **({"ngrams": ngrams[i].get(int(j), []) if ngrams is not None else []} if with_evidence else {}),
                 }
+                for theme, j in zip(themes, columns)
+            }
             labels.append(label)
         return labels
 

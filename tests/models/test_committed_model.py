@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
@@ -13,18 +12,7 @@ from nlp.finetune import BASE_ENCODERS
 from nlp.taxonomy import POLARITIES, THEME_IDS
 
 from ..conftest import SAMPLE_DIR
-
-# A child process in which torch and transformers cannot be imported, as on a machine without the
-# [train] extra: the committed models must label without them.
-WITHOUT_TRAINING_LIBRARIES = """
-import importlib.abc, sys
-class Refuse(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "transformers", "onnx"):
-            raise ImportError(f"{name} is not installed (refused by the test)")
-sys.meta_path.insert(0, Refuse())
-"""
-
+from ..runtime import python_without_training_libraries
 
 @pytest.fixture(scope="module", params=sorted(MODEL_NAMES))
 def kind(request):
@@ -77,7 +65,7 @@ def test_committed_model_files_match_their_checksums(model_dir):
 
 def test_committed_model_labels_a_report_in_a_fresh_process_without_torch(model_dir):
     report = SAMPLE_DIR / "stockport-2022-ilacs.txt"
-    script = WITHOUT_TRAINING_LIBRARIES + (
+    script = (
         "import json, spacy\n"
         "nlp = spacy.load(sys.argv[1])\n"
         "doc = nlp(open(sys.argv[2], encoding='utf-8').read())\n"
@@ -85,7 +73,7 @@ def test_committed_model_labels_a_report_in_a_fresh_process_without_torch(model_
         "print(json.dumps([[f._.themes, f._.polarity] for f in doc.spans['findings']]))\n"
     )
     # No import of `nlp` in the child: spaCy finds the components through entry points.
-    done = subprocess.run([sys.executable, "-c", script, str(model_dir), str(report)], capture_output=True, text=True)
+    done = subprocess.run([*python_without_training_libraries(script), str(model_dir), str(report)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     findings = json.loads(done.stdout)
     assert len(findings) > 40

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -50,6 +51,7 @@ from nlp.errors import ReportInputError
 from nlp.ingest import read_report
 from nlp.taxonomy import POLARITIES, THEME_IDS
 from tests.conftest import tiny_training_set
+from tests.runtime import cli_without_training_libraries
 from tests.nlp.bad_inputs import (
     ENCRYPTED,
     NEWHAM,
@@ -646,13 +648,18 @@ def hostile_batch(tmp_path_factory) -> tuple[Path, list[Path], dict[str, str]]:
 
 
 def run_cli_measured(*arguments: str) -> tuple[int, str, float]:
-    """Run the command line; RETURNS (exit code, stderr, peak resident memory in MB of it and the
-    worker processes it waited for)."""
-    process = subprocess.Popen([*CLI, *arguments], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, stderr, usage.ru_maxrss / 1024
+    """Run the command line as a labelling user runs it (without torch, which thinc would otherwise
+    import); RETURNS (exit code, stderr, peak resident memory in MB of it and its worker processes)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        peak_file = Path(scratch) / "peak"
+        done = subprocess.run(
+            [*cli_without_training_libraries(), *arguments],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PEAK_MEMORY_FILE": str(peak_file)},
+        )
+        return done.returncode, done.stderr, float(peak_file.read_text())
 
 
 @pytest.fixture(scope="module")

@@ -111,10 +111,10 @@ def plain_records(frame: pd.DataFrame) -> list[dict]:
     """Rows as Python values: arrays as lists, every kind of missing value as None."""
 
     def plain(value):
-        if isinstance(value, np.ndarray):
-            return value.tolist()
-        if isinstance(value, (list, dict)):
-            return value
+        if isinstance(value, (np.ndarray, list)):
+            return [plain(item) for item in value]
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
         return None if pd.isna(value) else value
 
     return [{name: plain(value) for name, value in row.items()} for row in frame.to_dict("records")]

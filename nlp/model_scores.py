@@ -1,0 +1,179 @@
+"""What ranking findings for annotation needs from a model, and where it gets it from today's model.
+
+`suggest` reads a model only through a `FindingScorer`: for a batch of finding texts, theme
+probabilities with the per-theme decision thresholds and polarity probabilities with their label
+order (`ModelScores`), and the model's labels of a few texts as a pre-annotation. It never looks
+inside a model. `FindingClassifierScorer` (the scikit-learn n-gram `nlp.models.FindingClassifier`,
+the fast model) and `EncoderModelScorer` (the accurate model) are the adapters that do;
+`scorer_for_model` is the one place that chooses the adapter for a
+trained pipeline, so another classifier component only needs an adapter of its own there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelCompatibilityError
+from .models import FindingClassifier, FindingLabels
+from .models.kinds import EncoderFindingModel, NgramFindingModel
+from .sentences import text_sentences
+
+
+@dataclass(frozen=True)
+class ModelScores:
+    """A model's probabilities for a batch of findings.
+
+    theme_ids (tuple[str, ...]): the columns of `theme_probabilities`.
+    theme_probabilities (ndarray): shape (n_findings, n_themes), calibrated probabilities.
+    theme_thresholds (ndarray): shape (n_themes,), the probability from which the model gives a theme.
+    polarity_labels (tuple[str, ...]): the columns of `polarity_probabilities`.
+    polarity_probabilities (ndarray): shape (n_findings, n_polarities), rows summing to 1.
+    """
+
+    theme_ids: tuple[str, ...]
+    theme_probabilities: np.ndarray
+    theme_thresholds: np.ndarray
+    polarity_labels: tuple[str, ...]
+    polarity_probabilities: np.ndarray
+
+    def __post_init__(self) -> None:
+        n_findings = len(self.theme_probabilities)
+        expected = {
+            "theme_probabilities": (n_findings, len(self.theme_ids)),
+            "theme_thresholds": (len(self.theme_ids),),
+            "polarity_probabilities": (n_findings, len(self.polarity_labels)),
+        }
+        for name, shape in expected.items():
+            if np.shape(getattr(self, name)) != shape:
+                raise ModelCompatibilityError(
+                    f"a scorer returned {name} of shape {np.shape(getattr(self, name))}, expected {shape}: "
+                    "its adapter in nlp/model_scores.py does not match the model."
+                )
+
+    def __len__(self) -> int:
+        return len(self.theme_probabilities)
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[ModelScores]) -> ModelScores:
+        """The scores of consecutive batches as one (the batches come from the same model)."""
+        first = parts[0]
+        return cls(
+            theme_ids=first.theme_ids,
+            theme_probabilities=np.concatenate([part.theme_probabilities for part in parts]),
+            theme_thresholds=first.theme_thresholds,
+            polarity_labels=first.polarity_labels,
+            polarity_probabilities=np.concatenate([part.polarity_probabilities for part in parts]),
+        )
+
+    def aligned_to(self, other: ModelScores) -> ModelScores:
+        """These scores with their columns in `other`'s order, for comparing two models."""
+        if set(self.theme_ids) != set(other.theme_ids) or set(self.polarity_labels) != set(other.polarity_labels):
+            raise ModelCompatibilityError(
+                "the two models label with different themes or polarities, so their scores cannot be compared: "
+                f"{sorted(set(self.theme_ids) ^ set(other.theme_ids)) or sorted(set(self.polarity_labels) ^ set(other.polarity_labels))}."
+            )
+        themes = [self.theme_ids.index(theme) for theme in other.theme_ids]
+        polarities = [self.polarity_labels.index(label) for label in other.polarity_labels]
+        return ModelScores(
+            theme_ids=other.theme_ids,
+            theme_probabilities=self.theme_probabilities[:, themes],
+            theme_thresholds=self.theme_thresholds[themes],
+            polarity_labels=other.polarity_labels,
+            polarity_probabilities=self.polarity_probabilities[:, polarities],
+        )
+
+
+class FindingScorer(Protocol):
+    """A trained model as ranking sees it.
+
+    name (str): which model this is, recorded with every suggestion.
+    """
+
+    name: str
+
+    def scores(self, texts: Sequence[str]) -> ModelScores:
+        """Theme and polarity probabilities of each finding text."""
+
+    def labels(self, texts: Sequence[str]) -> list[FindingLabels]:
+        """The model's labels of each finding text, as `classify` gives them."""
+
+
+class FindingClassifierScorer:
+    """`FindingScorer` for the scikit-learn n-gram model (`nlp.models.FindingClassifier`).
+
+    model (FindingClassifier): a fitted model.
+    name (str): how suggestions name it.
+    """
+
+    def __init__(self, model: FindingClassifier, name: str) -> None:
+        self.model = model
+        self.name = name
+
+    def scores(self, texts: Sequence[str]) -> ModelScores:
+        texts = list(texts)
+        themes, polarity = self.model.themes_, self.model.polarity_
+        return ModelScores(
+            theme_ids=tuple(str(theme) for theme in themes.classes_),
+            theme_probabilities=themes.predict_proba(texts) if texts else np.zeros((0, len(themes.classes_))),
+            theme_thresholds=np.asarray(themes.thresholds_, dtype=float),
+            polarity_labels=tuple(str(label) for label in polarity.classes_),
+            polarity_probabilities=polarity.predict_proba(texts),
+        )
+
+    def labels(self, texts: Sequence[str]) -> list[FindingLabels]:
+        return self.model.predict(list(texts), with_evidence=False)
+
+
+class EncoderModelScorer:
+    """`FindingScorer` for the accurate model (`nlp.models.kinds.EncoderFindingModel`): the stacker's
+    calibrated theme probabilities and thresholds, and its polarity probabilities.
+
+    model (EncoderFindingModel): a loaded model.
+    name (str): how suggestions name it.
+    """
+
+    def __init__(self, model: EncoderFindingModel, name: str) -> None:
+        self.model = model
+        self.name = name
+
+    def scores(self, texts: Sequence[str]) -> ModelScores:
+        texts = list(texts)
+        stacker = self.model.stacker
+        if not texts:
+            probabilities, polarity = np.zeros((0, len(stacker.classes_))), np.zeros((0, len(stacker.polarities_)))
+        else:
+            _, inputs = self.model.stack_inputs(texts, text_sentences(texts))
+            probabilities, polarity = stacker.predict_theme_proba(inputs), stacker.predict_polarity_proba(inputs)
+        return ModelScores(
+            theme_ids=tuple(str(theme) for theme in stacker.classes_),
+            theme_probabilities=probabilities,
+            theme_thresholds=np.asarray(stacker.thresholds_, dtype=float),
+            polarity_labels=tuple(str(label) for label in stacker.polarities_),
+            polarity_probabilities=polarity,
+        )
+
+    def labels(self, texts: Sequence[str]) -> list[FindingLabels]:
+        texts = list(texts)
+        return self.model.predict(texts, text_sentences(texts), False)
+
+
+def scorer_for_model(model: str | os.PathLike | None = None) -> FindingScorer:
+    """The scorer of a trained pipeline: a model folder, an installed model package, or the default."""
+    from .classify import CLASSIFIER_PIPE, load_pipeline
+
+    nlp = load_pipeline(model)
+    classifier = getattr(nlp.get_pipe(CLASSIFIER_PIPE), "model", None)
+    name = f"{nlp.meta.get('name')}-{nlp.meta.get('version')}"
+    if isinstance(classifier, NgramFindingModel):
+        return FindingClassifierScorer(classifier.classifier, name)
+    if isinstance(classifier, EncoderFindingModel):
+        return EncoderModelScorer(classifier, name)
+    raise ModelCompatibilityError(
+        f"{name}: its '{CLASSIFIER_PIPE}' component holds a {type(classifier).__name__}, which has no scorer for "
+        "ranking findings; add an adapter for it in nlp/model_scores.py."
+    )
