@@ -296,13 +296,7 @@ def _loose_boxes(
     if not all(found):
         raise pdfium.PdfiumError(f"pdfium gave no box for character {indices[found.index(0)]}")
     left, top, right, bottom = boxes.astype(np.float64).T
-    if rotation == 90:
-        return bottom, -right, top, -left
-    if rotation == 180:
-        return -right, -top, -left, -bottom
-    if rotation == 270:
-        return -top, left, -bottom, right
-    return left, bottom, right, top
+    return _upright((left, bottom, right, top), rotation)
 
 
 _GET_LOOSE_CHAR_BOX = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)(
@@ -323,8 +317,7 @@ class _FontBox(NamedTuple):
 def _font_box(textpage: pdfium.PdfTextPage, index: int, rotation: int) -> _FontBox:
     x, y = ctypes.c_double(), ctypes.c_double()
     pdfium_c.FPDFText_GetCharOrigin(textpage, index, x, y)
-    origin = (x.value, y.value, x.value, y.value)
-    baseline = (_upright(origin, rotation) if rotation else origin)[1]
+    baseline = _upright((x.value, y.value, x.value, y.value), rotation)[1]
     size = pdfium_c.FPDFText_GetFontSize(textpage, index)
     font = pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(textpage, index))
     ascent, descent = ctypes.c_float(), ctypes.c_float()
@@ -337,7 +330,8 @@ def _font_box(textpage: pdfium.PdfTextPage, index: int, rotation: int) -> _FontB
 
 
 def _upright(box: _Box, rotation: int) -> _Box:
-    """A box in the frame of the page as displayed, for a page with a /Rotate entry.
+    """A box in the frame of the page as displayed, for a page with a /Rotate entry (its
+    coordinates may be floats or arrays of them, for many boxes at once).
 
     Only distances between boxes matter here, so the frame's origin is left wherever it falls.
     """
@@ -346,7 +340,9 @@ def _upright(box: _Box, rotation: int) -> _Box:
         return bottom, -right, top, -left
     if rotation == 180:
         return -right, -top, -left, -bottom
-    return -top, left, -bottom, right
+    if rotation == 270:
+        return -top, left, -bottom, right
+    return box
 
 
 @dataclass(slots=True, frozen=True, eq=False)
