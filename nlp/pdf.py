@@ -35,6 +35,7 @@ analysis runs after the lock is released.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import math
 import os
 import re
@@ -44,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
@@ -62,7 +64,9 @@ _PAGE_BREAK = "\f"
 # lines; pdftotext does the same join and drops the hyphen, so the downstream parser expects
 # "childcentred". The mark reads U+0002 per character and U+FFFE in FPDFText_GetText: both are
 # accepted so that nothing depends on which call produced the text.
-_HYPHENATION_MARKS = frozenset({"\x02", "\ufffe"})
+_HYPHENATION_MARKS = (0x0002, 0xFFFE)
+
+_WHITESPACE = re.compile(r"\s")
 
 _NUMBER_MARKER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,4}\)|[a-z]\.)")
 
@@ -146,48 +150,114 @@ def _read_page(document: pdfium.PdfDocument, index: int) -> list[_LineDraft]:
 
 
 def _read_line_drafts(textpage: pdfium.PdfTextPage, rotation: int) -> list[_LineDraft]:
-    """Cut pdfium's characters, in content order, into lines at row changes and wide gaps."""
-    drafts: list[_LineDraft] = []
-    draft: _LineDraft | None = None
-    hyphen_pending = False
-    rect = pdfium_c.FS_RECTF()  # filled in place for each glyph: pdfium is called once per glyph
-    for index, char in enumerate(_page_characters(textpage)):
-        if char in _HYPHENATION_MARKS:
-            hyphen_pending = draft is not None
-            continue
-        if char in "\r\n":
-            draft = draft if hyphen_pending else None
-            continue
-        if char.isspace():
-            if draft is not None:
-                draft.break_word()
-            continue
-        if not pdfium_c.FPDFText_GetLooseCharBox(textpage, index, rect):
-            raise pdfium.PdfiumError(f"pdfium gave no box for character {index}")
-        box = (rect.left, rect.bottom, rect.right, rect.top)
-        if rotation:
-            box = _upright(box, rotation)
-        if box[2] <= box[0] or box[3] <= box[1]:
-            if draft is not None:
-                draft.break_word()
-            continue
-        if draft is not None and draft.continues_on_row(box):
-            draft.add_glyph(char, box)
-            hyphen_pending = False
-            continue
-        if draft is not None:
-            draft = _line_after_row_change(draft, box, hyphen_pending)
-            if draft is not None:
-                draft.last_row = _font_box(textpage, index, rotation)
-        hyphen_pending = False
-        if draft is None:
-            draft = _LineDraft.starting_with(char, box, _font_box(textpage, index, rotation))
-            drafts.append(draft)
-        else:
-            draft.add_glyph(char, box)
-    if hyphen_pending and draft is not None:
-        draft.add_hyphen()
-    return drafts
+    """Cut pdfium's characters, in content order, into lines at row changes and wide gaps, and the
+    lines into words."""
+    glyphs = _read_glyphs(textpage, rotation)
+    if not glyphs.text:
+        return []
+    cuts = _cut_lines(glyphs)
+    count = len(glyphs.text)
+    starts = np.flatnonzero(cuts.line_start)
+    word_starts = np.flatnonzero(cuts.word_start)
+    word_ends = np.append(word_starts[1:], count)
+    words = list(
+        map(
+            _Word,
+            [glyphs.text[start:end] for start, end in zip(word_starts.tolist(), word_ends.tolist())],
+            glyphs.left[word_starts].tolist(),
+            glyphs.right[word_ends - 1].tolist(),
+        )
+    )
+    # pdfium joined these lines to the text after them at a hyphen, and that text is elsewhere (a
+    # footnote below the last line of the page): pdftotext keeps such a hyphen.
+    hyphen_kept = np.append(glyphs.hyphen_before[starts[1:]], glyphs.hyphen_at_end)
+    for word in (np.append(np.searchsorted(word_starts, starts[1:]), len(words)) - 1)[hyphen_kept].tolist():
+        words[word] = words[word]._replace(text=words[word].text + "-")
+    fonts = [_font_box(textpage, index, rotation) for index in glyphs.char_index[starts].tolist()]
+    # A line that goes on below a hyphenated line end is measured by pdftotext on its last row too.
+    last_rows = fonts.copy()
+    row_starts = np.flatnonzero(cuts.row_start)
+    for line, index in zip(
+        (np.searchsorted(starts, row_starts, side="right") - 1).tolist(), glyphs.char_index[row_starts].tolist()
+    ):
+        last_rows[line] = _font_box(textpage, index, rotation)
+    bounds = zip(
+        np.minimum.reduceat(glyphs.left, starts).tolist(),
+        np.minimum.reduceat(glyphs.bottom, starts).tolist(),
+        np.maximum.reduceat(glyphs.right, starts).tolist(),
+        np.maximum.reduceat(glyphs.top, starts).tolist(),
+        np.maximum.reduceat(glyphs.top - glyphs.bottom, starts).tolist(),
+    )
+    word_bounds = np.append(np.searchsorted(word_starts, starts), len(words)).tolist()
+    return [
+        _LineDraft(left, bottom, right, top, size, font, last_row, words[first:last])
+        for (left, bottom, right, top, size), font, last_row, first, last in zip(
+            bounds, fonts, last_rows, word_bounds, word_bounds[1:]
+        )
+    ]
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class _Glyphs:
+    """A page's visible characters in pdfium's content order, with what pdfium put between each and
+    the one before: spaces, line ends and hyphenation marks, which are not glyphs themselves."""
+
+    text: str  # glyph k is text[k]
+    char_index: np.ndarray  # each glyph's index among pdfium's characters
+    left: np.ndarray  # its loose box, upright, in points
+    bottom: np.ndarray
+    right: np.ndarray
+    top: np.ndarray
+    space_before: np.ndarray  # whitespace or a glyph with an empty box since the glyph before: a word break
+    line_end_before: np.ndarray  # pdfium ended its line since the glyph before (always, for the first)
+    hyphen_before: np.ndarray  # a hyphenated line end since the glyph before: the line may go on below
+    hyphen_at_end: bool  # the page ends in a hyphenated line end
+
+
+def _read_glyphs(textpage: pdfium.PdfTextPage, rotation: int) -> _Glyphs:
+    chars = _page_characters(textpage)
+    codes = _code_points(chars)
+    # re's \s is exactly str.isspace, and the substitution keeps one code point per character.
+    space = _code_points(_WHITESPACE.sub(" ", chars)) == ord(" ")
+    mark = np.isin(codes, _HYPHENATION_MARKS)
+    line_end = (codes == ord("\r")) | (codes == ord("\n"))
+    drawn = np.flatnonzero(~space & ~mark)
+    left, bottom, right, top = _loose_boxes(textpage, drawn, rotation)
+    visible = ~((right <= left) | (top <= bottom))
+    breaks = space & ~line_end
+    breaks[drawn[~visible]] = True
+    index = drawn[visible]
+    # What lies between each glyph and the glyph before (for the first: the page start). A line end
+    # ends the line unless a hyphenation mark came before it: pdfium joined the two lines there.
+    after = np.append(-1, index)
+    before = np.append(index, len(chars))
+    first_line_end = _first_after(np.flatnonzero(line_end), after)
+    first_mark = _first_after(np.flatnonzero(mark), after)
+    line_goes_on = (first_line_end > before) | (first_mark < first_line_end)
+    hyphen = (first_mark < before) & line_goes_on
+    breaks_so_far = np.cumsum(breaks)
+    return _Glyphs(
+        text=codes[index].tobytes().decode("utf-32-le", "surrogatepass"),
+        char_index=index,
+        left=left[visible],
+        bottom=bottom[visible],
+        right=right[visible],
+        top=top[visible],
+        space_before=np.diff(breaks_so_far[index], prepend=0) > 0,
+        line_end_before=~line_goes_on[:-1] | (np.arange(len(index)) == 0),
+        hyphen_before=hyphen[:-1],
+        hyphen_at_end=bool(index.size and hyphen[-1]),
+    )
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _first_after(positions: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """The first of the sorted `positions` beyond each of `after`, or infinity."""
+    beyond = np.append(positions, np.iinfo(np.int64).max)
+    return beyond[np.searchsorted(positions, after, side="right")]
 
 
 def _page_characters(textpage: pdfium.PdfTextPage) -> str:
@@ -197,12 +267,41 @@ def _page_characters(textpage: pdfium.PdfTextPage) -> str:
     Multilingual Plane (surrogate pairs) is read character by character instead.
     """
     count = textpage.count_chars()
-    buffer = ctypes.create_string_buffer(2 * (count + 1))
-    pdfium_c.FPDFText_GetText(textpage, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
-    text = buffer.raw[: 2 * count].decode("utf-16-le", errors="surrogatepass")
-    if any("\ud800" <= char <= "\udfff" for char in text):
+    units = np.zeros(count + 1, dtype=np.uint16)
+    pdfium_c.FPDFText_GetText(textpage, 0, count, units.ctypes.data_as(ctypes.POINTER(ctypes.c_ushort)))
+    units = units[:count]
+    if ((units >= 0xD800) & (units <= 0xDFFF)).any():
         return "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, index)) for index in range(count))
-    return text
+    return units.tobytes().decode("utf-16-le")
+
+
+def _loose_boxes(
+    textpage: pdfium.PdfTextPage, indices: np.ndarray, rotation: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Left, bottom, right and top of the loose boxes of the characters at `indices`, upright.
+
+    pdfium has one box per call: each call writes straight into a row of one array, through a
+    prototype that takes plain addresses, so that no Python object is made per character.
+    """
+    boxes = np.empty((len(indices), 4), dtype=np.float32)  # rows of FS_RECTF: left, top, right, bottom
+    handle = ctypes.cast(textpage.raw, ctypes.c_void_p).value
+    found = list(
+        map(
+            _GET_LOOSE_CHAR_BOX,
+            itertools.repeat(handle, len(indices)),
+            indices.tolist(),
+            range(boxes.ctypes.data, boxes.ctypes.data + boxes.nbytes, boxes.itemsize * 4),
+        )
+    )
+    if not all(found):
+        raise pdfium.PdfiumError(f"pdfium gave no box for character {indices[found.index(0)]}")
+    left, top, right, bottom = boxes.astype(np.float64).T
+    return _upright((left, bottom, right, top), rotation)
+
+
+_GET_LOOSE_CHAR_BOX = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)(
+    ctypes.cast(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_void_p).value
+)
 
 
 class _FontBox(NamedTuple):
@@ -218,8 +317,7 @@ class _FontBox(NamedTuple):
 def _font_box(textpage: pdfium.PdfTextPage, index: int, rotation: int) -> _FontBox:
     x, y = ctypes.c_double(), ctypes.c_double()
     pdfium_c.FPDFText_GetCharOrigin(textpage, index, x, y)
-    origin = (x.value, y.value, x.value, y.value)
-    baseline = (_upright(origin, rotation) if rotation else origin)[1]
+    baseline = _upright((x.value, y.value, x.value, y.value), rotation)[1]
     size = pdfium_c.FPDFText_GetFontSize(textpage, index)
     font = pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(textpage, index))
     ascent, descent = ctypes.c_float(), ctypes.c_float()
@@ -231,20 +329,9 @@ def _font_box(textpage: pdfium.PdfTextPage, index: int, rotation: int) -> _FontB
     return _FontBox(size, baseline, baseline + ascent.value, baseline + descent.value)
 
 
-def _line_after_row_change(draft: _LineDraft, box: _Box, hyphen_pending: bool) -> _LineDraft | None:
-    """The line a glyph off `draft`'s row goes on: `draft` after a hyphenated line end, else a new one."""
-    if not hyphen_pending:
-        return None
-    if draft.continues_below(box):
-        return draft
-    # pdfium joined the hyphenated line to text that does not follow it (a footnote below the last
-    # line of the page): pdftotext keeps such a hyphen.
-    draft.add_hyphen()
-    return None
-
-
 def _upright(box: _Box, rotation: int) -> _Box:
-    """A box in the frame of the page as displayed, for a page with a /Rotate entry.
+    """A box in the frame of the page as displayed, for a page with a /Rotate entry (its
+    coordinates may be floats or arrays of them, for many boxes at once).
 
     Only distances between boxes matter here, so the frame's origin is left wherever it falls.
     """
@@ -253,19 +340,122 @@ def _upright(box: _Box, rotation: int) -> _Box:
         return bottom, -right, top, -left
     if rotation == 180:
         return -right, -top, -left, -bottom
-    return -top, left, -bottom, right
+    if rotation == 270:
+        return -top, left, -bottom, right
+    return box
 
 
-@dataclass(slots=True)
-class _Word:
+@dataclass(slots=True, frozen=True, eq=False)
+class _Cuts:
+    """Where a page's lines, words and (in lines that go on after a hyphen) rows start, per glyph."""
+
+    line_start: np.ndarray
+    word_start: np.ndarray  # line starts included
+    row_start: np.ndarray
+
+
+def _cut_lines(glyphs: _Glyphs) -> _Cuts:
+    """Cut a page's glyphs into lines and words, each glyph measured against the line so far.
+
+    A glyph goes on the line of the glyph before it unless pdfium ended its line between them, or
+    it is off the line's row, or it is set larger and lower right after a lone smaller word (a
+    raised note number, cut off so that `_continues_row_of` can decide on it with the font sizes
+    and baselines at hand), or it lies beyond a column gap; after a hyphenated line end, it also goes
+    on the line when it sits on the next row below. The line so far is the extent of its glyphs, so
+    every test depends on where the line started. The whole page is tested at once instead of
+    glyph by glyph: start from pdfium's own lines, test every glyph against its line so far, start a
+    line at the first glyph of each line that fails, and test again until none fails. Each round
+    settles at least one more line; a page needs a few.
+    """
+    left, bottom, right, top = glyphs.left, glyphs.bottom, glyphs.right, glyphs.top
+    height = top - bottom
+    gap = left - np.append(np.nan, right[:-1])  # to the right end of the glyph before
+    # Measures of the line so far: top, bottom, the tallest glyph (about its font size) and left.
+    measures = np.stack([top, -bottom, height, -left])
+    line_start = glyphs.line_end_before.copy()
+    so_far = np.empty_like(measures)
+    _measure_lines(measures, so_far, line_start, np.flatnonzero(line_start))
+    while True:
+        line = np.cumsum(line_start) - 1
+        # glyph by glyph, the line before it (meaningless at line starts)
+        line_top, line_bottom, line_size, line_left = np.roll(so_far, 1, axis=1) * np.array([[1], [-1], [1], [-1]])
+        word_start = _word_starts(glyphs, gap, line_size, line_start, line)
+        one_word = _earlier_in_line(word_start, line_start, line) == 0
+        overlap = np.minimum(top, line_top) - np.maximum(bottom, line_bottom)
+        larger = np.maximum(height, line_size)
+        on_row = (
+            (overlap >= _SAME_ROW_OVERLAP * np.minimum(height, line_size))
+            & ~(one_word & (height - line_size >= _PDFTOTEXT_SIDE_SIZE_DELTA * line_size) & (bottom < line_bottom))
+            & (-_SAME_ROW_OVERLAP * larger <= gap)
+            & (gap <= _COLUMN_GAP * larger)
+        )
+        row_below = (
+            glyphs.hyphen_before
+            & (line_bottom - _LINE_GAP * line_size <= top)
+            & (top <= line_bottom + _SAME_ROW_OVERLAP * line_size)
+            & (right > line_left)
+        )
+        failing = np.flatnonzero(~line_start & ~on_row & ~row_below)
+        if not failing.size:
+            return _Cuts(line_start, word_start | line_start, row_below & ~on_row & ~line_start)
+        _, first_in_line = np.unique(line[failing], return_index=True)
+        new_starts = failing[first_in_line]
+        line_start[new_starts] = True
+        _measure_lines(measures, so_far, line_start, new_starts)
+
+
+def _word_starts(
+    glyphs: _Glyphs, gap: np.ndarray, line_size: np.ndarray, line_start: np.ndarray, line: np.ndarray
+) -> np.ndarray:
+    """Glyphs that start a word within their line: after a space, or a gap of a word space."""
+    word_start = ~line_start & (glyphs.space_before | (gap > _WORD_GAP * line_size))
+    # A two-digit paragraph number can all but touch its text ("10.There"), so after a list marker
+    # any visible gap is a word break.
+    could_end_marker = np.isin(_code_points(glyphs.text), (ord("."), ord(")"))) | line_start
+    candidates = ~line_start & ~word_start & (gap > 0) & np.append(False, could_end_marker[:-1])
+    candidates &= _earlier_in_line(word_start, line_start, line) == 0
+    line_starts = np.flatnonzero(line_start)
+    marked_lines = set()
+    for index, start in zip(np.flatnonzero(candidates).tolist(), line_starts[line[candidates]].tolist()):
+        if (
+            start not in marked_lines
+            and _is_marker(glyphs.text[start:index])
+            and not glyphs.text[index - 1].isdigit()
+        ):
+            word_start[index] = True
+            marked_lines.add(start)
+    return word_start
+
+
+def _earlier_in_line(flags: np.ndarray, line_start: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """How many glyphs of each glyph's line, after its first and before it, have a flag set."""
+    flags = flags & ~line_start
+    before = np.cumsum(flags) - flags
+    return before - before[np.flatnonzero(line_start)][line]
+
+
+def _measure_lines(measures: np.ndarray, so_far: np.ndarray, line_start: np.ndarray, starts: np.ndarray) -> None:
+    """Set `so_far` to the running maxima of `measures` over the glyphs of each line that begins
+    at `starts`, up to and including each glyph.
+
+    Line by line: one call per line, where a maximum restarting at each line over the whole page
+    would need the values sorted first, which takes longer on a page of a few dozen lines.
+    """
+    all_starts = np.flatnonzero(line_start)
+    ends = np.append(all_starts, line_start.size)[np.searchsorted(all_starts, starts, side="right")]
+    for start, end in zip(starts.tolist(), ends.tolist()):
+        np.maximum.accumulate(measures[:, start:end], axis=1, out=so_far[:, start:end])
+
+
+class _Word(NamedTuple):
+    text: str
     left: float
     right: float
-    chars: list[str]
 
 
 @dataclass(slots=True)
 class _LineDraft:
-    """A line while it is read glyph by glyph: a run of text on one row with no wide gap inside."""
+    """A run of text on one row with no wide gap inside, as read from pdfium."""
 
     left: float
     bottom: float
@@ -275,93 +465,18 @@ class _LineDraft:
     font: _FontBox  # of the first glyph, as pdftotext takes a block's font size from its first word
     last_row: _FontBox  # of the first glyph on the last row, when a hyphenated word took the line on
     words: list[_Word]
-    word_pending: bool = False
-
-    @classmethod
-    def starting_with(cls, char: str, box: _Box, font: _FontBox) -> _LineDraft:
-        left, bottom, right, top = box
-        return cls(left, bottom, right, top, top - bottom, font, font, [_Word(left, right, [char])])
-
-    def continues_on_row(self, box: _Box) -> bool:
-        """Whether a glyph read next belongs to this line rather than starting a new one.
-
-        Not a glyph on another row, nor one set larger and lower right after a lone smaller word (a
-        raised note number, cut off so that `is_raised_mark_before` can decide on it with the font
-        sizes and baselines at hand), nor one beyond a column gap. Runs once per glyph: plain
-        comparisons instead of min() and max() calls.
-        """
-        left, bottom, _, top = box
-        height = top - bottom
-        size = self.size
-        overlap = (top if top < self.top else self.top) - (bottom if bottom > self.bottom else self.bottom)
-        if overlap < _SAME_ROW_OVERLAP * (height if height < size else size):
-            return False
-        if len(self.words) == 1 and height - size >= _PDFTOTEXT_SIDE_SIZE_DELTA * size and bottom < self.bottom:
-            return False
-        larger = height if height > size else size
-        gap = left - self.words[-1].right
-        return -_SAME_ROW_OVERLAP * larger <= gap <= _COLUMN_GAP * larger
-
-    def continues_below(self, box: _Box) -> bool:
-        """Whether a glyph after a hyphenated line end sits on the next row of the same text."""
-        _, _, right, top = box
-        row_below = self.bottom - _LINE_GAP * self.size <= top <= self.bottom + _SAME_ROW_OVERLAP * self.size
-        return row_below and right > self.left
-
-    def add_glyph(self, char: str, box: _Box) -> None:
-        left, bottom, right, top = box
-        word = self.words[-1]
-        if self.word_pending or self._is_word_gap(left - word.right):
-            self.words.append(_Word(left, right, [char]))
-            self.word_pending = False
-        else:
-            word.chars.append(char)
-            word.right = right
-        # Plain comparisons: this runs once per glyph, and min()/max() calls cost a third of it.
-        if left < self.left:
-            self.left = left
-        if right > self.right:
-            self.right = right
-        if bottom < self.bottom:
-            self.bottom = bottom
-        if top > self.top:
-            self.top = top
-        if top - bottom > self.size:
-            self.size = top - bottom
-
-    def break_word(self) -> None:
-        self.word_pending = True
-
-    def add_hyphen(self) -> None:
-        self.words[-1].chars.append("-")
 
     def absorb(self, other: _LineDraft) -> None:
         """Append a fragment of the same row that pdfium read separately (e.g. a footnote mark)."""
         if other.left - self.right > _WORD_GAP * self.size:
             self.words += other.words
         else:
-            self.words[-1].chars += other.words[0].chars
-            self.words[-1].right = other.words[0].right
+            last, first = self.words[-1], other.words[0]
+            self.words[-1] = _Word(last.text + first.text, last.left, first.right)
             self.words += other.words[1:]
         self.left, self.right = min(self.left, other.left), max(self.right, other.right)
         self.bottom, self.top = min(self.bottom, other.bottom), max(self.top, other.top)
         self.size = max(self.size, other.size)
-
-    def is_beside(self, other: _LineDraft) -> bool:
-        """Whether `other` shares this line's row, to its right or left."""
-        overlap = min(self.top, other.top) - max(self.bottom, other.bottom)
-        return overlap >= _SAME_ROW_OVERLAP * min(self.size, other.size)
-
-    def is_raised_mark_before(self, other: _LineDraft) -> bool:
-        """Whether this is a note number set small and raised at the start of `other`'s row.
-
-        pdftotext starts a block at the leftmost text of the top row, here the mark, and the text
-        beside it is neither on the mark's row nor of a size close to it, so the mark stays alone.
-        """
-        return (
-            self.font.baseline - other.font.baseline > _PDFTOTEXT_SAME_ROW * self.font.size
-            and other.font.size - self.font.size >= _PDFTOTEXT_SIDE_SIZE_DELTA * self.font.size
-        )
 
     def cells(self) -> list[_Cell]:
         """The line as pdftotext would print it: whole, or its list marker and its text apart."""
@@ -378,23 +493,12 @@ class _LineDraft:
         words = self.words
         return (
             len(words) > 1
-            and _is_marker("".join(words[0].chars))
+            and _is_marker(words[0].text)
             and words[1].left - words[0].right > _PDFTOTEXT_COLUMN_SPACING * self.font.size
         )
 
     def _cell(self, words: list[_Word], left: float, right: float) -> _Cell:
-        text = " ".join("".join(word.chars) for word in words)
-        return _Cell(text, left, right, self.font, self.last_row)
-
-    def _is_word_gap(self, gap: float) -> bool:
-        # A two-digit paragraph number can all but touch its text ("10.There"), so after a list
-        # marker any visible gap is a word break.
-        return gap > _WORD_GAP * self.size or (
-            gap > 0 and self._is_marker_only() and not self.words[0].chars[-1].isdigit()
-        )
-
-    def _is_marker_only(self) -> bool:
-        return len(self.words) == 1 and _is_marker("".join(self.words[0].chars))
+        return _Cell(" ".join(word.text for word in words), left, right, self.font, self.last_row)
 
 
 @dataclass(slots=True, eq=False)
@@ -415,24 +519,74 @@ def _page_text(drafts: list[_LineDraft]) -> str:
 
 
 def _finish_cells(drafts: list[_LineDraft]) -> list[_Cell]:
-    """Join the fragments of a row that pdfium read separately, then cut each line into its cells."""
-    joined: list[_LineDraft] = []
-    for draft in sorted(drafts, key=lambda draft: draft.left):
-        left_neighbour = next((line for line in joined if _continues_row_of(line, draft)), None)
-        if left_neighbour is None:
-            joined.append(draft)
-        else:
-            left_neighbour.absorb(draft)
-    return [cell for line in joined for cell in line.cells()]
+    """Join the fragments of a row that pdfium read separately, then cut each line into its cells.
+
+    From the left, each draft goes on the first line so far whose row it continues, else it is a
+    line itself. Which draft continues which is tested for all pairs at once, and again for a line's
+    pairs when it takes a fragment (a line rarely does: about one in eighty).
+    """
+    measures = _RowMeasures.of(drafts)
+    continues = _continues_row_of(measures.column(), measures)  # [line, fragment]
+    lines_continued: dict[int, set[int]] = {}  # by each draft, the drafts whose row it continues
+    for line, fragment in zip(*np.nonzero(continues)):
+        lines_continued.setdefault(int(fragment), set()).add(int(line))
+    joined: dict[int, int] = {}  # each line, by its draft's index, with its place in reading order
+    for index in sorted(range(len(drafts)), key=lambda index: drafts[index].left):
+        lines = [line for line in lines_continued.get(index, ()) if line in joined]
+        if not lines:
+            joined[index] = len(joined)
+            continue
+        line = min(lines, key=joined.__getitem__)
+        drafts[line].absorb(drafts[index])
+        for continued in lines_continued.values():
+            continued.discard(line)
+        for fragment in np.flatnonzero(_continues_row_of(_RowMeasures.of([drafts[line]]), measures)).tolist():
+            lines_continued.setdefault(fragment, set()).add(line)
+    return [cell for line in joined for cell in drafts[line].cells()]
 
 
-def _continues_row_of(line: _LineDraft, fragment: _LineDraft) -> bool:
+class _RowMeasures(NamedTuple):
+    """Measures of lines (arrays, one value per line) that tell whether one continues another's row."""
+
+    left: np.ndarray
+    bottom: np.ndarray
+    right: np.ndarray
+    top: np.ndarray
+    size: np.ndarray
+    baseline: np.ndarray
+    font_size: np.ndarray
+
+    @classmethod
+    def of(cls, drafts: list[_LineDraft]) -> _RowMeasures:
+        rows = [
+            (draft.left, draft.bottom, draft.right, draft.top, draft.size, draft.font.baseline, draft.font.size)
+            for draft in drafts
+        ]
+        return cls(*np.array(rows, dtype=np.float64).reshape(-1, len(cls._fields)).T)
+
+    def column(self) -> _RowMeasures:
+        """The same measures as a column, to test every line against every other."""
+        return _RowMeasures(*(values[:, np.newaxis] for values in self))
+
+
+def _continues_row_of(line: _RowMeasures, fragment: _RowMeasures) -> np.ndarray:
+    """Whether each fragment shares the row of each line, starting at most a column gap to its right.
+
+    Not when the line is a note number set small and raised at the start of the fragment's row:
+    pdftotext starts a block at the leftmost text of the top row, here the mark, and the text beside
+    it is neither on the mark's row nor of a size close to it, so the mark stays alone.
+    """
     gap = fragment.left - line.right
-    size = max(line.size, fragment.size)
+    size = np.maximum(line.size, fragment.size)
+    overlap = np.minimum(line.top, fragment.top) - np.maximum(line.bottom, fragment.bottom)
+    raised_mark = (line.baseline - fragment.baseline > _PDFTOTEXT_SAME_ROW * line.font_size) & (
+        fragment.font_size - line.font_size >= _PDFTOTEXT_SIDE_SIZE_DELTA * line.font_size
+    )
     return (
-        line.is_beside(fragment)
-        and -_SAME_ROW_OVERLAP * size <= gap <= _COLUMN_GAP * size
-        and not line.is_raised_mark_before(fragment)
+        (overlap >= _SAME_ROW_OVERLAP * np.minimum(line.size, fragment.size))
+        & (-_SAME_ROW_OVERLAP * size <= gap)
+        & (gap <= _COLUMN_GAP * size)
+        & ~raised_mark
     )
 
 
