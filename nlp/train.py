@@ -407,23 +407,22 @@ def _fit_accurate(records, taxonomy, settings, fast, folder, load_encoder, metri
         [r["polarity"] for r in records],
     )
     runtime = {"max_length": finetune_settings.max_length, "batch_tokens": encoder["batch_tokens"]}
-    model = EncoderFindingModel(
-        onnx=final["onnx"],
-        tokenizer=final["tokenizer"],
-        heads=final["heads"],
-        stacker=stacker,
-        ngram=ngram if stacker.ngram or stacker.ngram_polarity else None,
-        settings=runtime,
-    )
-    fold_models = [
-        EncoderFindingModel(
-            onnx=fold["onnx"],
+
+    def encoder_model(onnx: bytes, heads, model_stacker, ngram_model) -> EncoderFindingModel:
+        # The n-gram model rides along only when the stacker reads it.
+        uses_ngram = model_stacker.ngram or model_stacker.ngram_polarity
+        return EncoderFindingModel(
+            onnx=onnx,
             tokenizer=final["tokenizer"],
-            heads=fold["heads"],
-            stacker=fold_stacker,
-            ngram=fast_model if fold_stacker.ngram or fold_stacker.ngram_polarity else None,
+            heads=heads,
+            stacker=model_stacker,
+            ngram=ngram_model if uses_ngram else None,
             settings=runtime,
         )
+
+    model = encoder_model(final["onnx"], final["heads"], stacker, ngram)
+    fold_models = [
+        encoder_model(fold["onnx"], fold["heads"], fold_stacker, fast_model)
         for fold, fold_stacker, fast_model in zip(encoder_cv.fold_encoders(len(folds), precision, folder), fold_stackers[precision], fast.fold_models)
     ]
     return model, fold_models, {"precision": precision, "base_encoder": final["provenance"]}
