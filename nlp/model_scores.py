@@ -103,33 +103,50 @@ class FindingScorer(Protocol):
         """The model's labels of each finding text, as `classify` gives them."""
 
 
-class FindingClassifierScorer:
+class _AdapterScorer:
+    """What the model adapters share: a name, and `ModelScores` built from the model's own label order,
+    thresholds and probabilities (none asked of the model for no texts)."""
+
+    def __init__(self, model, name: str) -> None:
+        self.model = model
+        self.name = name
+
+    def scores(self, texts: Sequence[str]) -> ModelScores:
+        texts = list(texts)
+        theme_ids, thresholds, polarity_labels = self._labels()
+        if texts:
+            themes, polarity = self._probabilities(texts)
+        else:
+            themes, polarity = np.zeros((0, len(theme_ids))), np.zeros((0, len(polarity_labels)))
+        return ModelScores(
+            theme_ids=tuple(str(theme) for theme in theme_ids),
+            theme_probabilities=themes,
+            theme_thresholds=np.asarray(thresholds, dtype=float),
+            polarity_labels=tuple(str(label) for label in polarity_labels),
+            polarity_probabilities=polarity,
+        )
+
+
+class FindingClassifierScorer(_AdapterScorer):
     """`FindingScorer` for the scikit-learn n-gram model (`nlp.models.FindingClassifier`).
 
     model (FindingClassifier): a fitted model.
     name (str): how suggestions name it.
     """
 
-    def __init__(self, model: FindingClassifier, name: str) -> None:
-        self.model = model
-        self.name = name
+    model: FindingClassifier
 
-    def scores(self, texts: Sequence[str]) -> ModelScores:
-        texts = list(texts)
-        themes, polarity = self.model.themes_, self.model.polarity_
-        return ModelScores(
-            theme_ids=tuple(str(theme) for theme in themes.classes_),
-            theme_probabilities=themes.predict_proba(texts) if texts else np.zeros((0, len(themes.classes_))),
-            theme_thresholds=np.asarray(themes.thresholds_, dtype=float),
-            polarity_labels=tuple(str(label) for label in polarity.classes_),
-            polarity_probabilities=polarity.predict_proba(texts),
-        )
+    def _labels(self):
+        return self.model.themes_.classes_, self.model.themes_.thresholds_, self.model.polarity_.classes_
+
+    def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        return self.model.themes_.predict_proba(texts), self.model.polarity_.predict_proba(texts)
 
     def labels(self, texts: Sequence[str]) -> list[FindingLabels]:
         return self.model.predict(list(texts), with_evidence=False)
 
 
-class EncoderModelScorer:
+class EncoderModelScorer(_AdapterScorer):
     """`FindingScorer` for the accurate model (`nlp.models.kinds.EncoderFindingModel`): the stacker's
     calibrated theme probabilities and thresholds, and its polarity probabilities.
 
@@ -137,25 +154,15 @@ class EncoderModelScorer:
     name (str): how suggestions name it.
     """
 
-    def __init__(self, model: EncoderFindingModel, name: str) -> None:
-        self.model = model
-        self.name = name
+    model: EncoderFindingModel
 
-    def scores(self, texts: Sequence[str]) -> ModelScores:
-        texts = list(texts)
+    def _labels(self):
         stacker = self.model.stacker
-        if not texts:
-            probabilities, polarity = np.zeros((0, len(stacker.classes_))), np.zeros((0, len(stacker.polarities_)))
-        else:
-            _, inputs = self.model.stack_inputs(texts, text_sentences(texts))
-            probabilities, polarity = stacker.predict_theme_proba(inputs), stacker.predict_polarity_proba(inputs)
-        return ModelScores(
-            theme_ids=tuple(str(theme) for theme in stacker.classes_),
-            theme_probabilities=probabilities,
-            theme_thresholds=np.asarray(stacker.thresholds_, dtype=float),
-            polarity_labels=tuple(str(label) for label in stacker.polarities_),
-            polarity_probabilities=polarity,
-        )
+        return stacker.classes_, stacker.thresholds_, stacker.polarities_
+
+    def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        _, inputs = self.model.stack_inputs(texts, text_sentences(texts))
+        return self.model.stacker.predict_theme_proba(inputs), self.model.stacker.predict_polarity_proba(inputs)
 
     def labels(self, texts: Sequence[str]) -> list[FindingLabels]:
         texts = list(texts)

@@ -34,9 +34,11 @@ def test_adapter_scores_agree_with_the_models_labels(tiny_model):
         assert label.polarity == scores.polarity_labels[int(np.argmax(scores.polarity_probabilities[i]))]
 
 
-def test_adapter_scores_no_texts(tiny_model):
-    scores = FindingClassifierScorer(tiny_model, "tiny").scores([])
+@pytest.mark.parametrize("model_dir", ["tiny_pipeline_dir", "tiny_encoder_pipeline_dir"])
+def test_adapter_scores_no_texts(model_dir, request):
+    scores = scorer_for_model(request.getfixturevalue(model_dir)).scores([])
     assert len(scores) == 0 and scores.theme_probabilities.shape == (0, len(THEME_IDS))
+    assert scores.polarity_probabilities.shape == (0, len(scores.polarity_labels))
 
 
 def test_scorer_for_a_model_folder_names_the_model(tiny_pipeline_dir):
