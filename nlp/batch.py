@@ -2,7 +2,8 @@
 
 `label_reports(paths, outdir)` writes to OUTDIR:
 
-- `findings.parquet`: one row per finding (`finding_schema` of the model's themes);
+- `findings.parquet`: one row per finding (`finding_schema` of the model's themes), with the
+  model's taxonomy in its schema metadata (`findings_taxonomy` reads it back);
 - `reports.parquet`: one row per report x judgement area x theme, with polarity counts and a net
   score (`nlp.aggregate.report_profile`);
 - `errors.parquet`: one row per input file that could not be labelled, with the reason and what
@@ -39,7 +40,7 @@ from tqdm import tqdm
 from .aggregate import report_profile
 from .errors import DuplicateReportId, NoSuchInput, ReportInputError, UnexpectedLabellingError
 from .ingest import REPORT_SUFFIXES, read_report, report_id_for
-from .taxonomy import POLARITIES
+from .taxonomy import POLARITIES, Taxonomy
 
 FINDINGS_FILE = "findings.parquet"
 REPORTS_FILE = "reports.parquet"
@@ -47,6 +48,7 @@ ERRORS_FILE = "errors.parquet"
 PARTS_DIR = ".parts"
 _ERROR_KEY = b"inspection_themes.error"
 _FINGERPRINT_KEY = b"inspection_themes.fingerprint"
+_TAXONOMY_KEY = b"inspection_themes.taxonomy"
 
 
 
@@ -86,6 +88,29 @@ def finding_schema(theme_ids: tuple[str, ...]) -> pa.Schema:
 
 
 FINDING_COLUMNS: tuple[str, ...] = tuple(finding_schema(()).names)
+
+
+def model_findings_schema(model: str | os.PathLike | None) -> pa.Schema:
+    """The schema of `findings.parquet` for `model`, its taxonomy in the schema metadata: the table
+    names only theme ids, and whoever reads the folder later (`show`) needs what the model meant by them.
+
+    RAISES (ModelCompatibilityError): not a trained model folder.
+    """
+    from .classify import model_taxonomy
+
+    taxonomy = model_taxonomy(model)
+    return finding_schema(taxonomy.theme_ids).with_metadata({_TAXONOMY_KEY: json.dumps(taxonomy.to_record()).encode()})
+
+
+def findings_taxonomy(outdir: str | os.PathLike) -> Taxonomy | None:
+    """The taxonomy of the model that labelled a `label` folder, as `model_findings_schema` recorded it;
+    None for a folder written before `label` recorded it.
+
+    RAISES (TaxonomyError): the recorded taxonomy is damaged.
+    """
+    path = Path(outdir) / FINDINGS_FILE
+    record = (pq.read_schema(path).metadata or {}).get(_TAXONOMY_KEY)
+    return None if record is None else Taxonomy.from_record(json.loads(record), f"the taxonomy recorded in {path}")
 # `nlp.aggregate.report_profile`'s columns. A fixed schema, not one inferred from pandas: the table
 # is built in chunks, and an inferred type would depend on the chunk (an empty profile has untyped
 # columns; a year column with a missing year is float).
@@ -311,12 +336,12 @@ def label_reports(
     progress (bool | None): show a progress bar (default: when stderr is a terminal).
     RETURNS (LabelSummary): counts of what this run did.
     """
-    from .classify import model_fingerprint, model_taxonomy
+    from .classify import model_fingerprint
 
     outdir = Path(outdir)
     parts = outdir / PARTS_DIR
     model_id = model_fingerprint(model)  # also refuses a folder that is no model, before any work
-    schema = finding_schema(model_taxonomy(model).theme_ids)
+    schema = model_findings_schema(model)
     files, unmatched = expand_inputs(paths)
     inputs = unique_report_ids(files)
     fingerprints = {report_id: fingerprint(path, model_id) for report_id, path in inputs.items()}

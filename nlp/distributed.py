@@ -46,10 +46,10 @@ from .batch import (
     PARTS_DIR,
     LabelSummary,
     expand_inputs,
-    finding_schema,
     finish_run,
     fingerprint,
     label_file,
+    model_findings_schema,
     part_is_current,
     schema_of,
     unique_report_ids,
@@ -222,12 +222,12 @@ def label_reports_on_dask(
     RAISES (ClusterSetupError): Dask is not installed, the scheduler cannot be reached, or a worker
         cannot read an input.
     """
-    from .classify import model_fingerprint, model_taxonomy
+    from .classify import model_fingerprint
 
     outdir = Path(outdir)
     parts = outdir / PARTS_DIR
     model_id = model_fingerprint(model)  # also refuses a folder that is no model, before any work
-    schema = finding_schema(model_taxonomy(model).theme_ids)
+    schema = model_findings_schema(model)
     files, unmatched = expand_sources(paths)
     inputs = unique_report_ids(files)
     todo = []

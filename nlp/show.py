@@ -16,6 +16,12 @@ Evidence is highlighted from character offsets (start, end) within the finding t
 finding rows `label` stores (`evidence`: theme -> the offsets of its sentences), whether the rows come
 from a labelled Doc or from a `label` folder; a folder written before `findings.parquet` had an
 `evidence` column has no highlights and says so.
+
+Theme descriptions (the tooltips of the theme table) are those of the taxonomy the labels were made
+with: the model's when a report is labelled now, the one `label` recorded in `findings.parquet` for
+a folder. A folder written before `label` recorded it, or a Doc shown without its taxonomy, gets
+the default taxonomy's descriptions only when its themes are exactly the default's; otherwise its
+themes are shown by id alone.
 """
 
 from __future__ import annotations
@@ -34,16 +40,20 @@ import pyarrow.parquet as pq
 from spacy.tokens import Doc
 
 from .aggregate import as_dict, corpus_profile, polarity_counts
-from .batch import FINDING_COLUMNS, FINDINGS_FILE, finding_rows, read_findings
+from .batch import FINDING_COLUMNS, FINDINGS_FILE, finding_rows, findings_taxonomy, read_findings
 from .errors import ReportInputError, ReportViewError
 from .plots import POLARITY_COLOURS
-from .taxonomy import AREA_NAMES, OVERALL_JUDGEMENTS, POLARITIES, THEMES
+from .taxonomy import AREA_NAMES, DEFAULT_TAXONOMY, OVERALL_JUDGEMENTS, POLARITIES, Taxonomy
 
 # Polarity is shown by shape and word as well as colour.
 POLARITY_ICONS = {"strength": "▲", "weakness": "▼", "mixed": "◆", "neutral": "●"}
 NO_AREA = "none"  # how `nlp.aggregate.report_profile` keys findings outside any judgement area
 _TOP_SCORES = 5
 _NOT_FOUND = '<span class="it-muted">not found</span>'
+_NO_TAXONOMY = (
+    "The taxonomy the labels were made with is unknown (not recorded with them, and their themes are not the "
+    "default taxonomy's): themes are shown by id, without descriptions."
+)
 _DATE_FIELDS = ("inspection_start", "inspection_end", "published")
 
 
@@ -60,6 +70,7 @@ class ReportView:
         theme within the finding text; None when the labels carry no evidence.
     labels_from (str): where the labels come from.
     notes (list[str]): what the page cannot show, and why.
+    taxonomy (Taxonomy | None): the taxonomy the labels were made with; None when it is not known.
     """
 
     report: dict
@@ -67,6 +78,7 @@ class ReportView:
     evidence: list[dict[str, list[tuple[int, int]]]] | None
     labels_from: str
     notes: list[str] = field(default_factory=list)
+    taxonomy: Taxonomy | None = None
 
 
 # --- evidence ----------------------------------------------------------------------------------------
@@ -88,8 +100,12 @@ def evidence_offsets(evidence, text_length: int) -> dict[str, list[tuple[int, in
 # --- building a view ---------------------------------------------------------------------------------
 
 
-def view_of_doc(doc: Doc, labels_from: str = "the pipeline") -> ReportView:
-    """The view of a report Doc labelled by a trained pipeline (`segment_report(path, nlp)`)."""
+def view_of_doc(doc: Doc, labels_from: str = "the pipeline", taxonomy: Taxonomy | None = None) -> ReportView:
+    """The view of a report Doc labelled by a trained pipeline (`segment_report(path, nlp)`).
+
+    taxonomy (Taxonomy | None): the pipeline's (`nlp.get_pipe("themes").taxonomy`); None: judged
+        from the theme ids of the Doc's scores (`taxonomy_of_theme_ids`).
+    """
     report = dict(doc._.report or {})
     spans = list(doc.spans["findings"])
     if any(span._.polarity is None for span in spans):
@@ -105,7 +121,10 @@ def view_of_doc(doc: Doc, labels_from: str = "the pipeline") -> ReportView:
     else:
         evidence = None
         notes = ["The pipeline was built without evidence (with_evidence=false): no sentences are highlighted."]
-    return ReportView(report, findings, evidence, labels_from, notes)
+    if taxonomy is None:
+        # Every finding is scored on every theme of the model, in the taxonomy's order.
+        taxonomy = taxonomy_of_theme_ids(tuple(spans[0]._.scores) if spans else ())
+    return ReportView(report, findings, evidence, labels_from, notes, taxonomy)
 
 
 def view_of_outdir(outdir: str | os.PathLike, report_id: str | None = None) -> ReportView:
@@ -145,7 +164,19 @@ def view_of_outdir(outdir: str | os.PathLike, report_id: str | None = None) -> R
     else:
         evidence = None
         notes.append(f"{table} stores no evidence: no sentences are highlighted. Show the report file itself to see them.")
-    return ReportView(report, findings, evidence, f"{table}", notes)
+    taxonomy = findings_taxonomy(outdir)
+    if taxonomy is None:
+        # The struct fields of theme_polarity are the model's theme ids, in its taxonomy's order.
+        taxonomy = taxonomy_of_theme_ids(tuple(field.name for field in pq.read_schema(table).field("theme_polarity").type))
+    return ReportView(report, findings, evidence, f"{table}", notes, taxonomy)
+
+
+def taxonomy_of_theme_ids(theme_ids: tuple[str, ...]) -> Taxonomy | None:
+    """The taxonomy of labels whose model is not at hand, judged from the theme ids it assigns: the
+    default one when they are exactly its ids, else None. A taxonomy of one's own may reuse a default
+    id for another scope (`permanence` taking in `adoption`), so no default description is borrowed for it.
+    """
+    return DEFAULT_TAXONOMY if theme_ids == DEFAULT_TAXONOMY.theme_ids else None
 
 
 def load_view(
@@ -167,12 +198,13 @@ def load_view(
         return view_of_outdir(path, report_id)
     if report_id is not None:
         raise ReportViewError(f"{path} is a report file; --report-id picks a report of a `label` output folder.")
-    from .classify import load_pipeline
+    from .classify import CLASSIFIER_PIPE, load_pipeline
     from .pipeline import segment_report
 
     nlp = load_pipeline(model)
     doc = segment_report(path, nlp)
-    return view_of_doc(doc, labels_from=f"model {nlp.meta.get('name')} {nlp.meta.get('version')}")
+    labels_from = f"model {nlp.meta.get('name')} {nlp.meta.get('version')}"
+    return view_of_doc(doc, labels_from, taxonomy=nlp.get_pipe(CLASSIFIER_PIPE).taxonomy)
 
 
 def _metadata_from_source(source: str) -> tuple[dict, list[str]]:
@@ -242,15 +274,16 @@ def report_html(source: Doc | ReportView, standalone: bool = True) -> str:
     RETURNS (str): the HTML.
     """
     view = view_of_doc(source) if isinstance(source, Doc) else source
+    notes = view.notes if view.taxonomy else [*view.notes, _NO_TAXONOMY]
     root = "it-" + re.sub(r"[^A-Za-z0-9_-]+", "-", str(view.report.get("report_id") or "report"))
     body = _BODY.substitute(
         root=escape(root),
         heading=escape(_heading(view.report)),
         metadata=_metadata_html(view),
-        notes="".join(f'<p class="it-note" role="note">{escape(note)}</p>' for note in view.notes),
+        notes="".join(f'<p class="it-note" role="note">{escape(note)}</p>' for note in notes),
         legend=_legend_html(),
         areas=_area_table_html(area_summary(view)),
-        themes=_theme_table_html(theme_summary(view)),
+        themes=_theme_table_html(theme_summary(view), view.taxonomy.descriptions if view.taxonomy else {}),
         filters=_filters_html(root, view),
         findings=_findings_html(view),
         count=len(view.findings),
@@ -314,6 +347,7 @@ def _metadata_html(view: ReportView) -> str:
         ("Report id", report.get("report_id")),
         ("Source", report.get("source")),
         ("Labels", view.labels_from),
+        ("Taxonomy", view.taxonomy),
     ]
     items = "".join(
         f"<div><dt>{escape(name)}</dt><dd>{escape(str(value)) if value else _NOT_FOUND}</dd></div>" for name, value in rows
@@ -355,12 +389,13 @@ def _area_table_html(summary: pd.DataFrame) -> str:
     )
 
 
-def _theme_table_html(summary: pd.DataFrame) -> str:
+def _theme_table_html(summary: pd.DataFrame, descriptions: dict[str, str]) -> str:
+    """descriptions: theme id -> what it covers, of the taxonomy the labels were made with (see `ReportView.taxonomy`)."""
     if summary.empty:
         return '<p class="it-muted">No finding of this report has a theme.</p>'
     rows = "".join(
-        f'<tr><th scope="row"><button type="button" class="it-theme-link" data-theme="{escape(row["theme"])}" '
-        f'title="{escape(THEMES.get(row["theme"], ""))}">{escape(_theme_name(row["theme"]))}</button></th>{_count_cells(row)}</tr>'
+        f'<tr><th scope="row"><button type="button" class="it-theme-link" data-theme="{escape(row["theme"])}"'
+        f'{_title(descriptions.get(row["theme"]))}>{escape(_theme_name(row["theme"]))}</button></th>{_count_cells(row)}</tr>'
         for _, row in summary.iterrows()
     )
     return (
@@ -369,6 +404,11 @@ def _theme_table_html(summary: pd.DataFrame) -> str:
         "(as in reports.parquet). Choose a theme to show its findings.</caption>"
         f'<thead><tr><th scope="col">Theme</th>{_count_headers()}</tr></thead><tbody>{rows}</tbody></table></details>'
     )
+
+
+def _title(text: str | None) -> str:
+    """A title attribute for a tooltip, or nothing when there is nothing to say (not an empty tooltip)."""
+    return f' title="{escape(text)}"' if text else ""
 
 
 def _filters_html(root: str, view: ReportView) -> str:

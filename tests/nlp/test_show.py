@@ -2,11 +2,13 @@
 and the page in a real browser (headless Chromium; skipped, with the reason, where there is none).
 
 The sample is examples/reports/stockport-2022-ilacs.txt labelled with the committed model, once per
-module; the `label` folder is made from the same report with the same model.
+module; the `label` folder is made from the same report with the same model. Theme descriptions are
+checked with a model of a 4-theme taxonomy of one's own (`fast_model_dir`, tests/nlp/conftest.py).
 """
 
 from __future__ import annotations
 
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlp import classify
-from nlp.batch import FINDINGS_FILE, label_reports
+from nlp.batch import FINDINGS_FILE, findings_taxonomy, label_reports
 from nlp.cli import app
 from nlp.errors import ReportViewError
 from nlp.plots import POLARITY_COLOURS
@@ -30,7 +32,9 @@ from nlp.show import (
     report_html,
     view_of_doc,
 )
+from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.validity import area_measures
+from training.benchmarks.bench_own_taxonomy import TAXONOMY_RECORD
 
 from ..browser import missing_browser, open_page
 from ..conftest import SAMPLE_DIR
@@ -39,13 +43,15 @@ STOCKPORT = SAMPLE_DIR / "stockport-2022-ilacs.txt"
 
 
 class PageParts(HTMLParser):
-    """What a test reads off the page: finding texts, evidence marks, chips, scripts, outside references."""
+    """What a test reads off the page: finding texts, evidence marks, chips, theme tooltips, scripts,
+    outside references."""
 
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=True)
         self.texts: list[str] = []
         self.marks: list[tuple[str, str]] = []  # (data-themes, text)
         self.chips: list[tuple[str, str]] = []  # (data-theme, class)
+        self.theme_titles: dict[str, str | None] = {}  # theme table: data-theme -> title (None: no tooltip)
         self.scripts = 0
         self.references: list[str] = []
         self._in_text = self._in_mark = False
@@ -64,6 +70,8 @@ class PageParts(HTMLParser):
             self.marks.append((attrs["data-themes"], ""))
         if tag == "li" and "it-chip" in classes:
             self.chips.append((attrs["data-theme"], attrs["class"]))
+        if tag == "button" and "it-theme-link" in classes:
+            self.theme_titles[attrs["data-theme"]] = attrs.get("title")
 
     def handle_endtag(self, tag):
         if tag == "p":
@@ -89,6 +97,26 @@ def label_outdir(tmp_path_factory) -> Path:
     outdir = tmp_path_factory.mktemp("labelled")
     label_reports([STOCKPORT, SAMPLE_DIR / "newham-2019-ilacs.pdf"], outdir, progress=False)
     return outdir
+
+
+@pytest.fixture(scope="module")
+def own_taxonomy_outdir(fast_model_dir, tmp_path_factory) -> Path:
+    outdir = tmp_path_factory.mktemp("labelled-own-taxonomy")
+    label_reports([STOCKPORT], outdir, model=str(fast_model_dir), progress=False)
+    return outdir
+
+
+def without_recorded_taxonomy(outdir: Path, folder: Path) -> Path:
+    """A copy of a `label` folder's findings as written before `label` recorded the taxonomy."""
+    pq.write_table(pq.read_table(outdir / FINDINGS_FILE).replace_schema_metadata(None), folder / FINDINGS_FILE)
+    return folder
+
+
+def assert_themes_described_only_by_the_own_taxonomy(html: str) -> None:
+    titles = PageParts(html).theme_titles
+    descriptions = Taxonomy.from_record(TAXONOMY_RECORD).descriptions
+    assert titles and titles == {theme: descriptions[theme] for theme in titles}
+    assert not [description for description in DEFAULT_TAXONOMY.descriptions.values() if escape(description) in html]
 
 
 # --- evidence offsets ----------------------------------------------------------------------------------
@@ -119,6 +147,14 @@ def test_show_page_of_a_report_holds_every_finding_text_and_highlights_its_evide
     assert expected and expected <= marked
     chips = [(theme, polarity) for tp in stockport_view.findings["theme_polarity"] for theme, polarity in tp.items()]
     assert [(theme, classes.split()[1]) for theme, classes in parts.chips] == [(t, f"it-{p}") for t, p in chips]
+
+
+def test_show_page_of_a_model_of_another_taxonomy_describes_themes_as_that_taxonomy_does(fast_model_dir):
+    view = load_view(STOCKPORT, model=str(fast_model_dir))
+    assert view.taxonomy == Taxonomy.from_record(TAXONOMY_RECORD)
+    html = report_html(view)
+    assert_themes_described_only_by_the_own_taxonomy(html)
+    assert "merged_ofsted_4 1 (4 themes)" in html
 
 
 def test_show_page_fetches_nothing_and_carries_its_own_style_and_script(stockport_view):
@@ -211,6 +247,30 @@ def test_show_label_folder_without_an_evidence_column_says_it_has_no_highlights(
     html = report_html(view)
     assert "stores no evidence" in html and PageParts(html).marks == []
     assert PageParts(html).texts == list(view.findings["text"])
+
+
+def test_show_label_folder_of_a_model_of_another_taxonomy_describes_themes_as_that_taxonomy_does(own_taxonomy_outdir):
+    assert findings_taxonomy(own_taxonomy_outdir) == Taxonomy.from_record(TAXONOMY_RECORD)
+    assert_themes_described_only_by_the_own_taxonomy(report_html(load_view(own_taxonomy_outdir)))
+
+
+def test_show_label_folder_without_a_recorded_taxonomy_describes_themes_only_when_they_are_the_default_taxonomys(
+    own_taxonomy_outdir, label_outdir, tmp_path
+):
+    # Themes other than the default's, some ids shared with it (care_leavers, permanence): shown by id, no tooltip.
+    own = tmp_path / "own"
+    own.mkdir()
+    html = report_html(load_view(without_recorded_taxonomy(own_taxonomy_outdir, own)))
+    titles = PageParts(html).theme_titles
+    assert titles and set(titles.values()) == {None}
+    assert "The taxonomy the labels were made with is unknown" in html
+    # The default's themes exactly: a default model labelled them, so its descriptions hold.
+    default = tmp_path / "default"
+    default.mkdir()
+    view = load_view(without_recorded_taxonomy(label_outdir, default), report_id="stockport-2022-ilacs")
+    assert view.taxonomy == DEFAULT_TAXONOMY
+    titles = PageParts(report_html(view)).theme_titles
+    assert titles and titles == {theme: DEFAULT_TAXONOMY.descriptions[theme] for theme in titles}
 
 
 def test_show_label_folder_errors_name_the_problem_and_what_to_do(label_outdir, tmp_path):

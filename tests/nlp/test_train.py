@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from nlp.batch import FINDINGS_FILE, REPORTS_FILE, label_reports
+from nlp.batch import FINDINGS_FILE, REPORTS_FILE, findings_taxonomy, label_reports
 from nlp.classify import classify_file, load_pipeline, model_taxonomy
 from nlp.cli import app
 from nlp.errors import ModelCompatibilityError, TrainingDataError
@@ -31,40 +31,15 @@ from nlp.train import (
     write_model,
 )
 from tests.nlp.bad_inputs import NEWHAM, STOCKPORT
+from tests.nlp.conftest import FOLDS
 from training.benchmarks.bench_own_taxonomy import GOLD, TAXONOMY_RECORD, merged_findings, tfidf_svc_micro_f1
 
 MERGED_IDS = ("harm", "permanence", "care_leavers", "leadership")
-FINDINGS = 300
-FOLDS = 3
 
 pytestmark = pytest.mark.skipif(not GOLD.exists(), reason=f"gold set not found at {GOLD}")
 
 
-@pytest.fixture(scope="module")
-def taxonomy_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("taxonomy") / "merged.taxonomy.json"
-    path.write_text(json.dumps(TAXONOMY_RECORD), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def data_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("data") / "merged.jsonl"
-    write_jsonl(merged_findings(FINDINGS), path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def fast_model_dir(taxonomy_file, data_file, tmp_path_factory):
-    """The fast kind, trained through the command line as another team would."""
-    output = tmp_path_factory.mktemp("models") / "merged_fast"
-    result = CliRunner().invoke(
-        app, ["train", str(data_file), "--taxonomy", str(taxonomy_file), "-o", str(output), "--model-kind", "fast", "--folds", str(FOLDS)]
-    )
-    assert result.exit_code == 0, result.output
-    return output
-
-
+# taxonomy_file, data_file and fast_model_dir: tests/nlp/conftest.py (the page's tests use the model too).
 @pytest.fixture(scope="module")
 def accurate_model_dir(taxonomy_file, data_file, tiny_encoder, tmp_path_factory):
     """The accurate kind, by the same function as `train --model-kind accurate`, from a tiny random BERT."""
@@ -116,6 +91,7 @@ def test_train_own_taxonomy_model_labels_reports_into_tables_with_its_four_field
     assert {theme for row in findings for theme in row["themes"]} <= set(MERGED_IDS)
     reports = pq.read_table(tmp_path / "out" / REPORTS_FILE).to_pandas()
     assert set(reports["theme"]) <= set(MERGED_IDS)
+    assert findings_taxonomy(tmp_path / "out") == model_taxonomy(str(model_dir))
 
 
 def test_train_own_taxonomy_model_card_reports_grouped_cross_validation(model_dir):
