@@ -34,7 +34,14 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "nlp.models.polarity.PolarityClassifier",
     "nlp.models.stacking.FindingStacker",
     "nlp.models.text_features.CompactTfidfVectorizer",
+    "nlp.models.fast.CompactCountVectorizer",
+    "nlp.models.fast.FastFindingClassifier",
+    "nlp.models.fast.FindingFeaturizer",
+    "nlp.models.fast.PolarityHead",
+    "nlp.models.fast.ThemeHead",
     "nlp.models.themes.ThemeClassifier",
+    # scikit-learn's stand-in for a one-vs-rest theme without positive examples in training.
+    "sklearn.multiclass._ConstantPredictor",
 )
 
 

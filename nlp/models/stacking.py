@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..taxonomy import POLARITY_VALUES
 from .text_features import pool_max
-from .themes import _shrunk_thresholds
+from .themes import shrunk_thresholds
 
 MIXED = "mixed"
 # "copy": every theme gets the finding's polarity. "pair": the per-theme polarity head decides.
@@ -143,7 +143,7 @@ class FindingStacker(BaseEstimator):
         self.polarities_ = np.asarray(self.polarities)
         features = self._theme_features(inputs)
         self.calibration_ = np.array([self._calibrate(features[:, j], Y[:, j]) for j in range(Y.shape[1])])
-        self.thresholds_ = _shrunk_thresholds(self._theme_probabilities(features), Y, self.threshold_shrinkage)
+        self.thresholds_ = shrunk_thresholds(self._theme_probabilities(features), Y, self.threshold_shrinkage)
         self.polarity_ = make_pipeline(StandardScaler(), LogisticRegression(C=self.polarity_C, max_iter=5000))
         self.polarity_.fit(self._polarity_features(inputs), np.asarray(polarity, dtype=str))
         return self

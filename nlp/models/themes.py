@@ -152,7 +152,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             best[test] = _pool(whole[test], sentence_rows[mine] @ coef.T + intercept, owner_in_test)
         inputs = self._calibration_inputs(whole, best, cues)
         self.calibration_ = np.array([_calibrate(inputs[:, j], Y[:, j]) for j in range(Y.shape[1])])
-        self.thresholds_ = _shrunk_thresholds(self._probabilities(inputs), Y, self.threshold_shrinkage)
+        self.thresholds_ = shrunk_thresholds(self._probabilities(inputs), Y, self.threshold_shrinkage)
         return self
 
     # Model pieces -------------------------------------------------------------------------------
@@ -309,7 +309,7 @@ def _f1_at(probabilities: np.ndarray, labels: np.ndarray, threshold: float) -> f
     return 2 * np.sum(predicted & (labels == 1)) / max(predicted.sum() + labels.sum(), 1)
 
 
-def _shrunk_thresholds(probabilities: np.ndarray, Y: np.ndarray, shrinkage: float) -> np.ndarray:
+def shrunk_thresholds(probabilities: np.ndarray, Y: np.ndarray, shrinkage: float) -> np.ndarray:
     """Per-theme F1-optimal thresholds pulled towards the micro-F1-optimal global threshold."""
     pooled = max(_THRESHOLD_GRID, key=lambda t: _f1_at(probabilities, Y, t))
     positives = Y.sum(axis=0)

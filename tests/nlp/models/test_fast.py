@@ -1,0 +1,145 @@
+"""The fast model: one featurisation pass, heads that follow the estimator contract, soft labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from nlp.artifact import dumps_estimator, loads_estimator
+from nlp.models.fast import (
+    DistilledFindings,
+    FastFindingClassifier,
+    FindingFeaturizer,
+    PolarityHead,
+    ThemeHead,
+)
+from nlp.scoring import theme_matrix
+from nlp.sentences import text_sentences
+from nlp.taxonomy import POLARITIES, THEME_IDS
+from tests.conftest import TINY_POLARITY_WORDS, TINY_THEMES, tiny_training_set
+
+TEXTS = [
+    "Return home interviews are timely. However, too few children are offered one.",
+    "Adopters are matched quickly.",
+    "Personal advisers keep in touch with care leavers. Pathway plans are strong. Caseloads are high.",
+]
+
+
+def _fit(records: list[dict], **parameters) -> FastFindingClassifier:
+    model = FastFindingClassifier(
+        featurizer=FindingFeaturizer(min_df=1, **parameters.pop("featurizer", {})),
+        themes=ThemeHead(labels=THEME_IDS, inner_folds=2),
+        polarity=PolarityHead(inner_folds=2),
+    )
+    return model.fit(
+        [r["text"] for r in records],
+        theme_matrix([r["themes"] for r in records], THEME_IDS),
+        [r["polarity"] for r in records],
+        [r["theme_polarity"] for r in records],
+        [r["local_authority"] for r in records],
+        **parameters,
+    )
+
+
+@pytest.fixture(scope="module")
+def fast_model() -> FastFindingClassifier:
+    return _fit(tiny_training_set())
+
+
+# Featuriser --------------------------------------------------------------------------------------
+
+
+def test_a_findings_row_is_made_from_its_sentences_counts():
+    featurizer = FindingFeaturizer(ngram_range=(1, 1), min_df=1).fit(TEXTS)
+    rows = featurizer.transform(TEXTS)
+    assert rows.findings.shape[0] == 3 and rows.sentences.shape[0] == 6
+    assert list(rows.owner) == [0, 0, 1, 2, 2, 2]
+    # The first finding's words are exactly the union of its two sentences' words.
+    finding_words = set(rows.findings[0].indices)
+    sentence_words = set(rows.sentences[0].indices) | set(rows.sentences[1].indices)
+    assert finding_words == sentence_words
+    # Rows are L2-normalised TF-IDF.
+    assert np.allclose(np.sqrt(rows.findings.multiply(rows.findings).sum(axis=1)), 1.0)
+
+
+def test_sentences_given_by_the_doc_are_used_as_given():
+    featurizer = FindingFeaturizer(min_df=1).fit(TEXTS)
+    whole = [[(0, len(text))] for text in TEXTS]
+    rows = featurizer.transform(TEXTS, whole)
+    assert rows.sentences.shape[0] == 3
+    assert np.allclose(rows.findings.toarray(), featurizer.transform(TEXTS).findings.toarray(), atol=1e-6)
+    assert featurizer.transform(TEXTS, text_sentences(TEXTS)).spans == featurizer.transform(TEXTS).spans
+
+
+def test_taking_findings_keeps_their_own_sentences():
+    rows = FindingFeaturizer(min_df=1).fit(TEXTS).transform(TEXTS)
+    taken = rows.take(np.array([2, 0]))
+    assert list(taken.owner) == [0, 0, 0, 1, 1]
+    assert (taken.sentences[3] != rows.sentences[0]).nnz == 0
+    assert taken.spans == [rows.spans[2], rows.spans[0]]
+
+
+def test_cues_count_vocabulary_ngrams_that_a_pattern_matches_whole():
+    cues = {"missing_children": (r"return home interviews?", r"missing"), "adoption": (r"adopters?", "")}
+    featurizer = FindingFeaturizer(min_df=1, cues=cues).fit(TEXTS + ["Children go missing."])
+    rows = featurizer.transform(["Return home interviews for children missing. Adopters wait.", "Nothing here."])
+    assert rows.cue_themes == ("missing_children", "adoption")
+    counts = np.expm1(rows.finding_cues)
+    assert counts[0].tolist() == [[1, 1], [1, 0]]
+    assert counts[1].sum() == 0
+
+
+def test_an_empty_batch_gives_empty_rows():
+    rows = FindingFeaturizer(min_df=1).fit(TEXTS).transform([])
+    assert rows.findings.shape[0] == 0 and rows.sentences.shape[0] == 0
+
+
+# Heads -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("head", [ThemeHead(labels=THEME_IDS, C=2.0), PolarityHead(C=2.0)])
+def test_heads_follow_the_estimator_contract(head):
+    copy = clone(head)
+    assert copy.get_params() == head.get_params()
+    with pytest.raises(NotFittedError):
+        head.predict_proba(FindingFeaturizer(min_df=1).fit(TEXTS).transform(TEXTS), *(() if isinstance(head, ThemeHead) else (TEXTS,)))
+
+
+def test_fit_returns_the_estimator_and_predicts_the_training_labels(fast_model):
+    records = tiny_training_set()
+    assert isinstance(fast_model.themes_, ThemeHead) and isinstance(fast_model.polarity_, PolarityHead)
+    predictions = fast_model.predict([r["text"] for r in records], with_evidence=False)
+    assert [p.themes for p in predictions] == [r["themes"] for r in records]
+    assert [p.polarity for p in predictions] == [r["polarity"] for r in records]
+    assert all(set(p.scores) == set(THEME_IDS) for p in predictions)
+
+
+def test_evidence_names_focus_sentences_with_offsets_and_ngrams_only_when_asked(fast_model):
+    text = f"{TINY_THEMES['adoption']} in borough 9. {TINY_POLARITY_WORDS['strength']}"
+    labels = fast_model.predict([text], with_evidence=True)[0]
+    sentences = labels.evidence["adoption"]["sentences"]
+    assert sentences and all(text[s["start"] : s["end"]] == s["text"] for s in sentences)
+    assert labels.evidence["adoption"]["ngrams"]
+    assert "ngrams" not in fast_model.predict([text], with_evidence=False)[0].evidence["adoption"]
+
+
+def test_the_model_survives_the_safe_artifact_round_trip(fast_model):
+    loaded = loads_estimator(dumps_estimator(fast_model), "model.skops")
+    texts = [r["text"] for r in tiny_training_set()]
+    assert [p.to_dict(True) for p in loaded.predict(texts)] == [p.to_dict(True) for p in fast_model.predict(texts)]
+
+
+def test_soft_labels_teach_the_polarity_head():
+    records = tiny_training_set()
+    # The teacher calls the unlabelled "done late" findings weaknesses, with confidence.
+    taught = [f"{sentence} in borough 7. It is done late." for sentence in TINY_THEMES.values()] * 3
+    polarity = np.tile(np.eye(len(POLARITIES))[POLARITIES.index("weakness")] * 0.9 + 0.025, (len(taught), 1))
+    distilled = DistilledFindings(taught, polarity, [f"Authority {k % 2 + 5}" for k in range(len(taught))], weight=1.0)
+    plain, student = _fit(records), _fit(records, distilled=distilled)
+    probe = [f"{TINY_THEMES['workforce']} in borough 8. It is done late."]
+    weakness = list(student.polarity_.classes_).index("weakness")
+    rows_plain, rows_student = plain.featurizer_.transform(probe), student.featurizer_.transform(probe)
+    assert student.polarity_.predict_proba(rows_student, probe)[0, weakness] > plain.polarity_.predict_proba(rows_plain, probe)[0, weakness]
+    assert student.predict(probe)[0].polarity == "weakness"
