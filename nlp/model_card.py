@@ -26,11 +26,16 @@ def _library_versions() -> dict[str, str]:
     return versions
 
 
+# Models another kind's run may also have measured on the same folds.
+_OTHER_MODELS = (("fast", "fast model"), ("ngram", "n-gram model (the accurate kind's n-gram part; the fast model before 0.4.0)"))
+
+
 def _compared(metrics: dict) -> list[tuple[str, dict]]:
     """The models measured in the same run, best first: this one, the other kind, the keyword baseline."""
     columns = [("this model", metrics["model"])]
-    if metrics.get("accurate") is not None and metrics["model"] is not metrics.get("fast"):
-        columns.append(("fast (n-gram) model", metrics["fast"]))
+    for key, name in _OTHER_MODELS:
+        if metrics.get(key) is not None and metrics[key] is not metrics["model"]:
+            columns.append((name, metrics[key]))
     if metrics.get("keyword_baseline") is not None:
         columns.append(("keyword baseline", metrics["keyword_baseline"]))
     return columns

@@ -140,7 +140,7 @@ class FindingClassifierScorer(_AdapterScorer):
         return self.model.themes_.classes_, self.model.themes_.thresholds_, self.model.polarity_.classes_
 
     def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        return self.model.themes_.predict_proba(texts), self.model.polarity_.predict_proba(texts)
+        return self.model.scores(texts)
 
     def labels(self, texts: Sequence[str]) -> list[FindingLabels]:
         return self.model.predict(list(texts), with_evidence=False)

@@ -6,10 +6,11 @@ DATA lines are `{"id", "text", "themes", "polarity", "theme_polarity"}` plus an 
 field (default `local_authority`). One run, one seed, one set of folds:
 
 1. the labelled findings are checked against the taxonomy (`read_training_data`);
-2. the n-gram model is evaluated by cross-validation grouped by that field (no group in both a
-   training and a test fold), so each figure says how the model does on a group it never read;
-3. for the accurate kind, the encoder is fine-tuned once per fold (`nlp.encoder_cv`) and the
-   stacker that combines it with the n-gram model is evaluated on the same folds;
+2. the model is evaluated by cross-validation grouped by that field (no group in both a training
+   and a test fold), so each figure says how the model does on a group it never read: the fast
+   kind (`FastFindingClassifier`, which may also learn from a teacher's soft labels, never of a
+   test fold's groups); for the accurate kind, the n-gram model, then the encoder fine-tuned once
+   per fold (`nlp.encoder_cv`) and the stacker that combines the two, on the same folds;
 4. the model is fitted on all findings and written as a spaCy pipeline whose artifact stores the
    taxonomy, with meta, checksums and a model card (`write_model`).
 
@@ -45,9 +46,17 @@ from .about import __version__
 from .errors import TrainingDataError
 from .jsonl import read_jsonl
 from .models import FindingLabels
-from .models.kinds import EncoderFindingModel, NgramFindingModel, ngram_polarity_probabilities
+from .models.fast import DistilledFindings
+from .models.kinds import EncoderFindingModel, NgramFindingModel
 from .models.stacking import FindingStacker, StackInputs
-from .models.training import DEFAULT_GROUP_FIELD, FAST_MODEL_DEFAULTS, fit_finding_classifier, make_fast_classifier
+from .models.training import (
+    DEFAULT_GROUP_FIELD,
+    FAST_MODEL_DEFAULTS,
+    NGRAM_MODEL_DEFAULTS,
+    fit_finding_classifier,
+    make_fast_classifier,
+    make_ngram_classifier,
+)
 from .scoring import evaluate, theme_matrix
 from .taxonomy import Taxonomy
 
@@ -93,17 +102,19 @@ ENCODER_DEFAULTS: dict = {
 class TrainingSettings:
     """How to train: the model kind, the folds and the hyperparameters of each part.
 
-    kind (str): "fast" (the n-gram model) or "accurate" (fine-tuned encoder stacked with it).
+    kind (str): "fast" (word n-grams, one featurisation pass) or "accurate" (fine-tuned encoder
+        stacked with the n-gram model).
     folds (int): cross-validation folds. group_by (str | None): field of the groups no fold splits
         (None: findings are split one by one). seed (int): of every random choice.
-    ngram, stacker, encoder (dict): the `[model]`, `[stacker]` and `[encoder]` blocks of a config.
+    fast, ngram, stacker, encoder (dict): the `[fast]`, `[model]`, `[stacker]` and `[encoder]` blocks of a config.
     """
 
     kind: str = "fast"
     folds: int = 5
     group_by: str | None = DEFAULT_GROUP_FIELD
     seed: int = 0
-    ngram: dict = field(default_factory=lambda: copy.deepcopy(FAST_MODEL_DEFAULTS))
+    fast: dict = field(default_factory=lambda: copy.deepcopy(FAST_MODEL_DEFAULTS))
+    ngram: dict = field(default_factory=lambda: copy.deepcopy(NGRAM_MODEL_DEFAULTS))
     stacker: dict = field(default_factory=lambda: dict(STACKER_DEFAULTS))
     encoder: dict = field(default_factory=lambda: copy.deepcopy(ENCODER_DEFAULTS))
 
@@ -234,8 +245,9 @@ def folds_summary(records: list[dict], folds: int, group_by: str | None) -> dict
 
 
 @dataclass
-class FastOutOfFold:
-    """The n-gram model's cross-validation: its labels, theme and polarity probabilities, fold models."""
+class OutOfFold:
+    """A model's cross-validation: its labels, theme and polarity probabilities (columns in the
+    taxonomy's order) of every record from the fold that did not train on it, and the fold models."""
 
     predictions: list[FindingLabels]
     theme_probabilities: np.ndarray
@@ -243,29 +255,42 @@ class FastOutOfFold:
     fold_models: list
 
 
-def fast_out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: TrainingSettings) -> FastOutOfFold:
+# Soft labels of a teacher for the fast model of fold k (an int), or of the final model ("final").
+Teacher = Callable[[int | str], DistilledFindings]
+
+
+def ngram_out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: TrainingSettings) -> OutOfFold:
     """Out-of-fold labels and probabilities of the n-gram model, folds as `grouped_folds`."""
-    labels = taxonomy.theme_ids
-    Y = theme_matrix([r["themes"] for r in records], labels)
-    texts = [r["text"] for r in records]
     group_by = group_field(records, settings.group_by)
+    return _out_of_fold(records, taxonomy, settings, lambda fold, train: fit_finding_classifier(
+        make_ngram_classifier(settings.ngram, taxonomy), [records[i] for i in train], taxonomy, group_by))
+
+
+def fast_out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: TrainingSettings, teacher: Teacher | None = None) -> OutOfFold:
+    """Out-of-fold labels and probabilities of the fast model; with a teacher, fold k's model also
+    learns from `teacher(k)`, labels of groups outside fold k's test set."""
+    group_by = group_field(records, settings.group_by)
+    return _out_of_fold(records, taxonomy, settings, lambda fold, train: fit_finding_classifier(
+        make_fast_classifier(settings.fast, taxonomy), [records[i] for i in train], taxonomy, group_by,
+        teacher(fold) if teacher is not None else None))
+
+
+def _out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: TrainingSettings, fit: Callable[[int, np.ndarray], object]) -> OutOfFold:
+    """Cross-validation of the model `fit(fold, train rows)` returns."""
+    texts = [r["text"] for r in records]
     predictions: list[FindingLabels | None] = [None] * len(records)
-    themes, polarity, fold_models = np.zeros(Y.shape), np.zeros((len(records), len(taxonomy.polarities))), []
-    for train, test in grouped_folds(records, settings.folds, settings.group_by, settings.seed):
-        model = make_fast_classifier(settings.ngram, taxonomy).fit(
-            [texts[i] for i in train],
-            Y[train],
-            [records[i]["polarity"] for i in train],
-            [records[i]["theme_polarity"] for i in train],
-            [str(records[i][group_by]) for i in train] if group_by else None,
-        )
+    themes = np.zeros((len(records), len(taxonomy.theme_ids)))
+    polarity, fold_models = np.zeros((len(records), len(taxonomy.polarities))), []
+    for fold, (train, test) in enumerate(grouped_folds(records, settings.folds, settings.group_by, settings.seed)):
+        model = fit(fold, train)
         test_texts = [texts[i] for i in test]
         for i, label in zip(test, model.predict(test_texts, with_evidence=False)):
             predictions[i] = label
-        themes[test] = model.themes_.predict_proba(test_texts)
-        polarity[test] = ngram_polarity_probabilities(model, test_texts)
+        theme_probabilities, polarity_probabilities = model.scores(test_texts)
+        themes[test] = theme_probabilities[:, [list(model.themes_.classes_).index(t) for t in taxonomy.theme_ids]]
+        polarity[test] = polarity_probabilities[:, [list(model.polarity_.classes_).index(p) for p in taxonomy.polarities]]
         fold_models.append(model)
-    return FastOutOfFold(predictions, themes, polarity, fold_models)  # type: ignore[arg-type]
+    return OutOfFold(predictions, themes, polarity, fold_models)  # type: ignore[arg-type]
 
 
 def stacked_labels(stacker: FindingStacker, inputs: StackInputs) -> list[FindingLabels]:
@@ -312,8 +337,9 @@ def stacked_cross_validation(
 class TrainedModel:
     """A fitted model with its taxonomy, its cross-validated figures and the model of each fold.
 
-    metrics (dict): `evaluate` results under "fast" (and "accurate", "accurate_float32",
-        "accurate_int8" for the accurate kind), "model" (this kind's), "cross_validation" (folds
+    metrics (dict): `evaluate` results under "fast" for the fast kind, "ngram", "accurate",
+        "accurate_float32" and "accurate_int8" for the accurate kind ("ngram" also for the fast kind
+        when its cross-validation was given), "model" (this kind's), "cross_validation" (folds
         and groups) and "training" (seconds, peak memory, encoder fold log).
     extra (dict): for the accurate kind, the base encoder's provenance and the export precision.
     """
@@ -332,7 +358,8 @@ def train_model(
     taxonomy: Taxonomy,
     settings: TrainingSettings,
     *,
-    fast: FastOutOfFold | None = None,
+    ngram: OutOfFold | None = None,
+    teacher: Teacher | None = None,
     encoder_folder: Path | None = None,
     load_encoder: Callable | None = None,
     log: Callable[[str], None] = lambda line: None,
@@ -340,8 +367,11 @@ def train_model(
     """Cross-validate and fit the model `settings` describe (see the module docstring).
 
     records (list[dict]): labelled findings (`read_training_data`).
-    fast (FastOutOfFold | None): the n-gram model's cross-validation, if already run on these
-        records, folds and settings (training/train.py keeps it between runs).
+    ngram (OutOfFold | None): the n-gram model's cross-validation, if already run on these
+        records, folds and settings (training/train.py keeps it between runs); the accurate kind
+        runs it when not given, the fast kind reports it beside its own when given.
+    teacher (Teacher | None): soft labels the fast kind also learns from (fold k's, and "final"
+        for the model itself); without it, the fast kind learns from `records` alone.
     encoder_folder (Path | None): where the encoder's fold models and outputs go; a run that finds
         them there reuses them (default: a temporary folder).
     load_encoder (Callable | None): a fresh copy of the pretrained encoder, each call (default: the
@@ -353,22 +383,29 @@ def train_model(
     np.random.seed(settings.seed)
     labels = taxonomy.theme_ids
     started = time.perf_counter()
-    fast = fast or fast_out_of_fold(records, taxonomy, settings)
-    metrics = {
-        "fast": evaluate(records, fast.predictions, labels),
-        "cross_validation": folds_summary(records, settings.folds, settings.group_by),
-    }
-    timings: dict = {"fast_cv_seconds": round(time.perf_counter() - started, 1)}
+    metrics: dict = {"cross_validation": folds_summary(records, settings.folds, settings.group_by)}
+    timings: dict = {}
     extra: dict = {}
     if settings.kind == "accurate":
+        ngram = ngram or ngram_out_of_fold(records, taxonomy, settings)
+        metrics["ngram"] = evaluate(records, ngram.predictions, labels)
+        timings["ngram_cv_seconds"] = round(time.perf_counter() - started, 1)
         if encoder_folder is None:
             with tempfile.TemporaryDirectory(prefix="encoder-cv-") as scratch:
-                model, fold_models, extra = _fit_accurate(records, taxonomy, settings, fast, Path(scratch), load_encoder, metrics, timings, log)
+                model, fold_models, extra = _fit_accurate(records, taxonomy, settings, ngram, Path(scratch), load_encoder, metrics, timings, log)
         else:
-            model, fold_models, extra = _fit_accurate(records, taxonomy, settings, fast, encoder_folder, load_encoder, metrics, timings, log)
+            model, fold_models, extra = _fit_accurate(records, taxonomy, settings, ngram, encoder_folder, load_encoder, metrics, timings, log)
     else:
-        model = NgramFindingModel(fit_finding_classifier(make_fast_classifier(settings.ngram, taxonomy), records, taxonomy, settings.group_by))
+        if ngram is not None:
+            metrics["ngram"] = evaluate(records, ngram.predictions, labels)
+        fast = fast_out_of_fold(records, taxonomy, settings, teacher)
+        metrics["fast"] = evaluate(records, fast.predictions, labels)
+        timings["fast_cv_seconds"] = round(time.perf_counter() - started, 1)
+        model = NgramFindingModel(fit_finding_classifier(
+            make_fast_classifier(settings.fast, taxonomy), records, taxonomy, settings.group_by, teacher("final") if teacher is not None else None))
         fold_models = [NgramFindingModel(fold_model) for fold_model in fast.fold_models]
+        if teacher is not None:
+            extra["teacher"] = {"fold_findings": [len(teacher(k).texts) for k in range(settings.folds)], "final_findings": len(teacher("final").texts)}
     timings["total_seconds"] = round(time.perf_counter() - started, 1)
     timings["peak_rss_mb"] = _peak_rss_mb()
     metrics["training"] = timings
@@ -376,7 +413,7 @@ def train_model(
     return TrainedModel(model, taxonomy, records, settings, metrics, fold_models, extra)
 
 
-def _fit_accurate(records, taxonomy, settings, fast, folder, load_encoder, metrics, timings, log):
+def _fit_accurate(records, taxonomy, settings, ngram, folder, load_encoder, metrics, timings, log):
     """The accurate kind: encoder folds, stacked cross-validation, final encoder, stacker; fills
     `metrics` and `timings`, returns (model, fold models, extra)."""
     from . import encoder_cv
@@ -392,7 +429,7 @@ def _fit_accurate(records, taxonomy, settings, fast, folder, load_encoder, metri
     fold_stackers, oof = {}, {}
     for variant in encoder_cv.PRECISIONS:
         oof[variant] = encoder_cv.encoder_oof(len(records), len(folds), variant, folder)
-        inputs = StackInputs.from_outputs(oof[variant], fast.theme_probabilities, fast.polarity_probabilities)
+        inputs = StackInputs.from_outputs(oof[variant], ngram.theme_probabilities, ngram.polarity_probabilities)
         predictions, probabilities, fold_stackers[variant] = stacked_cross_validation(records, inputs, make_stacker, folds, labels)
         metrics[f"accurate_{variant}"] = evaluate(records, predictions, labels, probabilities=probabilities)
     metrics["accurate"] = metrics[f"accurate_{precision}"]
@@ -400,9 +437,9 @@ def _fit_accurate(records, taxonomy, settings, fast, folder, load_encoder, metri
     begin = time.perf_counter()
     final = encoder_cv.final_encoder(records, taxonomy, finetune_settings, load, precision, folder, log)
     timings["final_fine_tune_seconds"] = round(time.perf_counter() - begin, 1)
-    ngram = fit_finding_classifier(make_fast_classifier(settings.ngram, taxonomy), records, taxonomy, settings.group_by)
+    ngram_model = fit_finding_classifier(make_ngram_classifier(settings.ngram, taxonomy), records, taxonomy, settings.group_by)
     stacker = make_stacker().fit(
-        StackInputs.from_outputs(oof[precision], fast.theme_probabilities, fast.polarity_probabilities),
+        StackInputs.from_outputs(oof[precision], ngram.theme_probabilities, ngram.polarity_probabilities),
         theme_matrix([r["themes"] for r in records], labels),
         [r["polarity"] for r in records],
     )
@@ -420,10 +457,10 @@ def _fit_accurate(records, taxonomy, settings, fast, folder, load_encoder, metri
             settings=runtime,
         )
 
-    model = encoder_model(final["onnx"], final["heads"], stacker, ngram)
+    model = encoder_model(final["onnx"], final["heads"], stacker, ngram_model)
     fold_models = [
-        encoder_model(fold["onnx"], fold["heads"], fold_stacker, fast_model)
-        for fold, fold_stacker, fast_model in zip(encoder_cv.fold_encoders(len(folds), precision, folder), fold_stackers[precision], fast.fold_models)
+        encoder_model(fold["onnx"], fold["heads"], fold_stacker, fold_ngram)
+        for fold, fold_stacker, fold_ngram in zip(encoder_cv.fold_encoders(len(folds), precision, folder), fold_stackers[precision], ngram.fold_models)
     ]
     return model, fold_models, {"precision": precision, "base_encoder": final["provenance"]}
 
@@ -557,11 +594,13 @@ def train_from_files(
 
 __all__ = [
     "DEFAULT_GROUP_FIELD",
-    "FastOutOfFold",
+    "OutOfFold",
+    "Teacher",
     "TrainedModel",
     "TrainingSettings",
     "check_training_data",
     "fast_out_of_fold",
+    "ngram_out_of_fold",
     "grouped_folds",
     "read_training_data",
     "train_from_files",

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from nlp.models.training import make_fast_classifier, theme_cues
+from nlp.models.training import make_ngram_classifier, theme_cues
 from nlp.models.fast import DistilledFindings, FastFindingClassifier, FindingFeaturizer, PolarityHead, ThemeHead
 from nlp.scoring import evaluate, theme_matrix
 from nlp.taxonomy import DEFAULT_TAXONOMY
@@ -45,7 +45,7 @@ def headline(metrics: dict) -> dict:
 def make_student(settings: dict):
     """The fast model `settings` describe, or today's n-gram model when they say `{"ngram": true}`."""
     if settings.get("ngram"):
-        return make_fast_classifier(None, DEFAULT_TAXONOMY)
+        return make_ngram_classifier(None, DEFAULT_TAXONOMY)
     cues = theme_cues(DEFAULT_TAXONOMY) if settings.get("cues") else None
     return FastFindingClassifier(
         featurizer=FindingFeaturizer(**settings.get("featurizer", {}), cues=cues),

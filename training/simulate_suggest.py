@@ -44,7 +44,7 @@ from nlp.suggest import (
 )
 from nlp.taxonomy import DEFAULT_TAXONOMY, THEME_IDS
 from nlp.scoring import evaluate, theme_matrix
-from nlp.models.training import fit_finding_classifier, make_fast_classifier
+from nlp.models.training import fit_finding_classifier, make_ngram_classifier
 
 app = typer.Typer(add_completion=False)
 
@@ -262,7 +262,7 @@ def main(
     for component in ("themes", "polarity", "theme_polarity"):
         config["model"][component]["inner_folds"] = inner_folds
     def make_model():
-        return make_fast_classifier(config["model"], DEFAULT_TAXONOMY)
+        return make_ngram_classifier(config["model"], DEFAULT_TAXONOMY)
 
     records = load_records(Path(config["paths"]["gold"]))
     settings = {

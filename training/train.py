@@ -10,6 +10,9 @@ the Ofsted gold set has, and keeps long steps between runs:
 
 - the n-gram model's cross-validation is kept in `runs/fast-cv/<key>/` and the encoder's fold
   models in `runs/encoder-cv/<key>/` (`training.encoder_cv`), so a later failure does not redo them;
+  the fast kind reports the n-gram model's figures beside its own, from the same folds;
+- the fast kind learns from the teacher's soft labels of `[fast.distill] teacher`
+  (`training.distill`), each fold from its own teacher;
 - the keyword baseline and the agreement of two human readings of gold join the figures;
 - the fold models are written as pipelines under `runs/fold-models/<name>-<version>/`, for
   leak-free labelling of the corpus (`training.grade_validity --fold-models`).
@@ -35,15 +38,17 @@ from nlp.scoring import evaluate
 from nlp.taxonomy import DEFAULT_TAXONOMY, THEME_IDS
 from nlp.train import (
     DEFAULT_GROUP_FIELD,
-    FastOutOfFold,
+    OutOfFold,
     TrainedModel,
     TrainingSettings,
-    fast_out_of_fold,
+    ngram_out_of_fold,
     grouped_folds,
     read_training_data,
     train_model,
     write_model,
 )
+from nlp.models.fast import DistilledFindings
+from training.distill import teacher_labels
 from training.encoder_cv import run_folder
 from training.evaluate import keyword_baseline
 
@@ -65,32 +70,47 @@ def settings_from(config: Config) -> TrainingSettings:
         group_by=DEFAULT_GROUP_FIELD,
         seed=config["training"]["seed"],
         ngram={part: config["model"][part] for part in NGRAM_SETTINGS if part in config["model"]},
+        fast={part: dict(block) for part, block in config.get("fast", {}).items() if part != "distill"},
         stacker=dict(config["stacker"]),
         encoder=dict(config["encoder"]),
     )
 
 
-def cached_fast_out_of_fold(config: Config, records: list[dict], settings: TrainingSettings) -> FastOutOfFold:
-    """`nlp.train.fast_out_of_fold`, kept in the runs folder so a later failure does not redo it."""
+def teacher_from(config: Config):
+    """The fast kind's teacher of `[fast.distill]` (None without one): soft labels per fold and for the final model."""
+    distill = config.get("fast", {}).get("distill", {})
+    if not distill.get("teacher"):
+        return None
+    folder, weight = Path(distill["teacher"]), float(distill["weight"])
+
+    def teacher(fold: int | str) -> DistilledFindings:
+        labels = teacher_labels(folder, fold)
+        return DistilledFindings(labels["texts"], labels["polarity"], labels["groups"], weight)
+
+    return teacher
+
+
+def cached_ngram_out_of_fold(config: Config, records: list[dict], settings: TrainingSettings) -> OutOfFold:
+    """`nlp.train.ngram_out_of_fold`, kept in the runs folder so a later failure does not redo it."""
     key = json.dumps({"gold": [(r["id"], r["text"], r["themes"], r["polarity"], r["theme_polarity"]) for r in records],
                       "model": {part: config["model"].get(part) for part in NGRAM_SETTINGS},
                       "folds": config["training"]["folds"]}, sort_keys=True, default=str)
     folder = Path(config["paths"]["runs"]) / "fast-cv" / hashlib.sha256(key.encode()).hexdigest()[:12]
     if (folder / "predictions.json").exists():
         arrays = np.load(folder / "probabilities.npz")
-        return FastOutOfFold(
+        return OutOfFold(
             predictions=[FindingLabels(**p) for p in json.loads((folder / "predictions.json").read_text())],
             theme_probabilities=arrays["themes"],
             polarity_probabilities=arrays["polarity"],
             fold_models=[loads_estimator((folder / f"fold-{k}.skops").read_bytes(), f"fold-{k}.skops") for k in range(settings.folds)],
         )
-    fast = fast_out_of_fold(records, DEFAULT_TAXONOMY, settings)
+    ngram = ngram_out_of_fold(records, DEFAULT_TAXONOMY, settings)
     folder.mkdir(parents=True, exist_ok=True)
-    for k, model in enumerate(fast.fold_models):
+    for k, model in enumerate(ngram.fold_models):
         (folder / f"fold-{k}.skops").write_bytes(dumps_estimator(model))
-    np.savez_compressed(folder / "probabilities.npz", themes=fast.theme_probabilities, polarity=fast.polarity_probabilities)
-    (folder / "predictions.json").write_text(json.dumps([p.to_dict() for p in fast.predictions]))
-    return fast
+    np.savez_compressed(folder / "probabilities.npz", themes=ngram.theme_probabilities, polarity=ngram.polarity_probabilities)
+    (folder / "predictions.json").write_text(json.dumps([p.to_dict() for p in ngram.predictions]))
+    return ngram
 
 
 def write_fold_models(trained: TrainedModel, folder: Path) -> None:
@@ -123,7 +143,8 @@ def train(config: Config) -> Path:
         records,
         DEFAULT_TAXONOMY,
         settings,
-        fast=cached_fast_out_of_fold(config, records, settings),
+        ngram=cached_ngram_out_of_fold(config, records, settings),
+        teacher=teacher_from(config) if settings.kind == "fast" else None,
         encoder_folder=run_folder(config, records),
         log=typer.echo,
     )

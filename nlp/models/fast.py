@@ -576,6 +576,14 @@ class FastFindingClassifier(BaseEstimator):
             results.append(label)
         return results
 
+    def scores(self, X: Sequence[str], sentences: Sequence[SentenceSpans] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Theme probabilities (columns `themes_.classes_`) and polarity probabilities (columns
+        `polarity_.classes_`) of each text, from one featurisation."""
+        check_is_fitted(self, "themes_")
+        X = list(X)
+        rows = self.featurizer_.transform(X, sentences)
+        return self.themes_.predict_proba(rows), self.polarity_.predict_proba(rows, X)
+
     def _word_contributions(self, rows: FindingRows, chosen: np.ndarray) -> list[dict[int, list[str]]]:
         """The n-grams of each finding that pushed hardest towards each of its chosen themes."""
         names = self.featurizer_.feature_names()

@@ -154,6 +154,12 @@ class FindingClassifier(BaseEstimator):
             results.append(labels)
         return results
 
+    def scores(self, X: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Theme probabilities (columns `themes_.classes_`) and polarity probabilities (columns
+        `polarity_.classes_`) of each text."""
+        X = list(X)
+        return self.themes_.predict_proba(X), self.polarity_.predict_proba(X)
+
     def _pair_polarities(self, polarities, pairs, sentences) -> dict:
         strategy = self.theme_polarity_strategy
         needs_focus = [(i, j) for i, j in pairs if strategy == "focused" or (strategy == "hybrid" and polarities[i] == MIXED)]

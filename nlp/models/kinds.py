@@ -2,7 +2,8 @@
 
 - `accurate` (`EncoderFindingModel`): the fine-tuned encoder (ONNX), its heads, the n-gram model
   and the stacker that combines them. The default.
-- `fast` (`NgramFindingModel`): the n-gram `FindingClassifier` alone.
+- `fast` (`NgramFindingModel`): a word n-gram model alone, `FastFindingClassifier` (one
+  featurisation pass for every head; models before 0.4.0 hold the n-gram `FindingClassifier`).
 
 Both label findings given as texts with their sentence spans, and both turn into a dict of named
 files (`to_files`) that `nlp.artifact` checksums and reads back without running code.
@@ -18,17 +19,18 @@ from ..artifact import dumps_estimator, loads_estimator
 from ..errors import ModelCompatibilityError
 from ..sentences import SentenceSpans
 from .encoder import EncoderHeads, OnnxEncoder, heads_from_bytes, heads_to_bytes
+from .fast import FastFindingClassifier
 from .finding_classifier import FindingClassifier, FindingLabels, focus_mask
 from .stacking import FindingStacker, StackInputs
 from ..taxonomy import POLARITIES
 
 class NgramFindingModel:
-    """The n-gram model (`FindingClassifier`) behind the component."""
+    """The fast kind behind the component: a `FastFindingClassifier`, or the `FindingClassifier` of older models."""
 
     kind = "fast"
     MODEL_FILE = "model.skops"
 
-    def __init__(self, classifier: FindingClassifier) -> None:
+    def __init__(self, classifier: FastFindingClassifier | FindingClassifier) -> None:
         self.classifier = classifier
 
     @property
@@ -36,6 +38,9 @@ class NgramFindingModel:
         return tuple(str(theme) for theme in self.classifier.themes_.classes_)
 
     def predict(self, texts: Sequence[str], sentences: Sequence[SentenceSpans], with_evidence: bool) -> list[FindingLabels]:
+        if isinstance(self.classifier, FastFindingClassifier):
+            return self.classifier.predict(list(texts), with_evidence=with_evidence, sentences=sentences)
+        # The n-gram model splits sentences itself, by the same rule as the Doc's.
         return self.classifier.predict(list(texts), with_evidence=with_evidence)
 
     def to_files(self) -> dict[str, bytes]:

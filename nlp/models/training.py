@@ -1,4 +1,10 @@
-"""Building and fitting the n-gram (fast) model from settings, for training and `initialize`."""
+"""Building and fitting the finding models from settings, for training and `initialize`.
+
+- the n-gram model (`FindingClassifier`: word and character TF-IDF per head), which the accurate
+  kind stacks with its encoder: `make_ngram_classifier`;
+- the fast model (`FastFindingClassifier`: one featurisation pass read by every head), the `fast`
+  kind: `make_fast_classifier`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from collections.abc import Sequence
 
 from ..scoring import theme_matrix
 from ..taxonomy import DEFAULT_TAXONOMY, Taxonomy
+from .fast import DistilledFindings, FastFindingClassifier, FindingFeaturizer, PolarityHead, ThemeHead
 from .finding_classifier import FindingClassifier
 from .kinds import NgramFindingModel
 from .polarity import PolarityClassifier
@@ -13,12 +20,21 @@ from .themes import ThemeClassifier, lexicon_cues
 
 DEFAULT_GROUP_FIELD = "local_authority"
 
-# The `[model]` blocks of training/configs/default.cfg; `initialize` uses them when no config is given.
-FAST_MODEL_DEFAULTS: dict[str, dict] = {
+# The `[model]` blocks of training/configs/default.cfg (the accurate kind's n-gram part).
+NGRAM_MODEL_DEFAULTS: dict[str, dict] = {
     "themes": {"C": 1.0, "min_df": 2, "inner_folds": 5},
     "polarity": {"C": 3.0, "min_df": 2},
     "theme_polarity": {"C": 3.0, "min_df": 2},
     "finding": {"theme_polarity_strategy": "hybrid", "evidence_ngrams": 5},
+}
+
+# The `[fast]` blocks of training/configs/default.cfg; `initialize` uses them when no config is
+# given. Chosen by grouped CV (training/reports/fast-cv.json).
+FAST_MODEL_DEFAULTS: dict[str, dict] = {
+    "featurizer": {"ngram_range": [1, 3], "min_df": 2, "prefix_length": 5},
+    "themes": {"C": 1.0, "inner_folds": 5},
+    "polarity": {"C": 3.0, "sentence_C": 1.0, "stack_C": 0.3},
+    "finding": {"pair_C": 3.0, "evidence_ngrams": 5},
 }
 
 
@@ -34,21 +50,44 @@ def theme_cues(taxonomy: Taxonomy) -> dict[str, tuple[str, str]]:
     return {theme: (pattern, "") for theme, pattern in taxonomy.cue_patterns().items()}
 
 
-def make_fast_classifier(settings: dict | None, taxonomy: Taxonomy) -> FindingClassifier:
+def _blocks(defaults: dict[str, dict], settings: dict | None) -> dict[str, dict]:
+    """Each block of `defaults`, updated by the same block of `settings` (other keys are ignored)."""
+    return {part: {**values, **dict((settings or {}).get(part) or {})} for part, values in defaults.items()}
+
+
+def make_ngram_classifier(settings: dict | None, taxonomy: Taxonomy) -> FindingClassifier:
     """An unfitted n-gram `FindingClassifier` for `taxonomy` from `[model]`-style settings."""
-    settings = {**FAST_MODEL_DEFAULTS, **(settings or {})}
+    settings = _blocks(NGRAM_MODEL_DEFAULTS, settings)
     return FindingClassifier(
-        themes=ThemeClassifier(labels=taxonomy.theme_ids, cues=theme_cues(taxonomy), **settings.get("themes", {})),
-        polarity=PolarityClassifier(**settings.get("polarity", {})),
-        theme_polarity=PolarityClassifier(**settings.get("theme_polarity", {})),
-        **settings.get("finding", {}),
+        themes=ThemeClassifier(labels=taxonomy.theme_ids, cues=theme_cues(taxonomy), **settings["themes"]),
+        polarity=PolarityClassifier(**settings["polarity"]),
+        theme_polarity=PolarityClassifier(**settings["theme_polarity"]),
+        **settings["finding"],
     )
 
+
+def make_fast_classifier(settings: dict | None, taxonomy: Taxonomy) -> FastFindingClassifier:
+    """An unfitted `FastFindingClassifier` for `taxonomy` from `[fast]`-style settings."""
+    settings = _blocks(FAST_MODEL_DEFAULTS, settings)
+    featurizer = {**settings["featurizer"], "ngram_range": tuple(settings["featurizer"].get("ngram_range", (1, 3)))}
+    return FastFindingClassifier(
+        featurizer=FindingFeaturizer(**featurizer, cues=theme_cues(taxonomy) or None),
+        themes=ThemeHead(labels=taxonomy.theme_ids, **settings["themes"]),
+        polarity=PolarityHead(labels=taxonomy.polarities, **settings["polarity"]),
+        **settings["finding"],
+    )
+
+
 def fit_finding_classifier(
-    classifier: FindingClassifier, records: Sequence[dict], taxonomy: Taxonomy, group_by: str | None = DEFAULT_GROUP_FIELD
-) -> FindingClassifier:
+    classifier: FindingClassifier | FastFindingClassifier,
+    records: Sequence[dict],
+    taxonomy: Taxonomy,
+    group_by: str | None = DEFAULT_GROUP_FIELD,
+    distilled: DistilledFindings | None = None,
+):
     """Fit on records with `text`, `themes`, `polarity`, `theme_polarity` and, optionally, the `group_by`
-    field (the inner folds of calibration keep groups apart when every record has one)."""
+    field (the inner folds of calibration keep groups apart when every record has one); a fast model
+    also learns from a teacher's `distilled` labels."""
     groups = [r.get(group_by) if group_by else None for r in records]
     return classifier.fit(
         [r["text"] for r in records],
@@ -56,10 +95,20 @@ def fit_finding_classifier(
         [r["polarity"] for r in records],
         [r["theme_polarity"] for r in records],
         None if any(g is None for g in groups) else [str(g) for g in groups],
+        **({"distilled": distilled} if distilled is not None else {}),
     )
+
 
 def fit_fast_model(records: Sequence[dict], taxonomy: Taxonomy, settings: dict | None = None) -> NgramFindingModel:
     return NgramFindingModel(fit_finding_classifier(make_fast_classifier(settings, taxonomy), records, taxonomy))
 
 
-__all__ = ["FAST_MODEL_DEFAULTS", "fit_fast_model", "fit_finding_classifier", "make_fast_classifier", "theme_cues"]
+__all__ = [
+    "FAST_MODEL_DEFAULTS",
+    "NGRAM_MODEL_DEFAULTS",
+    "fit_fast_model",
+    "fit_finding_classifier",
+    "make_fast_classifier",
+    "make_ngram_classifier",
+    "theme_cues",
+]
