@@ -262,7 +262,7 @@ Teacher = Callable[[int | str], DistilledFindings]
 def ngram_out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: TrainingSettings) -> OutOfFold:
     """Out-of-fold labels and probabilities of the n-gram model, folds as `grouped_folds`."""
     group_by = group_field(records, settings.group_by)
-    return _out_of_fold(records, taxonomy, settings, lambda fold, train: fit_finding_classifier(
+    return _out_of_fold(records, taxonomy, settings, lambda fold, train, test: fit_finding_classifier(
         make_ngram_classifier(settings.ngram, taxonomy), [records[i] for i in train], taxonomy, group_by))
 
 
@@ -270,19 +270,35 @@ def fast_out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: Training
     """Out-of-fold labels and probabilities of the fast model; with a teacher, fold k's model also
     learns from `teacher(k)`, labels of groups outside fold k's test set."""
     group_by = group_field(records, settings.group_by)
-    return _out_of_fold(records, taxonomy, settings, lambda fold, train: fit_finding_classifier(
+    return _out_of_fold(records, taxonomy, settings, lambda fold, train, test: fit_finding_classifier(
         make_fast_classifier(settings.fast, taxonomy), [records[i] for i in train], taxonomy, group_by,
-        teacher(fold) if teacher is not None else None))
+        _fold_teacher(teacher, fold, [records[i] for i in test], group_by) if teacher is not None else None))
 
 
-def _out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: TrainingSettings, fit: Callable[[int, np.ndarray], object]) -> OutOfFold:
-    """Cross-validation of the model `fit(fold, train rows)` returns."""
+def _fold_teacher(teacher: Teacher, fold: int, tested: list[dict], group_by: str | None) -> DistilledFindings:
+    """`teacher(fold)`, refused if it holds a finding of a group that fold tests on (or cannot say)."""
+    taught = teacher(fold)
+    if group_by is None:
+        return taught
+    if taught.groups is None:
+        raise TrainingDataError(f"the teacher's labels for fold {fold} have no groups, so they cannot be kept apart from its test groups.")
+    leaked = {str(r[group_by]) for r in tested} & {str(g) for g in taught.groups}
+    if leaked:
+        raise TrainingDataError(
+            f"the teacher's labels for fold {fold} include findings of {sorted(leaked)[:5]}, which fold {fold} tests on: "
+            "a fold's model must not learn from its test groups, even through a teacher; label each fold without them."
+        )
+    return taught
+
+
+def _out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: TrainingSettings, fit: Callable[[int, np.ndarray, np.ndarray], object]) -> OutOfFold:
+    """Cross-validation of the model `fit(fold, train rows, test rows)` returns."""
     texts = [r["text"] for r in records]
     predictions: list[FindingLabels | None] = [None] * len(records)
     themes = np.zeros((len(records), len(taxonomy.theme_ids)))
     polarity, fold_models = np.zeros((len(records), len(taxonomy.polarities))), []
     for fold, (train, test) in enumerate(grouped_folds(records, settings.folds, settings.group_by, settings.seed)):
-        model = fit(fold, train)
+        model = fit(fold, train, test)
         test_texts = [texts[i] for i in test]
         for i, label in zip(test, model.predict(test_texts, with_evidence=False)):
             predictions[i] = label

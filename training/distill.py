@@ -31,7 +31,6 @@ from nlp.sentences import text_sentences
 from nlp.taxonomy import DEFAULT_TAXONOMY
 from nlp.train import grouped_folds
 from training.encoder_cv import run_folder
-from training.train import load_gold
 
 app = typer.Typer(add_completion=False)
 
@@ -85,6 +84,8 @@ def folds(
     seed: int = 0,
 ) -> None:
     """Label, with each fold's teacher, the drawn findings of authorities outside its test set."""
+    from training.train import load_gold  # training.train reads this module's teacher labels
+
     config = Config().from_disk(config_path)
     gold = load_gold(Path(config["paths"]["gold"]), config["training"]["folds"])
     encoder_folder = run_folder(config, gold)
@@ -112,6 +113,8 @@ def final(
     seed: int = 0,
 ) -> None:
     """Label the drawn findings with the committed accurate model's encoder."""
+    from training.train import load_gold  # training.train reads this module's teacher labels
+
     config = Config().from_disk(config_path)
     gold = load_gold(Path(config["paths"]["gold"]), config["training"]["folds"])
     drawn = candidate_findings(gold, CORPUS_FINDINGS, findings, seed)

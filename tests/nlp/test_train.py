@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
+
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -20,6 +22,7 @@ from nlp.classify import classify_file, load_pipeline, model_taxonomy
 from nlp.cli import app
 from nlp.errors import ModelCompatibilityError, TrainingDataError
 from nlp.jsonl import write_jsonl
+from nlp.models.fast import DistilledFindings
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import (
     TrainingSettings,
@@ -190,3 +193,31 @@ def test_train_default_taxonomy_has_no_cues_of_its_own_and_uses_the_lexicon():
     assert set(theme_cues(DEFAULT_TAXONOMY)) == set(DEFAULT_TAXONOMY.theme_ids)
     merged = theme_cues(Taxonomy.from_record(TAXONOMY_RECORD))
     assert set(merged) == {"harm"}  # only the theme whose taxonomy entry lists cues, whatever the lexicon knows
+
+
+def _teacher_of(records: list[dict], keep):
+    """A teacher that calls every finding `keep(fold, record)` allows a weakness, with confidence."""
+    polarities = list(DEFAULT_TAXONOMY.polarities)
+
+    def teacher(fold):
+        taught = [r for r in records if keep(fold, r)]
+        soft = np.tile(np.where(np.array(polarities) == "weakness", 0.85, 0.05), (len(taught), 1))
+        return DistilledFindings([r["text"] for r in taught], soft, [r["local_authority"] for r in taught], weight=0.3)
+
+    return teacher
+
+
+def test_train_fast_kind_learns_from_a_teacher_only_outside_each_folds_test_groups(taxonomy_file, data_file):
+    taxonomy = Taxonomy.from_record(json.loads(taxonomy_file.read_text()))
+    records = read_training_data(data_file, taxonomy, folds=FOLDS)
+    tested = {k: {records[i]["local_authority"] for i in test} for k, (_, test) in enumerate(grouped_folds(records, FOLDS))}
+    settings = TrainingSettings(kind="fast", folds=FOLDS)
+    for head in ("themes", "polarity"):
+        settings.fast[head]["inner_folds"] = 2
+    honest = _teacher_of(records, lambda fold, r: fold == "final" or r["local_authority"] not in tested[fold])
+    trained = train_model(records, taxonomy, settings, teacher=honest)
+    assert trained.extra["teacher"]["final_findings"] == len(records)
+    assert all(0 < n < len(records) for n in trained.extra["teacher"]["fold_findings"])
+    leaky = _teacher_of(records, lambda fold, r: True)
+    with pytest.raises(TrainingDataError, match="fold 0 include findings of .* which fold 0 tests on"):
+        train_model(records, taxonomy, settings, teacher=leaky)

@@ -1,18 +1,20 @@
 """Benchmark: the accurate and the fast model side by side, in one run.
 
-    python -m training.benchmarks.bench_models [--reports 40] [--findings 3000]
+    python -m training.benchmarks.bench_models [--reports 40] [--findings 3000] [--model fast]
 
-For each committed model (`accurate`, `fast`), on the same inputs:
+For each committed model (`accurate`, `fast`, or those `--model` names), on the same inputs:
 
 - loading (`load_pipeline`, in a fresh process: cold imports excluded) and its size on disk;
 - `classify` JSONL -> JSONL on the findings of the corpus text reports (the first `--findings`),
-  findings/s and MB/s, with all cores (ONNX Runtime's default threads);
+  findings/s and MB/s, on one core (the process is pinned to it), against the yardstick of a bare
+  `TfidfVectorizer(ngram_range=(1, 2))` transform of the same findings on the same core;
 - `label` with `--jobs 1` and `--jobs 2` on the first `--reports` corpus text reports and on the
   7 corpus PDFs, each run in a fresh process (`bench_label.parallel_run`): reports/s, MB/s, peak
   resident memory of the client and of each worker.
 
 The baseline of every row is the same row for the other model; the keyword rules of
-`training.evaluate` give a floor for `classify`. Results: training/benchmarks/results/models.json.
+`training.evaluate` give a floor for `classify`, the TF-IDF transform its yardstick (`of_yardstick`:
+findings/s as a share of the yardstick's). Results: training/benchmarks/results/models.json.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from nlp.classify import classify_file, resolve_model
 from nlp.corpus import corpus_dir
@@ -45,6 +49,17 @@ def load_seconds(model: Path) -> float:
     return round(float(output.strip().splitlines()[-1]), 2)
 
 
+@contextmanager
+def one_core():
+    """Run the block on one core (the first this process may use), then give the others back."""
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, cores)
+
+
 def label_rows(model: Path, paths: list[Path], kind: str, scratch: Path) -> list[dict]:
     megabytes = sum(p.stat().st_size for p in paths) / 1e6
     rows = []
@@ -59,6 +74,7 @@ def label_rows(model: Path, paths: list[Path], kind: str, scratch: Path) -> list
 def main(
     reports: int = typer.Option(40, help="Corpus text reports labelled by `label` (the first N)."),
     findings: int = typer.Option(3000, help="Findings classified by `classify` (of the corpus text reports, in order)."),
+    model: list[str] = typer.Option(list(MODELS), help="Models to measure (short name or folder)."),
 ) -> None:
     corpus = corpus_dir()
     texts = sorted((corpus / "text").glob("*.txt"))
@@ -72,30 +88,39 @@ def main(
     sample = sample[:findings]
     sample_mb = sum(len(t.encode()) for t in sample) / 1e6
     results, classify_rows, label_table = {}, [], []
-    with measure("keyword rules (floor)", len(sample), sample_mb) as m:
-        keyword_baseline(sample)
-    classify_rows.append(m[0].row())
+    with one_core():
+        with measure("keyword rules (floor)", len(sample), sample_mb) as m:
+            keyword_baseline(sample)
+        classify_rows.append(m[0].row())
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2)).fit(sample)
+        with measure("TfidfVectorizer((1, 2)) transform (yardstick)", len(sample), sample_mb) as m:
+            vectorizer.transform(sample)
+        yardstick = m[0].row()
+    classify_rows.append(yardstick)
     with tempfile.TemporaryDirectory(prefix="bench-models-") as scratch:
         scratch = Path(scratch)
         source = scratch / "findings.jsonl"
         source.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(sample)), encoding="utf-8")
-        for kind in MODELS:
-            model = resolve_model(kind).resolve()
-            results[kind] = {"model": str(model), "load_seconds": load_seconds(model), "folder_mb": round(folder_megabytes(model), 1)}
+        for kind in model:
+            folder = resolve_model(kind).resolve()
+            results[kind] = {"model": str(folder), "load_seconds": load_seconds(folder), "folder_mb": round(folder_megabytes(folder), 1)}
             started = time.perf_counter()
-            classify_file(source, scratch / f"{kind}.jsonl", str(model))  # warm: loads the model once
-            with measure(f"{kind}: classify JSONL -> JSONL", len(sample), sample_mb) as m:
-                classify_file(source, scratch / f"{kind}.jsonl", str(model))
+            with one_core():
+                classify_file(source, scratch / "warm.jsonl", str(folder))  # warm: loads the model once
+                with measure(f"{kind}: classify JSONL -> JSONL", len(sample), sample_mb) as m:
+                    classify_file(source, scratch / f"{kind.replace('/', '_')}.jsonl", str(folder))
             classify_rows.append(m[0].row())
             results[kind]["first_classify_seconds_including_load"] = round(time.perf_counter() - started - m[0].seconds, 1)
             for name, paths in (("text", texts[:reports]), ("PDF", pdfs)):
-                for row in label_rows(model, paths, name, scratch):
+                for row in label_rows(folder, paths, name, scratch):
                     label_table.append({"model": kind, **row})
+    for row in classify_rows:
+        row["of_yardstick"] = round(row["items_per_second"] / yardstick["items_per_second"], 3)
     print(json.dumps(results, indent=2))
-    print_table(classify_rows, ("name", "items", "megabytes", "seconds", "items_per_second", "items_per_cpu_second", "mb_per_second"))
+    print_table(classify_rows, ("name", "items", "megabytes", "seconds", "items_per_second", "items_per_cpu_second", "mb_per_second", "of_yardstick"))
     print_table(label_table, ("model", "name", "reports", "seconds", "reports_per_second", "mb_per_second", "peak_rss_mb_client", "peak_rss_mb_per_worker", "load_before", "load_after"))
     path = save(
-        "models",
+        "models" if list(model) == list(MODELS) else "models-" + "-".join(Path(m).name for m in model),
         {
             "machine": platform.platform(),
             "python": platform.python_version(),
