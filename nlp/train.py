@@ -27,6 +27,7 @@ and `write_model` too; it adds the keyword baseline and the human agreement of t
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -402,6 +403,8 @@ def train_model(
     metrics: dict = {"cross_validation": folds_summary(records, settings.folds, settings.group_by)}
     timings: dict = {}
     extra: dict = {}
+    if teacher is not None:
+        teacher = functools.cache(teacher)  # each fold's labels are read once, and counted below without reading them again
     if settings.kind == "accurate":
         ngram = ngram or ngram_out_of_fold(records, taxonomy, settings)
         metrics["ngram"] = evaluate(records, ngram.predictions, labels)

@@ -4,13 +4,14 @@
     python -m training.distill final   # for the model: the committed accurate model's encoder
 
 The teacher's labels are the encoder heads' finding polarity probabilities (softmax of the
-polarity logits). They are given to corpus findings that are not gold (matched by normalised
-text), drawn once at random (`--findings`, seeded). For cross-validation, fold k's student may
+polarity logits). They are given to findings of the corpus reports (`nlp.corpus.corpus_findings`)
+that are not gold (matched by normalised text), drawn once at random (`--findings`, seeded). For cross-validation, fold k's student may
 only learn from authorities outside fold k's test set, labelled by the encoder fine-tuned without
 fold k's gold (`training/runs/encoder-cv/<run>/fold-k-int8.onnx`, from `training.encoder_cv
 folds`); so no label it learns from was made by a model that saw its test authorities' gold.
 Output: `<output>/fold-<k>.npz` or `final.npz`, with the findings' ids, texts, authorities and
-probabilities (polarity columns in the taxonomy's order), written fold by fold.
+probabilities (polarity columns in the taxonomy's order), written fold by fold; `teacher` reads
+them back as the fast kind's `nlp.train.Teacher`.
 """
 
 from __future__ import annotations
@@ -25,27 +26,31 @@ import typer
 from scipy.special import softmax
 from thinc.api import Config
 
+from nlp.corpus import corpus_dir, corpus_findings
 from nlp.models.encoder import OnnxEncoder, heads_from_bytes
+from nlp.models.fast import DistilledFindings
 from nlp.near_duplicates import normalise_text
 from nlp.sentences import text_sentences
 from nlp.taxonomy import DEFAULT_TAXONOMY
-from nlp.train import grouped_folds
+from nlp.train import Teacher, grouped_folds
 from training.encoder_cv import run_folder
 
 app = typer.Typer(add_completion=False)
 
-CORPUS_FINDINGS = Path("training/runs/distill/corpus-findings.jsonl")
 OUTPUT = Path("training/runs/distill")
 ACCURATE_MODEL = Path("models/ofsted_themes-0.3.0/themes")
 
 
-def candidate_findings(gold: list[dict], findings_path: Path, sample: int, seed: int) -> list[dict]:
-    """`sample` corpus findings of kind "finding" that are not gold, drawn at random with `seed`."""
+def gold_and_drawn(config_path: Path, sample: int, seed: int) -> tuple[Config, list[dict], list[dict]]:
+    """The config, its gold set, and `sample` corpus findings of kind "finding" that are not gold,
+    drawn at random with `seed`."""
+    from training.train import load_gold  # training.train reads this module's teachers
+
+    config = Config().from_disk(config_path)
+    gold = load_gold(Path(config["paths"]["gold"]), config["training"]["folds"])
     gold_texts = {normalise_text(r["text"]) for r in gold}
-    with open(findings_path, encoding="utf-8") as handle:
-        findings = [json.loads(line) for line in handle]
-    pool = [f for f in findings if f["kind"] == "finding" and normalise_text(f["text"]) not in gold_texts]
-    return random.Random(seed).sample(pool, min(sample, len(pool)))
+    pool = [f for f in corpus_findings(corpus_dir()) if f["kind"] == "finding" and normalise_text(f["text"]) not in gold_texts]
+    return config, gold, random.Random(seed).sample(pool, min(sample, len(pool)))
 
 
 def label_with(onnx: bytes, heads_bytes: bytes, tokenizer: str, findings: list[dict], max_length: int, batch_tokens: int) -> np.ndarray:
@@ -68,13 +73,18 @@ def save(path: Path, findings: list[dict], polarity: np.ndarray, seconds: float)
     )
 
 
-def teacher_labels(folder: Path, fold: int | str) -> dict:
-    """The teacher's labels for fold `fold` (an int) or for the final model ("final")."""
-    name = f"fold-{fold}.npz" if fold != "final" else "final.npz"
-    with np.load(folder / name) as data:
-        if list(data["polarities"]) != list(DEFAULT_TAXONOMY.polarities):
-            raise ValueError(f"{folder / name} has polarity columns {list(data['polarities'])}.")
-        return {"texts": [str(t) for t in data["texts"]], "groups": [str(g) for g in data["groups"]], "polarity": data["polarity"]}
+def teacher(folder: Path, weight: float) -> Teacher:
+    """The soft labels saved in `folder`, for fold k (an int) or the final model ("final"), each
+    distilled row weighted `weight` against a gold one."""
+
+    def labels(fold: int | str) -> DistilledFindings:
+        name = f"fold-{fold}.npz" if fold != "final" else "final.npz"
+        with np.load(folder / name) as data:
+            if list(data["polarities"]) != list(DEFAULT_TAXONOMY.polarities):
+                raise ValueError(f"{folder / name} has polarity columns {list(data['polarities'])}.")
+            return DistilledFindings([str(t) for t in data["texts"]], data["polarity"], [str(g) for g in data["groups"]], weight)
+
+    return labels
 
 
 @app.command()
@@ -84,13 +94,10 @@ def folds(
     seed: int = 0,
 ) -> None:
     """Label, with each fold's teacher, the drawn findings of authorities outside its test set."""
-    from training.train import load_gold  # training.train reads this module's teacher labels
-
-    config = Config().from_disk(config_path)
-    gold = load_gold(Path(config["paths"]["gold"]), config["training"]["folds"])
+    config, gold, drawn = gold_and_drawn(config_path, findings, seed)
     encoder_folder = run_folder(config, gold)
+    # The fold encoders were fine-tuned from the same base as the committed model: one tokenizer.
     tokenizer = (ACCURATE_MODEL / "tokenizer.json").read_text(encoding="utf-8")
-    drawn = candidate_findings(gold, CORPUS_FINDINGS, findings, seed)
     settings = config["encoder"]
     for k, (_, test) in enumerate(grouped_folds(gold, config["training"]["folds"])):
         path, onnx = OUTPUT / f"fold-{k}.npz", encoder_folder / f"fold-{k}-int8.onnx"
@@ -113,11 +120,7 @@ def final(
     seed: int = 0,
 ) -> None:
     """Label the drawn findings with the committed accurate model's encoder."""
-    from training.train import load_gold  # training.train reads this module's teacher labels
-
-    config = Config().from_disk(config_path)
-    gold = load_gold(Path(config["paths"]["gold"]), config["training"]["folds"])
-    drawn = candidate_findings(gold, CORPUS_FINDINGS, findings, seed)
+    _, _, drawn = gold_and_drawn(config_path, findings, seed)
     cfg = json.loads((ACCURATE_MODEL / "cfg.json").read_text())
     started = time.perf_counter()
     polarity = label_with(

@@ -3,8 +3,10 @@
     python -m training.fast_cv                                  # gold only
     python -m training.fast_cv --teacher training/runs/distill  # also with the teacher's soft labels
 
-Each variant is scored with the folds of `nlp.train.grouped_folds` (by local authority), so its
-figures line up with the model cards. With `--teacher`, the fold-k student also learns from
+Each variant is cross-validated by `nlp.train.fast_out_of_fold` (the n-gram model by
+`ngram_out_of_fold`), the code and folds (by local authority) behind a model card's figures; its
+headline figures are `nlp.train.performance_summary`'s (rows written before this script used
+them call the pair F1 `pair_f1`). With `--teacher`, the fold-k student also learns from
 corpus findings labelled by the teacher of fold k (`training.distill`), none of them from an
 authority of fold k's test set, nor a gold finding. Results go to `training/reports/fast-cv.json`
 as they come.
@@ -16,73 +18,33 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import typer
 
-from nlp.models.training import make_ngram_classifier, theme_cues
-from nlp.models.fast import DistilledFindings, FastFindingClassifier, FindingFeaturizer, PolarityHead, ThemeHead
-from nlp.scoring import evaluate, theme_matrix
+from nlp.scoring import evaluate
 from nlp.taxonomy import DEFAULT_TAXONOMY
-from nlp.train import grouped_folds
-from training.distill import teacher_labels
+from nlp.train import TrainingSettings, fast_out_of_fold, ngram_out_of_fold, performance_summary
+from training.distill import teacher
 from training.train import load_gold
 
 app = typer.Typer(add_completion=False)
 
-HEADLINE = ("theme_micro_f1", "theme_macro_f1", "polarity_macro_f1", "mixed_recall", "pair_f1")
 
-
-def headline(metrics: dict) -> dict:
-    return {
-        "theme_micro_f1": metrics["themes"]["micro_f1"],
-        "theme_macro_f1": metrics["themes"]["macro_f1"],
-        "polarity_macro_f1": metrics["polarity"]["macro_f1"],
-        "mixed_recall": metrics["polarity"]["per_class"]["mixed"]["recall"],
-        "pair_f1": metrics["theme_polarity_pairs"]["f1"],
-    }
-
-
-def make_student(settings: dict):
-    """The fast model `settings` describe, or today's n-gram model when they say `{"ngram": true}`."""
-    if settings.get("ngram"):
-        return make_ngram_classifier(None, DEFAULT_TAXONOMY)
-    cues = theme_cues(DEFAULT_TAXONOMY) if settings.get("cues") else None
-    return FastFindingClassifier(
-        featurizer=FindingFeaturizer(**settings.get("featurizer", {}), cues=cues),
-        themes=ThemeHead(labels=DEFAULT_TAXONOMY.theme_ids, **settings.get("themes", {})),
-        polarity=PolarityHead(**settings.get("polarity", {})),
-        **settings.get("finding", {}),
-    )
-
-
-def cross_validate(records: list[dict], settings: dict, teacher: Path | None, weight: float, folds: int = 5) -> tuple[dict, float]:
-    """Out-of-fold figures of the fast model with `settings`, and the seconds it took."""
+def cross_validate(records: list[dict], settings: dict, teacher_folder: Path | None, weight: float) -> tuple[dict, float]:
+    """Out-of-fold figures of the variant `settings` (`[fast]` blocks, or `{"ngram": true}` for the
+    n-gram model), as `nlp.train` computes them for a model card, and the seconds it took."""
     started = time.perf_counter()
-    texts = [r["text"] for r in records]
-    Y = theme_matrix([r["themes"] for r in records], DEFAULT_TAXONOMY.theme_ids)
-    predictions = [None] * len(records)
-    for k, (train, test) in enumerate(grouped_folds(records, folds)):
-        distilled = None
-        if teacher is not None:
-            taught = teacher_labels(teacher, k)
-            distilled = DistilledFindings(taught["texts"], taught["polarity"], taught["groups"], weight)
-        model = make_student(settings).fit(
-            [texts[i] for i in train],
-            Y[train],
-            [records[i]["polarity"] for i in train],
-            [records[i]["theme_polarity"] for i in train],
-            [records[i]["local_authority"] for i in train],
-            **({"distilled": distilled} if distilled is not None else {}),
-        )
-        for i, label in zip(test, model.predict([texts[i] for i in test], with_evidence=False)):
-            predictions[i] = label
-    return evaluate(records, predictions, DEFAULT_TAXONOMY.theme_ids), round(time.perf_counter() - started, 1)
+    if settings.get("ngram"):
+        cv = ngram_out_of_fold(records, DEFAULT_TAXONOMY, TrainingSettings())
+    else:
+        fold_teacher = teacher(teacher_folder, weight) if teacher_folder is not None else None
+        cv = fast_out_of_fold(records, DEFAULT_TAXONOMY, TrainingSettings(kind="fast", fast=settings), fold_teacher)
+    return evaluate(records, cv.predictions, DEFAULT_TAXONOMY.theme_ids), round(time.perf_counter() - started, 1)
 
 
 @app.command()
 def main(
-    variants: Path = typer.Option(Path("training/configs/fast-variants.json"), help="JSON: variant name -> settings."),
-    teacher: Path = typer.Option(None, help="Folder of the teacher's fold labels (training.distill)."),
+    variants: Path = typer.Option(Path("training/configs/fast-variants.json"), help="JSON: variant name -> `[fast]` blocks."),
+    teacher_folder: Path = typer.Option(None, "--teacher", help="Folder of the teacher's fold labels (training.distill)."),
     weights: str = typer.Option("0.3", help="Comma-separated weights of a distilled row, tried in turn."),
     only: str = typer.Option("", help="Comma-separated variant names to run (default: all)."),
     output: Path = typer.Option(Path("training/reports/fast-cv.json")),
@@ -92,12 +54,13 @@ def main(
     names = [n for n in settings if not only or n in only.split(",")]
     results = json.loads(output.read_text()) if output.exists() else {}
     for name in names:
-        for weight in ([float(w) for w in weights.split(",")] if teacher else [None]):
+        for weight in ([float(w) for w in weights.split(",")] if teacher_folder else [None]):
             key = name if weight is None else f"{name}+distilled@{weight}"
-            metrics, seconds = cross_validate(records, settings[name], teacher, weight or 0.0)
-            results[key] = {"settings": settings[name], "seconds": seconds, **headline(metrics), "metrics": metrics}
+            metrics, seconds = cross_validate(records, settings[name], teacher_folder, weight or 0.0)
+            headline = performance_summary({"model": metrics})
+            results[key] = {"settings": settings[name], "seconds": seconds, **headline, "metrics": metrics}
             output.write_text(json.dumps(results, indent=2) + "\n")
-            typer.echo(f"{key}: " + " ".join(f"{h} {results[key][h]:.3f}" for h in HEADLINE) + f" ({seconds} s)")
+            typer.echo(f"{key}: " + " ".join(f"{figure} {value:.3f}" for figure, value in headline.items()) + f" ({seconds} s)")
 
 
 if __name__ == "__main__":

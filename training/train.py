@@ -39,6 +39,7 @@ from nlp.taxonomy import DEFAULT_TAXONOMY, THEME_IDS
 from nlp.train import (
     DEFAULT_GROUP_FIELD,
     OutOfFold,
+    Teacher,
     TrainedModel,
     TrainingSettings,
     ngram_out_of_fold,
@@ -47,8 +48,7 @@ from nlp.train import (
     train_model,
     write_model,
 )
-from nlp.models.fast import DistilledFindings
-from training.distill import teacher_labels
+from training.distill import teacher
 from training.encoder_cv import run_folder
 from training.evaluate import keyword_baseline
 
@@ -76,18 +76,10 @@ def settings_from(config: Config) -> TrainingSettings:
     )
 
 
-def teacher_from(config: Config):
+def teacher_from(config: Config) -> Teacher | None:
     """The fast kind's teacher of `[fast.distill]` (None without one): soft labels per fold and for the final model."""
     distill = config.get("fast", {}).get("distill", {})
-    if not distill.get("teacher"):
-        return None
-    folder, weight = Path(distill["teacher"]), float(distill["weight"])
-
-    def teacher(fold: int | str) -> DistilledFindings:
-        labels = teacher_labels(folder, fold)
-        return DistilledFindings(labels["texts"], labels["polarity"], labels["groups"], weight)
-
-    return teacher
+    return teacher(Path(distill["teacher"]), float(distill["weight"])) if distill.get("teacher") else None
 
 
 def cached_ngram_out_of_fold(config: Config, records: list[dict], settings: TrainingSettings) -> OutOfFold:

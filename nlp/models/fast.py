@@ -13,9 +13,10 @@ are the sum of its sentences'), with the sentence -> finding map. The heads read
   finding, read from the theme's focus sentences) and can learn from a teacher's soft labels
   (`DistilledFindings`) beside the gold ones.
 
-Character n-grams are left out: they cost most of the n-gram model's time, and a wider word
-vocabulary learnt from the teacher-labelled corpus replaces what they added (grouped CV in
-`training/reports/fast-cv.json`).
+Character n-grams are left out: alone they run at about 2,600 findings/s, which would make them
+the cost of the model. Word prefixes and vocabulary-matched cues take back part of what they
+add, not all of it: grouped CV in `training/reports/fast-cv.json` puts this model 0.014 theme
+micro-F1 below the n-gram model.
 """
 
 from __future__ import annotations
@@ -39,13 +40,12 @@ from sklearn.utils.validation import check_is_fitted
 from ..lexicon import FIGURE, IMPERATIVE_OPENING
 from ..sentences import SentenceSpans, text_sentences
 from ..taxonomy import POLARITIES
-from ._cv import inner_splits, rows_of
+from ._cv import inner_splits
 from .finding_classifier import FindingLabels, focus_mask
-from .polarity import MIXED, STRENGTH, WEAKNESS
+from .polarity import CONTRAST, MIXED, STRENGTH, WEAKNESS
 from .text_features import CompactVocabulary, pool_max, pool_mean
 from .themes import shrunk_thresholds
 
-_CONTRAST = re.compile(r"\b(however|although|though|but|while|whilst|despite|nevertheless|yet|except)\b", re.IGNORECASE)
 # Teacher probabilities below this share add rows that teach next to nothing: they are dropped.
 _SOFT_LABEL_FLOOR = 0.05
 
@@ -74,16 +74,17 @@ class FindingRows:
         return self.findings.shape[0]
 
     def take(self, rows: np.ndarray) -> FindingRows:
-        """The findings `rows` (in that order) with their sentences."""
+        """The findings `rows` (in that order, repeats allowed) with their sentences."""
         rows = np.asarray(rows, dtype=int)
-        mine, owner = rows_of(self.owner, rows, len(self))
-        # rows_of keeps sentences in their original order; re-sort them by their new owner.
-        order = np.argsort(owner, kind="stable")
-        sentences = np.flatnonzero(mine)[order]
+        starts = np.searchsorted(self.owner, np.arange(len(self) + 1))
+        counts = starts[rows + 1] - starts[rows]
+        owner = np.repeat(np.arange(len(rows)), counts)
+        # Each taken finding's sentences: its first sentence's index plus 0, 1, ... (its count).
+        sentences = np.repeat(starts[rows], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         return FindingRows(
             self.findings[rows],
             self.sentences[sentences],
-            owner[order],
+            owner,
             [self.spans[i] for i in rows],
             self.finding_cues[rows],
             self.sentence_cues[sentences],
@@ -227,9 +228,9 @@ def _finding_counts(counts: sp.csr_matrix, owner: np.ndarray, n_findings: int) -
 class ThemeHead(ClassifierMixin, BaseEstimator):
     """Multi-label themes from `FindingRows`: linear SVMs read per finding and per best sentence.
 
-    Each theme's calibrated probability is a logistic regression over two decision values, the
-    finding's and its best sentence's (a summary paragraph's themes are diluted over the whole of
-    it), fitted on out-of-fold decisions; each theme's threshold maximises F1 on those and is shrunk
+    Each theme's calibrated probability is a logistic regression over the finding's and its best
+    sentence's decision values (a summary paragraph's themes are diluted over the whole of it) and
+    the theme's specific and broad cue counts, fitted on out-of-fold decisions; each theme's threshold maximises F1 on those and is shrunk
     towards the global micro-F1 threshold by `threshold_shrinkage` pseudo positives.
 
     Parameters
@@ -430,7 +431,7 @@ class PolarityHead(ClassifierMixin, BaseEstimator):
 
 def _polarity_cues(texts: list[str]) -> np.ndarray:
     """Per text: contrast words, imperative opening, figures (log1p counts)."""
-    counts = [(len(_CONTRAST.findall(t)), bool(IMPERATIVE_OPENING.search(t)), len(FIGURE.findall(t))) for t in texts]
+    counts = [(len(CONTRAST.findall(t)), bool(IMPERATIVE_OPENING.search(t)), len(FIGURE.findall(t))) for t in texts]
     return np.log1p(np.asarray(counts, dtype=float).reshape(len(texts), 3))
 
 
@@ -448,7 +449,7 @@ def _in_order(model, probabilities: np.ndarray, labels: Sequence[str]) -> np.nda
 
 @dataclass
 class DistilledFindings:
-    """Findings labelled by a teacher model: its theme and polarity probabilities, and a weight.
+    """Findings labelled by a teacher model: its polarity probabilities, and a weight.
 
     texts: the findings. polarity: (n, n_polarities), columns in the taxonomy's polarity order.
     groups: group of each finding (never one of a test fold's). weight: of a distilled row against a gold one.
@@ -507,11 +508,10 @@ class FastFindingClassifier(BaseEstimator):
     def _fit_polarity_with(self, rows: FindingRows, X: list[str], polarity: list[str], groups, distilled: DistilledFindings) -> None:
         """Gold rows with weight 1 and each teacher-labelled finding once per polarity it gives at
         least `_SOFT_LABEL_FLOOR` of probability, weighted by that probability times `weight`."""
-        taught, labels, weights = np.nonzero(distilled.polarity >= _SOFT_LABEL_FLOOR)[0], [], []
-        columns = np.nonzero(distilled.polarity >= _SOFT_LABEL_FLOOR)[1]
+        taught, columns = np.nonzero(distilled.polarity >= _SOFT_LABEL_FLOOR)
         labels = [POLARITIES[c] for c in columns]
         weights = distilled.weight * distilled.polarity[taught, columns]
-        teacher_rows = self.featurizer_.transform([distilled.texts[i] for i in taught])
+        teacher_rows = self.featurizer_.transform(distilled.texts).take(taught)
         all_rows = _concatenate(rows, teacher_rows)
         all_groups = None
         if groups is not None and distilled.groups is not None:
@@ -552,6 +552,7 @@ class FastFindingClassifier(BaseEstimator):
         ngrams = self._word_contributions(rows, chosen) if with_evidence else None
         starts = np.searchsorted(rows.owner, np.arange(len(X) + 1))
         theme_ids = [str(t) for t in self.themes_.classes_]
+        rounded = np.round(probabilities, 4).tolist()
         results = []
         for i, text in enumerate(X):
             columns = np.flatnonzero(chosen[i])
@@ -560,7 +561,7 @@ class FastFindingClassifier(BaseEstimator):
                 themes=[theme_ids[j] for j in columns],
                 polarity=str(polarities[i]),
                 theme_polarity={theme_ids[j]: pair_polarity.get((i, j), str(polarities[i])) for j in columns},
-                scores={theme: round(float(p), 4) for theme, p in zip(theme_ids, probabilities[i])},
+                scores=dict(zip(theme_ids, rounded[i])),
             )
             label.evidence = {
                 theme_ids[j]: {
@@ -591,14 +592,14 @@ class FastFindingClassifier(BaseEstimator):
         explained = []
         for i in range(len(rows)):
             row = rows.findings[i]
+            words = row.indices < len(names)  # the prefix block's columns follow the words'
+            columns, weights = row.indices[words], row.data[words]
             per_theme = {}
             for j in np.flatnonzero(chosen[i]):
                 coef = getattr(estimators[j], "coef_", None)
                 if coef is None:
                     continue
-                words = row.indices < len(names)
-                columns = row.indices[words]
-                contributions = row.data[words] * coef[0, columns]
+                contributions = weights * coef[0, columns]
                 order = np.argsort(-contributions, kind="stable")[: self.evidence_ngrams]
                 per_theme[int(j)] = [str(names[columns[k]]) for k in order if contributions[k] > 0]
             explained.append(per_theme)

@@ -29,7 +29,7 @@ STRENGTH, WEAKNESS = "strength", "weakness"
 # sentence model, which learns the others.
 MIXED = "mixed"
 # Words that turn a paragraph from one verdict to the other.
-_CONTRAST = re.compile(r"\b(however|although|though|but|while|whilst|despite|nevertheless|yet|except)\b", re.IGNORECASE)
+CONTRAST = re.compile(r"\b(however|although|though|but|while|whilst|despite|nevertheless|yet|except)\b", re.IGNORECASE)
 # Intercept of a class without examples in the training data: its probability stays near zero.
 _ABSENT_INTERCEPT = -10.0
 
@@ -215,7 +215,7 @@ class PolarityClassifier(ClassifierMixin, BaseEstimator):
                 sentence_probabilities[last],
                 turns,
                 np.log1p(n_sentences),
-                [len(_CONTRAST.findall(text)) for text in X],
+                [len(CONTRAST.findall(text)) for text in X],
                 np.log1p(np.asarray(cues, dtype=float).reshape(n_texts, len(self.cues_))),
             ]
         )

@@ -29,7 +29,8 @@ NGRAM_MODEL_DEFAULTS: dict[str, dict] = {
 }
 
 # The `[fast]` blocks of training/configs/default.cfg; `initialize` uses them when no config is
-# given. Chosen by grouped CV (training/reports/fast-cv.json).
+# given. Chosen by grouped CV (training/reports/fast-cv.json). `use_cues` (default true) switches
+# the taxonomy's cue features off.
 FAST_MODEL_DEFAULTS: dict[str, dict] = {
     "featurizer": {"ngram_range": [1, 3], "min_df": 2, "prefix_length": 5},
     "themes": {"C": 1.0, "inner_folds": 5},
@@ -70,8 +71,9 @@ def make_fast_classifier(settings: dict | None, taxonomy: Taxonomy) -> FastFindi
     """An unfitted `FastFindingClassifier` for `taxonomy` from `[fast]`-style settings."""
     settings = _blocks(FAST_MODEL_DEFAULTS, settings)
     featurizer = {**settings["featurizer"], "ngram_range": tuple(settings["featurizer"].get("ngram_range", (1, 3)))}
+    use_cues = featurizer.pop("use_cues", True)
     return FastFindingClassifier(
-        featurizer=FindingFeaturizer(**featurizer, cues=theme_cues(taxonomy) or None),
+        featurizer=FindingFeaturizer(**featurizer, cues=(theme_cues(taxonomy) or None) if use_cues else None),
         themes=ThemeHead(labels=taxonomy.theme_ids, **settings["themes"]),
         polarity=PolarityHead(labels=taxonomy.polarities, **settings["polarity"]),
         **settings["finding"],

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
 
 from nlp.artifact import dumps_estimator, loads_estimator
 from nlp.models.fast import (
@@ -70,7 +71,8 @@ def test_sentences_given_by_the_doc_are_used_as_given():
     rows = featurizer.transform(TEXTS, whole)
     assert rows.sentences.shape[0] == 3
     assert np.allclose(rows.findings.toarray(), featurizer.transform(TEXTS).findings.toarray(), atol=1e-6)
-    assert featurizer.transform(TEXTS, text_sentences(TEXTS)).spans == featurizer.transform(TEXTS).spans
+    assert rows.spans == whole
+    assert featurizer.transform(TEXTS).spans == text_sentences(TEXTS)
 
 
 def test_taking_findings_keeps_their_own_sentences():
@@ -103,12 +105,17 @@ def test_an_empty_batch_gives_empty_rows():
 def test_heads_follow_the_estimator_contract(head):
     copy = clone(head)
     assert copy.get_params() == head.get_params()
+    # __init__ stores its parameters and nothing else (what clone and grid search rely on).
+    check_no_attributes_set_in_init(type(head).__name__, head)
     with pytest.raises(NotFittedError):
         head.predict_proba(FindingFeaturizer(min_df=1).fit(TEXTS).transform(TEXTS), *(() if isinstance(head, ThemeHead) else (TEXTS,)))
 
 
 def test_fit_returns_the_estimator_and_predicts_the_training_labels(fast_model):
     records = tiny_training_set()
+    unfitted = FastFindingClassifier(featurizer=FindingFeaturizer(min_df=1), themes=ThemeHead(labels=THEME_IDS, inner_folds=2))
+    assert unfitted.fit([r["text"] for r in records], theme_matrix([r["themes"] for r in records], THEME_IDS),
+                        [r["polarity"] for r in records], [r["theme_polarity"] for r in records]) is unfitted
     assert isinstance(fast_model.themes_, ThemeHead) and isinstance(fast_model.polarity_, PolarityHead)
     predictions = fast_model.predict([r["text"] for r in records], with_evidence=False)
     assert [p.themes for p in predictions] == [r["themes"] for r in records]
@@ -143,3 +150,12 @@ def test_soft_labels_teach_the_polarity_head():
     rows_plain, rows_student = plain.featurizer_.transform(probe), student.featurizer_.transform(probe)
     assert student.polarity_.predict_proba(rows_student, probe)[0, weakness] > plain.polarity_.predict_proba(rows_plain, probe)[0, weakness]
     assert student.predict(probe)[0].polarity == "weakness"
+
+
+def test_taking_a_finding_twice_gives_it_its_sentences_twice():
+    # Soft labels repeat a teacher-labelled finding once per polarity it is taught.
+    rows = FindingFeaturizer(min_df=1).fit(TEXTS).transform(TEXTS)
+    taken = rows.take(np.array([0, 0, 2]))
+    assert list(taken.owner) == [0, 0, 1, 1, 2, 2, 2]
+    assert (taken.sentences[:2] != taken.sentences[2:4]).nnz == 0
+    assert taken.spans == [rows.spans[0], rows.spans[0], rows.spans[2]]
