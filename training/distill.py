@@ -92,15 +92,17 @@ def folds(
     config_path: Path = typer.Argument(Path("training/configs/default.cfg")),
     findings: int = typer.Option(10_000, help="Corpus findings drawn for the teachers."),
     seed: int = 0,
+    output: Path = typer.Option(OUTPUT, help="Folder of the fold labels."),
 ) -> None:
     """Label, with each fold's teacher, the drawn findings of authorities outside its test set."""
     config, gold, drawn = gold_and_drawn(config_path, findings, seed)
+    output.mkdir(parents=True, exist_ok=True)
     encoder_folder = run_folder(config, gold)
     # The fold encoders were fine-tuned from the same base as the committed model: one tokenizer.
     tokenizer = (ACCURATE_MODEL / "tokenizer.json").read_text(encoding="utf-8")
     settings = config["encoder"]
     for k, (_, test) in enumerate(grouped_folds(gold, config["training"]["folds"])):
-        path, onnx = OUTPUT / f"fold-{k}.npz", encoder_folder / f"fold-{k}-int8.onnx"
+        path, onnx = output / f"fold-{k}.npz", encoder_folder / f"fold-{k}-int8.onnx"
         if path.exists() or not onnx.exists():
             typer.echo(f"fold {k}: {'done' if path.exists() else 'no teacher yet'}")
             continue

@@ -111,6 +111,12 @@ class FindingFeaturizer(TransformerMixin, BaseEstimator):
         With a number, a second block of n-grams (1-2) of every word cut to its first
         `prefix_length` characters ("safeguard", "safeguarding" and "safeguards" as one): the
         spelling variants character n-grams would catch, at the cost of one more tokenisation.
+    char_ngram_range : tuple of int, optional
+        With a range, a block of the character n-grams within words (`char_wb`) of the text's
+        vocabulary words, TF-IDF weighted and L2-normalised on its own. It is not computed from
+        the text: every vocabulary word's character n-grams are counted once at fit time (a word
+        x n-gram matrix), and a row's block is its word counts times that matrix. Words outside
+        the vocabulary add none.
     cues : dict of str to tuple of (str, str), optional
         Per theme id, the regular expressions of its specific and broad cues ("" for none). A
         vocabulary n-gram that a pattern matches whole is a cue of that theme and tier; each row
@@ -118,11 +124,20 @@ class FindingFeaturizer(TransformerMixin, BaseEstimator):
         the vocabulary once at fit time, not every text at labelling time, keeps cues nearly free.
     """
 
-    def __init__(self, ngram_range: tuple[int, int] = (1, 3), min_df: int = 2, max_features: int | None = 400_000, prefix_length: int | None = None, cues: dict[str, tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        ngram_range: tuple[int, int] = (1, 3),
+        min_df: int = 2,
+        max_features: int | None = 400_000,
+        prefix_length: int | None = None,
+        char_ngram_range: tuple[int, int] | None = None,
+        cues: dict[str, tuple[str, str]] | None = None,
+    ) -> None:
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_features = max_features
         self.prefix_length = prefix_length
+        self.char_ngram_range = char_ngram_range
         self.cues = cues
 
     def fit(self, X: Sequence[str], y=None, sentences: Sequence[SentenceSpans] | None = None) -> FindingFeaturizer:
@@ -135,10 +150,24 @@ class FindingFeaturizer(TransformerMixin, BaseEstimator):
         counts = self.vectorizer_.fit_transform(sentence_texts)
         if self.prefixes_ is not None:
             counts = sp.hstack([counts, self.prefixes_.fit_transform(sentence_texts)]).tocsr()
-        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(_finding_counts(counts, _owner(spans), len(X)))
+        finding_counts = _finding_counts(counts, _owner(spans), len(X))
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(finding_counts)
+        self.char_map_ = self._char_map() if self.char_ngram_range else None
+        self.char_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(finding_counts @ self.char_map_) if self.char_map_ is not None else None
         self.cue_themes_ = tuple(str(theme) for theme in (self.cues or {}))
         self.cue_terms_ = _cue_terms(self.feature_names(), [self.cues[t] for t in self.cue_themes_])
         return self
+
+    def _char_map(self) -> sp.csr_matrix:
+        """(n_features, n_char_ngrams): the character n-grams of each vocabulary word (rows of
+        longer n-grams and of prefixes stay empty)."""
+        words = self.feature_names()
+        single = np.array([" " not in w for w in words], dtype=bool)
+        chars = CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range), dtype=np.float32)
+        word_chars = chars.fit_transform(words[single]).tocoo()
+        rows = np.flatnonzero(single)[word_chars.row]
+        n_features = len(self.tfidf_.idf_)
+        return sp.csr_matrix((word_chars.data, (rows, word_chars.col)), shape=(n_features, word_chars.shape[1]), dtype=np.float32)
 
     def _vectorizer(self, ngram_range, token_pattern: str) -> CompactCountVectorizer:
         return CompactCountVectorizer(
@@ -172,7 +201,13 @@ class FindingFeaturizer(TransformerMixin, BaseEstimator):
 
     def _tfidf(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         # TfidfTransformer refuses a matrix without rows; an empty batch has nothing to weigh.
-        return self.tfidf_.transform(counts).astype(np.float32).tocsr() if counts.shape[0] else counts.astype(np.float32)
+        if not counts.shape[0]:
+            n_chars = self.char_map_.shape[1] if self.char_map_ is not None else 0
+            return sp.csr_matrix((0, counts.shape[1] + n_chars), dtype=np.float32)
+        words = self.tfidf_.transform(counts).astype(np.float32)
+        if self.char_map_ is None:
+            return words.tocsr()
+        return sp.hstack([words, self.char_tfidf_.transform(counts @ self.char_map_).astype(np.float32)], format="csr")
 
     def _cue_counts(self, counts: sp.csr_matrix) -> np.ndarray:
         """log1p of the distinct cue n-grams of each row, shape (n_rows, n_cue_themes, 2)."""
@@ -186,7 +221,7 @@ class FindingFeaturizer(TransformerMixin, BaseEstimator):
         return self.fit(X, y, sentences).transform(X, sentences)
 
     def feature_names(self) -> np.ndarray:
-        """The word n-grams, in column order (the prefix block's columns follow them)."""
+        """The word n-grams, in column order (the prefix and character blocks' columns follow them)."""
         return self.vectorizer_.get_feature_names_out()
 
 
@@ -592,7 +627,7 @@ class FastFindingClassifier(BaseEstimator):
         explained = []
         for i in range(len(rows)):
             row = rows.findings[i]
-            words = row.indices < len(names)  # the prefix block's columns follow the words'
+            words = row.indices < len(names)  # the prefix and character blocks' columns follow the words'
             columns, weights = row.indices[words], row.data[words]
             per_theme = {}
             for j in np.flatnonzero(chosen[i]):

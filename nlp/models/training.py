@@ -71,6 +71,8 @@ def make_fast_classifier(settings: dict | None, taxonomy: Taxonomy) -> FastFindi
     """An unfitted `FastFindingClassifier` for `taxonomy` from `[fast]`-style settings."""
     settings = _blocks(FAST_MODEL_DEFAULTS, settings)
     featurizer = {**settings["featurizer"], "ngram_range": tuple(settings["featurizer"].get("ngram_range", (1, 3)))}
+    if featurizer.get("char_ngram_range"):
+        featurizer["char_ngram_range"] = tuple(featurizer["char_ngram_range"])
     use_cues = featurizer.pop("use_cues", True)
     return FastFindingClassifier(
         featurizer=FindingFeaturizer(**featurizer, cues=(theme_cues(taxonomy) or None) if use_cues else None),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
 
 from nlp.artifact import dumps_estimator, loads_estimator
@@ -96,6 +97,26 @@ def test_cues_count_vocabulary_ngrams_that_a_pattern_matches_whole():
 def test_an_empty_batch_gives_empty_rows():
     rows = FindingFeaturizer(min_df=1).fit(TEXTS).transform([])
     assert rows.findings.shape[0] == 0 and rows.sentences.shape[0] == 0
+    with_chars = FindingFeaturizer(min_df=1, char_ngram_range=(3, 4)).fit(TEXTS)
+    assert with_chars.transform([]).findings.shape == (0, with_chars.transform(TEXTS).findings.shape[1])
+
+
+def test_character_ngrams_come_from_the_vocabulary_words_of_the_text():
+    featurizer = FindingFeaturizer(ngram_range=(1, 2), min_df=1, char_ngram_range=(3, 4)).fit(TEXTS)
+    n_words = len(featurizer.feature_names())
+    char_names = featurizer.char_map_.shape[1]
+    rows = featurizer.transform(["Adopters are matched.", "Adopters zzzqqq."])
+    own = rows.findings[0, n_words:]
+    # The block holds the char_wb 3-4-grams of "adopters", "are" and "matched", and no others.
+    expected = CountVectorizer(analyzer="char_wb", ngram_range=(3, 4)).fit(["adopters are matched"]).get_feature_names_out()
+    names = CountVectorizer(analyzer="char_wb", ngram_range=(3, 4)).fit(list(featurizer.feature_names()[[" " not in w for w in featurizer.feature_names()]])).get_feature_names_out()
+    assert len(names) == char_names
+    assert set(names[own.indices]) == set(expected)
+    # An out-of-vocabulary word adds no character n-grams: only "adopters"' remain.
+    assert set(names[rows.findings[1, n_words:].indices]) == set(CountVectorizer(analyzer="char_wb", ngram_range=(3, 4)).fit(["adopters"]).get_feature_names_out())
+    # The word block and the character block are each L2-normalised.
+    assert np.isclose(np.linalg.norm(rows.findings[0, :n_words].toarray()), 1.0)
+    assert np.isclose(np.linalg.norm(own.toarray()), 1.0)
 
 
 # Heads -------------------------------------------------------------------------------------------
@@ -133,9 +154,11 @@ def test_evidence_names_focus_sentences_with_offsets_and_ngrams_only_when_asked(
 
 
 def test_the_model_survives_the_safe_artifact_round_trip(fast_model):
-    loaded = loads_estimator(dumps_estimator(fast_model), "model.skops")
     texts = [r["text"] for r in tiny_training_set()]
-    assert [p.to_dict(True) for p in loaded.predict(texts)] == [p.to_dict(True) for p in fast_model.predict(texts)]
+    with_chars = _fit(tiny_training_set(), featurizer={"char_ngram_range": (3, 4), "prefix_length": 5})
+    for model in (fast_model, with_chars):
+        loaded = loads_estimator(dumps_estimator(model), "model.skops")
+        assert [p.to_dict(True) for p in loaded.predict(texts)] == [p.to_dict(True) for p in model.predict(texts)]
 
 
 def test_soft_labels_teach_the_polarity_head():
