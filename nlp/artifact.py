@@ -40,8 +40,6 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "nlp.models.fast.PolarityHead",
     "nlp.models.fast.ThemeHead",
     "nlp.models.themes.ThemeClassifier",
-    # scikit-learn's stand-in for a one-vs-rest theme without positive examples in training.
-    "sklearn.multiclass._ConstantPredictor",
     # The fast featuriser's word -> character n-gram map: skops stores it with scipy's save_npz
     # and reads it with load_npz, which refuses pickled data.
     "scipy.sparse._csr.csr_matrix",

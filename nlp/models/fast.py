@@ -281,7 +281,10 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     classes_ : ndarray of str
-    linear_ : OneVsRestClassifier
+    weights_ : ndarray of shape (n_features, n_themes)
+        The one-vs-rest SVMs' coefficients side by side, so that a batch's decisions are one
+        product over its rows rather than one pass per theme.
+    intercept_ : ndarray of shape (n_themes,)
     calibrators_ : list of LogisticRegression or DummyClassifier, one per theme
     thresholds_ : ndarray of shape (n_themes,)
     """
@@ -304,9 +307,9 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
         self.cue_index_ = np.array([X.cue_themes.index(t) if t in X.cue_themes else -1 for t in self.classes_])
         inputs = np.zeros((len(X), Y.shape[1], 4))
         for train, test in inner_splits(len(X), self.inner_folds, groups, self.random_state):
-            whole, sentence = _decisions(self._linear().fit(X.findings[train], Y[train]), X.take(test))
+            whole, sentence = _decisions(*_side_by_side(self._linear().fit(X.findings[train], Y[train])), X.take(test))
             inputs[test] = self._inputs(whole, _best_sentence(whole, sentence, X.take(test)), X.finding_cues[test])
-        self.linear_ = self._linear().fit(X.findings, Y)
+        self.weights_, self.intercept_ = _side_by_side(self._linear().fit(X.findings, Y))
         self.calibrators_ = [_calibrator(inputs[:, j], Y[:, j]) for j in range(Y.shape[1])]
         self.thresholds_ = shrunk_thresholds(self._calibrated(inputs), Y, self.threshold_shrinkage)
         return self
@@ -323,8 +326,8 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
 
     def predict_proba_with_sentences(self, X: FindingRows) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities of each finding and of each of its sentences read as a text of its own."""
-        check_is_fitted(self, "linear_")
-        whole, sentence = _decisions(self.linear_, X)
+        check_is_fitted(self, "weights_")
+        whole, sentence = _decisions(self.weights_, self.intercept_, X)
         findings = self._calibrated(self._inputs(whole, _best_sentence(whole, sentence, X), X.finding_cues))
         sentences = self._calibrated(self._inputs(sentence, sentence, X.sentence_cues))
         return findings, sentences
@@ -336,10 +339,21 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
 
 
-def _decisions(linear: OneVsRestClassifier, X: FindingRows) -> tuple[np.ndarray, np.ndarray]:
+def _side_by_side(linear: OneVsRestClassifier) -> tuple[np.ndarray, np.ndarray]:
+    """(n_features, n_themes) coefficients and (n_themes,) intercepts of a fitted one-vs-rest model;
+    a theme without positives (`_ConstantPredictor`) gets no weights and its constant decision."""
+    nothing = sp.csr_matrix((1, linear.n_features_in_), dtype=np.float32)
+    weights = np.zeros((linear.n_features_in_, len(linear.estimators_)), dtype=np.float32)
+    for j, estimator in enumerate(linear.estimators_):
+        if hasattr(estimator, "coef_"):
+            weights[:, j] = estimator.coef_[0]
+    intercept = np.array([float(np.ravel(estimator.decision_function(nothing))[0]) for estimator in linear.estimators_])
+    return weights, intercept
+
+
+def _decisions(weights: np.ndarray, intercept: np.ndarray, X: FindingRows) -> tuple[np.ndarray, np.ndarray]:
     """Decision values of each theme on each finding and each sentence, in one product."""
-    both = linear.decision_function(sp.vstack([X.findings, X.sentences]).tocsr())
-    both = both.reshape(both.shape[0], -1)
+    both = sp.vstack([X.findings, X.sentences]).tocsr() @ weights + intercept
     return both[: len(X)], both[len(X) :]
 
 
@@ -623,18 +637,15 @@ class FastFindingClassifier(BaseEstimator):
     def _word_contributions(self, rows: FindingRows, chosen: np.ndarray) -> list[dict[int, list[str]]]:
         """The n-grams of each finding that pushed hardest towards each of its chosen themes."""
         names = self.featurizer_.feature_names()
-        estimators = self.themes_.linear_.estimators_
+        weights = self.themes_.weights_
         explained = []
         for i in range(len(rows)):
             row = rows.findings[i]
             words = row.indices < len(names)  # the prefix and character blocks' columns follow the words'
-            columns, weights = row.indices[words], row.data[words]
+            columns, values = row.indices[words], row.data[words]
             per_theme = {}
             for j in np.flatnonzero(chosen[i]):
-                coef = getattr(estimators[j], "coef_", None)
-                if coef is None:
-                    continue
-                contributions = weights * coef[0, columns]
+                contributions = values * weights[columns, j]
                 order = np.argsort(-contributions, kind="stable")[: self.evidence_ngrams]
                 per_theme[int(j)] = [str(names[columns[k]]) for k in order if contributions[k] > 0]
             explained.append(per_theme)
