@@ -41,6 +41,11 @@ def cross_validate(records: list[dict], settings: dict, teacher_folder: Path | N
     return evaluate(records, cv.predictions, DEFAULT_TAXONOMY.theme_ids), round(time.perf_counter() - started, 1)
 
 
+def teacher_sizes(folder: Path) -> list[int]:
+    """How many teacher-labelled findings each fold's student learns from."""
+    return [len(teacher(folder, 1.0)(k).texts) for k in range(TrainingSettings().folds)]
+
+
 @app.command()
 def main(
     variants: Path = typer.Option(Path("training/configs/fast-variants.json"), help="JSON: variant name -> `[fast]` blocks."),
@@ -58,7 +63,8 @@ def main(
             key = name if weight is None else f"{name}+distilled@{weight}"
             metrics, seconds = cross_validate(records, settings[name], teacher_folder, weight or 0.0)
             headline = performance_summary({"model": metrics})
-            results[key] = {"settings": settings[name], "seconds": seconds, **headline, "metrics": metrics}
+            taught = {} if weight is None else {"teacher": {"folder": str(teacher_folder), "findings_per_fold": teacher_sizes(teacher_folder)}}
+            results[key] = {"settings": settings[name], **taught, "seconds": seconds, **headline, "metrics": metrics}
             output.write_text(json.dumps(results, indent=2) + "\n")
             typer.echo(f"{key}: " + " ".join(f"{figure} {value:.3f}" for figure, value in headline.items()) + f" ({seconds} s)")
 

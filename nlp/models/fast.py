@@ -635,20 +635,25 @@ class FastFindingClassifier(BaseEstimator):
         return self.themes_.predict_proba(rows), self.polarity_.predict_proba(rows, X)
 
     def _word_contributions(self, rows: FindingRows, chosen: np.ndarray) -> list[dict[int, list[str]]]:
-        """The n-grams of each finding that pushed hardest towards each of its chosen themes."""
+        """The n-grams of each finding that pushed hardest towards each of its chosen themes, for
+        all (finding, theme) pairs of the batch at once."""
         names = self.featurizer_.feature_names()
-        weights = self.themes_.weights_
-        explained = []
-        for i in range(len(rows)):
-            row = rows.findings[i]
-            words = row.indices < len(names)  # the prefix and character blocks' columns follow the words'
-            columns, values = row.indices[words], row.data[words]
-            per_theme = {}
-            for j in np.flatnonzero(chosen[i]):
-                contributions = values * weights[columns, j]
-                order = np.argsort(-contributions, kind="stable")[: self.evidence_ngrams]
-                per_theme[int(j)] = [str(names[columns[k]]) for k in order if contributions[k] > 0]
-            explained.append(per_theme)
+        # The prefix and character blocks' columns follow the words': only words are evidence.
+        words = rows.findings[:, : len(names)].tocsr()
+        finding, theme = np.nonzero(chosen)
+        counts = np.diff(words.indptr)[finding]
+        pair = np.repeat(np.arange(len(finding)), counts)
+        entry = np.repeat(words.indptr[finding], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        columns = words.indices[entry]
+        contributions = words.data[entry] * self.themes_.weights_[columns, theme[pair]]
+        pushing = contributions > 0
+        pair, columns, contributions = pair[pushing], columns[pushing], contributions[pushing]
+        order = np.lexsort((-contributions, pair))
+        pair, columns = pair[order], columns[order]
+        rank = np.arange(len(pair)) - np.searchsorted(pair, pair)
+        explained: list[dict[int, list[str]]] = [{int(j): [] for j in np.flatnonzero(row)} for row in chosen]
+        for k, column in zip(pair[rank < self.evidence_ngrams], columns[rank < self.evidence_ngrams]):
+            explained[finding[k]][int(theme[k])].append(str(names[column]))
         return explained
 
 
