@@ -32,7 +32,7 @@ NGRAM_MODEL_DEFAULTS: dict[str, dict] = {
 # given. Chosen by grouped CV (training/reports/fast-cv.json). `use_cues` (default true) switches
 # the taxonomy's cue features off.
 FAST_MODEL_DEFAULTS: dict[str, dict] = {
-    "featurizer": {"ngram_range": [1, 3], "min_df": 2, "prefix_length": 5},
+    "featurizer": {"ngram_range": [1, 3], "min_df": 2, "char_ngram_range": [2, 5]},
     "themes": {"C": 1.0, "inner_folds": 5},
     "polarity": {"C": 3.0, "sentence_C": 1.0, "stack_C": 0.3},
     "finding": {"pair_C": 3.0, "evidence_ngrams": 5},
