@@ -34,7 +34,7 @@ def _compared(metrics: dict) -> list[tuple[str, dict]]:
     """The models measured in the same run, best first: this one, the other kind, the keyword baseline."""
     columns = [("this model", metrics["model"])]
     for key, name in _OTHER_MODELS:
-        if metrics.get(key) is not None and metrics[key] is not metrics["model"]:
+        if metrics.get(key) is not None and metrics[key] != metrics["model"]:
             columns.append((name, metrics[key]))
     if metrics.get("keyword_baseline") is not None:
         columns.append(("keyword baseline", metrics["keyword_baseline"]))
@@ -129,6 +129,19 @@ def _data_lines(custom: dict, metrics: dict) -> list[str]:
         f"(theme, polarity) pair F1 {human['pair_f1']}. Readers applying the same written protocol agree more than "
         "independent human experts typically would, so treat this ceiling as optimistic.",
         "- Source reports: Ofsted, Open Government Licence v3.0 (Crown copyright).",
+        *_teacher_lines(custom.get("teacher")),
+    ]
+
+
+def _teacher_lines(teacher: dict | None) -> list[str]:
+    if not teacher:
+        return []
+    return [
+        f"- Distilled: the model also learnt from {teacher['final_findings']:,} corpus findings that are not gold, labelled with "
+        "polarity probabilities by the accurate model's fine-tuned encoder (`training.distill`), each probability-weighted "
+        f"row counting {teacher['weight']} of a gold finding. In cross-validation, fold k's model learnt only from findings "
+        "of authorities outside its test fold, labelled by the encoder fine-tuned without that fold's gold "
+        f"({', '.join(f'{n:,}' for n in teacher['fold_findings'])} findings per fold).",
     ]
 
 

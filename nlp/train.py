@@ -424,7 +424,11 @@ def train_model(
             make_fast_classifier(settings.fast, taxonomy), records, taxonomy, settings.group_by, teacher("final") if teacher is not None else None))
         fold_models = [NgramFindingModel(fold_model) for fold_model in fast.fold_models]
         if teacher is not None:
-            extra["teacher"] = {"fold_findings": [len(teacher(k).texts) for k in range(settings.folds)], "final_findings": len(teacher("final").texts)}
+            extra["teacher"] = {
+                "fold_findings": [len(teacher(k).texts) for k in range(settings.folds)],
+                "final_findings": len(teacher("final").texts),
+                "weight": teacher("final").weight,
+            }
     timings["total_seconds"] = round(time.perf_counter() - started, 1)
     timings["peak_rss_mb"] = _peak_rss_mb()
     metrics["training"] = timings
@@ -543,6 +547,7 @@ def write_model(
                 "training_data": training_data,
                 "base_encoder": trained.extra.get("base_encoder"),
                 "precision": trained.extra.get("precision"),
+                "teacher": trained.extra.get("teacher"),
                 "settings": {"folds": trained.settings.folds, "group_by": trained.settings.group_by, "seed": trained.settings.seed},
                 "metrics": trained.metrics,
                 **custom,
