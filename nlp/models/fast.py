@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
@@ -287,7 +288,9 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
         The one-vs-rest SVMs' coefficients side by side, so that a batch's decisions are one
         product over its rows rather than one pass per theme.
     intercept_ : ndarray of shape (n_themes,)
-    calibrators_ : list of LogisticRegression or DummyClassifier, one per theme
+    calibration_coef_ : ndarray of shape (n_themes, 4)
+    calibration_intercept_ : ndarray of shape (n_themes,)
+        Each theme's calibrating logistic regression, side by side, applied to a batch at once.
     thresholds_ : ndarray of shape (n_themes,)
     """
 
@@ -312,7 +315,8 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
             whole, sentence = _decisions(*_side_by_side(self._linear().fit(X.findings[train], Y[train])), X.take(test))
             inputs[test] = self._inputs(whole, _best_sentence(whole, sentence, X.take(test)), X.finding_cues[test])
         self.weights_, self.intercept_ = _side_by_side(self._linear().fit(X.findings, Y))
-        self.calibrators_ = [_calibrator(inputs[:, j], Y[:, j]) for j in range(Y.shape[1])]
+        coef, intercept = zip(*(_calibration(inputs[:, j], Y[:, j]) for j in range(Y.shape[1])))
+        self.calibration_coef_, self.calibration_intercept_ = np.array(coef), np.array(intercept)
         self.thresholds_ = shrunk_thresholds(self._calibrated(inputs), Y, self.threshold_shrinkage)
         return self
 
@@ -324,7 +328,7 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
         return np.concatenate([whole[..., None], best[..., None], theme_cues], axis=-1)
 
     def _calibrated(self, inputs: np.ndarray) -> np.ndarray:
-        return np.column_stack([_positive_probability(model, inputs[:, j]) for j, model in enumerate(self.calibrators_)])
+        return expit(np.einsum("ntk,tk->nt", inputs, self.calibration_coef_) + self.calibration_intercept_)
 
     def predict_proba_with_sentences(self, X: FindingRows) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities of each finding and of each of its sentences read as a text of its own."""
@@ -369,15 +373,13 @@ def _best_sentence(whole: np.ndarray, sentence: np.ndarray, X: FindingRows) -> n
     return best
 
 
-def _calibrator(inputs: np.ndarray, labels: np.ndarray):
+def _calibration(inputs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float]:
+    """Coefficients and intercept of a theme's calibrating logistic regression; for a theme whose
+    training labels are all equal, no coefficients and that label's log-odds (minus or plus infinity)."""
     if labels.min() == labels.max():
-        return DummyClassifier(strategy="prior").fit(inputs, labels)
-    return LogisticRegression(C=100.0).fit(inputs, labels)
-
-
-def _positive_probability(model, inputs: np.ndarray) -> np.ndarray:
-    classes = list(model.classes_)
-    return model.predict_proba(inputs)[:, classes.index(1)] if 1 in classes else np.zeros(len(inputs))
+        return np.zeros(inputs.shape[1]), float(logit(labels[0]))
+    model = LogisticRegression(C=100.0).fit(inputs, labels)
+    return model.coef_[0], float(model.intercept_[0])
 
 
 # Polarity ----------------------------------------------------------------------------------------

@@ -207,7 +207,7 @@ def _teacher_of(records: list[dict], keep):
     return teacher
 
 
-def test_train_fast_kind_learns_from_a_teacher_only_outside_each_folds_test_groups(taxonomy_file, data_file):
+def test_train_fast_kind_learns_from_a_teacher_only_outside_each_folds_test_groups(taxonomy_file, data_file, tmp_path):
     taxonomy = Taxonomy.from_record(json.loads(taxonomy_file.read_text()))
     records = read_training_data(data_file, taxonomy, folds=FOLDS)
     tested = {k: {records[i]["local_authority"] for i in test} for k, (_, test) in enumerate(grouped_folds(records, FOLDS))}
@@ -218,6 +218,10 @@ def test_train_fast_kind_learns_from_a_teacher_only_outside_each_folds_test_grou
     trained = train_model(records, taxonomy, settings, teacher=honest)
     assert trained.extra["teacher"]["final_findings"] == len(records)
     assert all(0 < n < len(records) for n in trained.extra["teacher"]["fold_findings"])
+    # The card says what the model learnt from beside the gold, and how much each teacher row weighs.
+    training_data = training_data_record(data_file, records, "local_authority")
+    card = (write_model(trained, tmp_path / "taught", name="taught", version="0.1.0", training_data=training_data) / "README.md").read_text()
+    assert f"also learnt from {len(records):,} corpus findings" in card and "counting 0.3 of a gold finding" in card
     leaky = _teacher_of(records, lambda fold, r: True)
     with pytest.raises(TrainingDataError, match="fold 0 include findings of .* which fold 0 tests on"):
         train_model(records, taxonomy, settings, teacher=leaky)
