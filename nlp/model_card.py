@@ -117,7 +117,10 @@ def _data_lines(custom: dict, metrics: dict) -> list[str]:
     human = metrics.get("human_agreement")
     if human is None:
         grouped = f"grouped by `{data['grouped_by']}` ({data['groups']} groups)" if data.get("grouped_by") else "not grouped"
-        return [f"- Training data: {data['findings']} labelled findings, {grouped} (`{data['path']}`, sha256 `{data['sha256'][:16]}…`)."]
+        return [
+            f"- Training data: {data['findings']} labelled findings, {grouped} (`{data['path']}`, sha256 `{data['sha256'][:16]}…`).",
+            *_teacher_lines(custom.get("teacher")),
+        ]
     return [
         f"- Gold set: {data['gold_findings']} findings from {data['gold_reports']} reports of "
         f"{data['gold_local_authorities']} local authorities (`{data['gold_path']}`, sha256 `{data['gold_sha256'][:16]}…`).",
