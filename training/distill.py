@@ -120,6 +120,7 @@ def final(
     config_path: Path = typer.Argument(Path("training/configs/default.cfg")),
     findings: int = typer.Option(10_000, help="Corpus findings drawn for the teacher."),
     seed: int = 0,
+    output: Path = typer.Option(OUTPUT, help="Folder of the labels, beside the fold labels `teacher` reads with them."),
 ) -> None:
     """Label the drawn findings with the committed accurate model's encoder."""
     _, _, drawn = gold_and_drawn(config_path, findings, seed)
@@ -133,7 +134,8 @@ def final(
         cfg["encoder"]["max_length"],
         cfg["encoder"]["batch_tokens"],
     )
-    save(OUTPUT / "final.npz", drawn, polarity, time.perf_counter() - started)
+    output.mkdir(parents=True, exist_ok=True)
+    save(output / "final.npz", drawn, polarity, time.perf_counter() - started)
     typer.echo(f"final: {len(drawn)} findings in {time.perf_counter() - started:.0f} s")
 
 

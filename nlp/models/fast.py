@@ -13,8 +13,8 @@ are the sum of its sentences'), with the sentence -> finding map. The heads read
   finding, read from the theme's focus sentences) and can learn from a teacher's soft labels
   (`DistilledFindings`) beside the gold ones.
 
-Character n-grams are not read from the text: a `char_wb` analyzer alone runs at about 2,600
-findings/s, which would make it the cost of the model. They are derived from the words instead
+Character n-grams are not read from the text: a `char_wb` analyzer alone ran at about 2,600
+findings/s in an ad hoc measurement (not a benchmark), which would make it the cost of the model. They are derived from the words instead
 (`char_ngram_range`): each vocabulary word's character n-grams are counted once when the
 featuriser is fitted, and a row's character block is its word counts times that map. In grouped CV
 (`training/reports/fast-cv.json`) the block adds 0.019 theme micro-F1 and 0.017 polarity macro-F1
@@ -82,8 +82,7 @@ class FindingRows:
         starts = np.searchsorted(self.owner, np.arange(len(self) + 1))
         counts = starts[rows + 1] - starts[rows]
         owner = np.repeat(np.arange(len(rows)), counts)
-        # Each taken finding's sentences: its first sentence's index plus 0, 1, ... (its count).
-        sentences = np.repeat(starts[rows], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        sentences = _concatenated_ranges(starts[rows], counts)
         return FindingRows(
             self.findings[rows],
             self.sentences[sentences],
@@ -244,6 +243,11 @@ def _cue_terms(terms: np.ndarray, patterns: list[tuple[str, str]]) -> np.ndarray
         matched = np.searchsorted(starts, [m.start() for m in whole.finditer(vocabulary) if "\n" not in m.group()], side="right") - 1
         pairs.extend((int(term), column) for term in matched)
     return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def _concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """`starts[k], starts[k] + 1, ..., starts[k] + counts[k] - 1` for every k, in one array."""
+    return np.repeat(starts, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 def _owner(spans: Sequence[SentenceSpans]) -> np.ndarray:
@@ -647,7 +651,7 @@ class FastFindingClassifier(BaseEstimator):
         finding, theme = np.nonzero(chosen)
         counts = np.diff(words.indptr)[finding]
         pair = np.repeat(np.arange(len(finding)), counts)
-        entry = np.repeat(words.indptr[finding], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        entry = _concatenated_ranges(words.indptr[finding], counts)
         columns = words.indices[entry]
         contributions = words.data[entry] * self.themes_.weights_[columns, theme[pair]]
         pushing = contributions > 0
