@@ -46,7 +46,7 @@ from ..taxonomy import POLARITIES
 from ._cv import inner_splits
 from .finding_classifier import FindingLabels, focus_mask
 from .polarity import CONTRAST, MIXED, STRENGTH, WEAKNESS
-from .text_features import CompactVocabulary, pool_max, pool_mean
+from .text_features import CompactVocabulary, NgramLookup, pool_max, pool_mean
 from .themes import shrunk_thresholds
 
 # Teacher probabilities below this share add rows that teach next to nothing: they are dropped.
@@ -54,7 +54,34 @@ _SOFT_LABEL_FLOOR = 0.05
 
 
 class CompactCountVectorizer(CompactVocabulary, CountVectorizer):
-    """A `CountVectorizer` whose saved state holds its vocabulary as one string (see `CompactVocabulary`)."""
+    """A word n-gram `CountVectorizer` whose saved state holds its vocabulary as one string (see
+    `CompactVocabulary`), and whose `transform` counts n-grams by integer keys (`NgramLookup`): the
+    same matrix as scikit-learn's, in under half its time. Fitting is scikit-learn's.
+    """
+
+    def transform(self, raw_documents) -> sp.csr_matrix:
+        if isinstance(raw_documents, str):
+            raise ValueError("Iterable over raw text documents expected, string object received.")
+        if self.analyzer != "word":
+            raise ValueError(f"CompactCountVectorizer counts word n-grams; analyzer={self.analyzer!r} is not supported.")
+        self._check_vocabulary()
+        # Built on first use and rebuilt after a refit, never saved: it is derived from vocabulary_.
+        if getattr(self, "_lookup_of", None) is not self.vocabulary_:
+            self._lookup, self._lookup_of = NgramLookup(self.vocabulary_), self.vocabulary_
+        preprocess, tokenize, stop_words = self.build_preprocessor(), self.build_tokenizer(), self.get_stop_words()
+        documents = [tokenize(preprocess(self.decode(document))) for document in raw_documents]
+        if stop_words:
+            documents = [[token for token in tokens if token not in stop_words] for tokens in documents]
+        counts = self._lookup.counts(documents, self.ngram_range, len(self.vocabulary_), self.dtype)
+        if self.binary:
+            counts.data.fill(1)
+        return counts
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_lookup", None)
+        state.pop("_lookup_of", None)
+        return state
 
 
 @dataclass

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
@@ -47,6 +49,68 @@ class CompactVocabulary:
         if terms is not None:
             state["vocabulary_"] = {term: column for column, term in enumerate(terms.split(_TERM_SEPARATOR))}
         super().__setstate__(state)
+
+
+class NgramLookup:
+    """A fitted vocabulary's word n-grams as integer keys in hash tables, to count them without
+    building a string per n-gram.
+
+    Every word of the vocabulary's n-grams gets an id; an n-gram of word ids (a, b, c) is the key
+    (a * W + b) * W + c (W words). Counting a batch is then one dictionary lookup per token and,
+    per n, one vectorised key computation and one hash-table probe (`pandas.Index.get_indexer`),
+    where scikit-learn's analyzer joins and looks up every n-gram of every text in Python.
+    """
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        terms = list(vocabulary)
+        # One split of all terms joined, not one per term: a third of a second less at loading.
+        sizes = np.fromiter((term.count(" ") + 1 for term in terms), dtype=np.int64, count=len(terms))
+        codes, uniques = pd.factorize(np.array(" ".join(terms).split(" "), dtype=object))
+        self.word_ids = dict(zip(uniques, range(len(uniques))))
+        self.n_words = len(uniques)
+        if float(self.n_words) ** sizes.max(initial=1) >= 2**63:
+            raise ValueError(f"{self.n_words} words in n-grams of up to {sizes.max()} words overflow 64-bit n-gram keys.")
+        columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))
+        first_code = np.r_[0, np.cumsum(sizes)[:-1]]
+        self.tables: dict[int, tuple[pd.Index, np.ndarray]] = {}
+        for n in np.unique(sizes):
+            chosen = np.flatnonzero(sizes == n)
+            keys = self._keys(codes, first_code[chosen], n)
+            self.tables[int(n)] = (pd.Index(keys), columns[chosen])
+
+    def _keys(self, ids: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+        keys = ids[starts].astype(np.int64)
+        for offset in range(1, n):
+            keys = keys * self.n_words + ids[starts + offset]
+        return keys
+
+    def counts(self, documents: list[list[str]], ngram_range: tuple[int, int], n_features: int, dtype) -> sp.csr_matrix:
+        """(n_documents, n_features) counts of the vocabulary's n-grams in the tokenised `documents`."""
+        lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+        get = self.word_ids.get
+        ids = np.fromiter((get(token, -1) for tokens in documents for token in tokens), dtype=np.int64, count=int(lengths.sum()))
+        document = np.repeat(np.arange(len(documents)), lengths)
+        tokens_left = np.r_[0, np.cumsum(lengths)][document + 1] - np.arange(len(ids))
+        rows, columns = [], []
+        for n in range(ngram_range[0], ngram_range[1] + 1):
+            if n not in self.tables:
+                continue
+            starts = np.flatnonzero(tokens_left >= n)
+            # An n-gram with a word outside the vocabulary's words is no vocabulary n-gram.
+            known = np.ones(len(starts), dtype=bool)
+            for offset in range(n):
+                known &= ids[starts + offset] >= 0
+            starts = starts[known]
+            table, table_columns = self.tables[n]
+            position = table.get_indexer(self._keys(ids, starts, n))
+            found = position >= 0
+            rows.append(document[starts[found]])
+            columns.append(table_columns[position[found]])
+        rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        columns = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+        matrix = sp.csr_matrix((np.ones(len(rows), dtype=dtype), (rows, columns)), shape=(len(documents), n_features))
+        matrix.sum_duplicates()
+        return matrix
 
 
 class CompactTfidfVectorizer(CompactVocabulary, TfidfVectorizer):

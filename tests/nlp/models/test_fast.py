@@ -11,6 +11,7 @@ from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
 
 from nlp.artifact import dumps_estimator, loads_estimator
 from nlp.models.fast import (
+    CompactCountVectorizer,
     DistilledFindings,
     FastFindingClassifier,
     FindingFeaturizer,
@@ -117,6 +118,57 @@ def test_character_ngrams_come_from_the_vocabulary_words_of_the_text():
     # The word block and the character block are each L2-normalised.
     assert np.isclose(np.linalg.norm(rows.findings[0, :n_words].toarray()), 1.0)
     assert np.isclose(np.linalg.norm(own.toarray()), 1.0)
+
+
+# Words not seen in fitting, repeated n-grams, case, apostrophes, hyphens, an empty text.
+UNSEEN = [
+    "Return home interviews are timely, timely and TIMELY. Return home interviews!",
+    "Care leavers' pathway plans are up-to-date; zzqq care leavers zzqq.",
+    "",
+    "Caseloads are high high high.",
+]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"ngram_range": (1, 3), "token_pattern": r"(?u)\b\w[\w'\u2019-]*\b"},
+        # The prefix block's vectorizer: a capturing group keeps a word's first characters.
+        {"ngram_range": (1, 2), "token_pattern": r"(?u)\b(\w{1,4})[\w'\u2019-]*"},
+        {"ngram_range": (2, 3), "stop_words": ["are", "and"]},
+        {"ngram_range": (1, 2), "binary": True},
+    ],
+    ids=["words", "prefixes", "stop-words", "binary"],
+)
+def test_the_vectorizer_counts_exactly_what_scikit_learn_counts(settings):
+    vectorizer = CompactCountVectorizer(min_df=1, dtype=np.float32, **settings).fit(TEXTS + UNSEEN[:1])
+    ours, theirs = vectorizer.transform(UNSEEN + TEXTS), CountVectorizer.transform(vectorizer, UNSEEN + TEXTS)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape and ours.has_canonical_format
+    assert (ours != theirs).nnz == 0
+
+
+def test_the_vectorizer_counts_with_its_new_vocabulary_after_a_refit_and_after_saving():
+    vectorizer = CompactCountVectorizer(min_df=1).fit(TEXTS)
+    vectorizer.transform(UNSEEN)
+    vectorizer.fit(UNSEEN)
+    assert (vectorizer.transform(TEXTS) != CountVectorizer.transform(vectorizer, TEXTS)).nnz == 0
+    restored = loads_estimator(dumps_estimator(vectorizer), "vectorizer")
+    assert not hasattr(restored, "_lookup")
+    assert (restored.transform(TEXTS) != vectorizer.transform(TEXTS)).nnz == 0
+
+
+def test_the_vectorizer_refuses_a_single_string_as_scikit_learn_does():
+    with pytest.raises(ValueError, match="Iterable over raw text documents expected"):
+        CompactCountVectorizer(min_df=1).fit(TEXTS).transform("Adopters are matched quickly.")
+
+
+def test_the_committed_fast_models_vectorizer_counts_corpus_sentences_as_scikit_learn_does(corpus):
+    from nlp.classify import CLASSIFIER_PIPE, load_pipeline, resolve_model
+
+    vectorizer = load_pipeline(resolve_model("fast")).get_pipe(CLASSIFIER_PIPE).model.classifier.featurizer_.vectorizer_
+    texts = [path.read_text(encoding="utf-8") for path in sorted((corpus / "text").glob("*.txt"))[:3]]
+    sentences = [text[start:end] for text, spans in zip(texts, text_sentences(texts)) for start, end in spans]
+    assert (vectorizer.transform(sentences) != CountVectorizer.transform(vectorizer, sentences)).nnz == 0
 
 
 # Heads -------------------------------------------------------------------------------------------
