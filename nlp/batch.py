@@ -39,6 +39,7 @@ from tqdm import tqdm
 
 from .aggregate import report_profile
 from .errors import DuplicateReportId, NoSuchInput, ReportInputError, UnexpectedLabellingError
+from .extensions import span_texts
 from .ingest import REPORT_SUFFIXES, read_report, report_id_for
 from .taxonomy import POLARITIES, Taxonomy
 
@@ -222,12 +223,13 @@ def finding_rows(doc, source: Path) -> list[dict]:
         "published": _date(report.get("published")),
         "year": int(year_from[:4]) if year_from else None,
     }
+    findings = doc.spans["findings"]
     return [
         {
             **common,
             **{name: getattr(span._, name) for name in ("index", "number", "kind", "section", "area")},
             **{name: getattr(span._, name) for name in ("page_start", "page_end", "char_start", "char_end")},
-            "text": span.text,
+            "text": text,
             "themes": list(span._.themes),
             "polarity": span._.polarity,
             "theme_polarity": dict(span._.theme_polarity),
@@ -237,7 +239,7 @@ def finding_rows(doc, source: Path) -> list[dict]:
                 for theme, item in (span._.evidence or {}).items()
             },
         }
-        for span in doc.spans["findings"]
+        for span, text in zip(findings, span_texts(doc, findings))
     ]
 
 

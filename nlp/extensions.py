@@ -6,6 +6,8 @@ themes and polarity. Values live in `doc.user_data`, so they travel with `DocBin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from spacy.tokens import Doc, Span
 
 FINDING_ATTRIBUTES = (
@@ -31,3 +33,11 @@ def register_extensions() -> None:
     for name in DOC_ATTRIBUTES:
         if not Doc.has_extension(name):
             Doc.set_extension(name, default=None)
+
+
+def span_texts(doc: Doc, spans: Iterable[Span]) -> list[str]:
+    """The texts of `spans`, sliced from `doc`'s text. `Span.text` and `Doc.text` each join their
+    tokens one by one: reading every finding's `span.text` was a tenth of `label`'s time in a
+    profile, so a Doc's text is built once and sliced."""
+    text = doc.text
+    return [text[span.start_char : span.end_char] for span in spans]

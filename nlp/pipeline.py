@@ -16,6 +16,7 @@ from spacy.tokens import Doc
 
 from . import components  # noqa: F401  (registers the factories and the tokenizer)
 from .components.findings import DEFAULT_FINDINGS_KEY
+from .extensions import span_texts
 from .ingest import ReportText, read_report
 
 TOKENIZER_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "ofsted.report_tokenizer.v1"}}}
@@ -80,7 +81,7 @@ def finding_records(doc: Doc, spans_key: str = DEFAULT_FINDINGS_KEY) -> list[dic
         {
             "report_id": report_id,
             **{name: getattr(span._, name) for name in SEGMENT_FIELDS[1:-1]},
-            "text": span.text,
+            "text": text,
         }
-        for span in doc.spans[spans_key]
+        for span, text in zip(doc.spans[spans_key], span_texts(doc, doc.spans[spans_key]))
     ]

@@ -43,7 +43,7 @@ def span_sentences(span: Span) -> SentenceSpans:
     """The sentences the pipeline set on a finding span, as character spans in the span's text."""
     offset, end = span.start_char, span.end_char
     spans = [(max(s.start_char, offset) - offset, min(s.end_char, end) - offset) for s in span.sents]
-    return [(s, e) for s, e in spans if e > s] or [(0, len(span.text))]
+    return [(s, e) for s, e in spans if e > s] or [(0, end - offset)]
 
 
 def flatten(sentences: Iterable[SentenceSpans]) -> tuple[list[tuple[int, int]], list[int]]:

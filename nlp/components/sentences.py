@@ -13,6 +13,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ..extensions import span_texts
 from ..sentences import sentence_spans
 from .findings import DEFAULT_FINDINGS_KEY
 
@@ -36,11 +37,12 @@ class FindingSentences:
         starts = np.full(len(doc), _INSIDE, dtype=np.int64)
         starts[0] = _START
         token_offsets = doc.to_array("IDX").astype(np.int64)
-        for span in doc.spans.get(self.spans_key, []):
+        findings = doc.spans.get(self.spans_key, [])
+        for span, text in zip(findings, span_texts(doc, findings)):
             starts[span.start] = _START
             if span.end < len(doc):
                 starts[span.end] = _START
-            inner = [span.start_char + start for start, _ in sentence_spans(span.text)[1:]]
+            inner = [span.start_char + start for start, _ in sentence_spans(text)[1:]]
             tokens = np.searchsorted(token_offsets, inner)
             starts[tokens[(tokens > span.start) & (tokens < span.end)]] = _START
         doc.from_array([SENT_START], starts.astype(np.uint64).reshape(-1, 1))

@@ -36,7 +36,7 @@ from ..artifact import (
     write_artifact,
 )
 from ..errors import ModelCompatibilityError
-from ..extensions import register_extensions
+from ..extensions import register_extensions, span_texts
 from ..models import FindingLabels
 from ..models.kinds import model_from_files
 from ..scoring import score_findings
@@ -164,7 +164,8 @@ class ThemeClassifierComponent(Pipe):
         docs = list(docs)
         spans = [list(doc.spans.get(self.spans_key, [])) for doc in docs]
         flat = [span for group in spans for span in group]
-        labels = self._require_model().predict([s.text for s in flat], [span_sentences(s) for s in flat], self.with_evidence)
+        texts = [text for doc, group in zip(docs, spans) for text in span_texts(doc, group)]
+        labels = self._require_model().predict(texts, [span_sentences(s) for s in flat], self.with_evidence)
         predictions, start = [], 0
         for group in spans:
             predictions.append(labels[start : start + len(group)])
