@@ -56,7 +56,8 @@ _SOFT_LABEL_FLOOR = 0.05
 class CompactCountVectorizer(CompactVocabulary, CountVectorizer):
     """A word n-gram `CountVectorizer` whose saved state holds its vocabulary as one string (see
     `CompactVocabulary`), and whose `transform` counts n-grams by integer keys (`NgramLookup`): the
-    same matrix as scikit-learn's, in under half its time. Fitting is scikit-learn's.
+    same matrix as scikit-learn's, in under half its time. Fitting is scikit-learn's; the feature
+    names come from the same lookup, built once.
     """
 
     def transform(self, raw_documents) -> sp.csr_matrix:
@@ -65,17 +66,25 @@ class CompactCountVectorizer(CompactVocabulary, CountVectorizer):
         if self.analyzer != "word":
             raise ValueError(f"CompactCountVectorizer counts word n-grams; analyzer={self.analyzer!r} is not supported.")
         self._check_vocabulary()
-        # Built on first use and rebuilt after a refit, never saved: it is derived from vocabulary_.
-        if getattr(self, "_lookup_of", None) is not self.vocabulary_:
-            self._lookup, self._lookup_of = NgramLookup(self.vocabulary_), self.vocabulary_
         preprocess, tokenize, stop_words = self.build_preprocessor(), self.build_tokenizer(), self.get_stop_words()
         documents = [tokenize(preprocess(self.decode(document))) for document in raw_documents]
         if stop_words:
             documents = [[token for token in tokens if token not in stop_words] for tokens in documents]
-        counts = self._lookup.counts(documents, self.ngram_range, len(self.vocabulary_), self.dtype)
+        counts = self._ngram_lookup().counts(documents, self.ngram_range, len(self.vocabulary_), self.dtype)
         if self.binary:
             counts.data.fill(1)
         return counts
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """The terms in column order (scikit-learn sorts the whole vocabulary on every call; this is a copy)."""
+        self._check_vocabulary()
+        return self._ngram_lookup().feature_names.copy()
+
+    def _ngram_lookup(self) -> NgramLookup:
+        # Built on first use and rebuilt after a refit, never saved: it is derived from vocabulary_.
+        if getattr(self, "_lookup_of", None) is not self.vocabulary_:
+            self._lookup, self._lookup_of = NgramLookup(self.vocabulary_), self.vocabulary_
+        return self._lookup
 
     def __getstate__(self) -> dict:
         state = super().__getstate__()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -29,9 +30,11 @@ class FindingLabels:
     evidence: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self, with_evidence: bool = False) -> dict:
-        record = asdict(self)
-        if not with_evidence:
-            record.pop("evidence")
+        # Field by field: `dataclasses.asdict` deep-copies every score and the evidence left out,
+        # half of `classify`'s time in a profile.
+        record = {"themes": list(self.themes), "polarity": self.polarity, "theme_polarity": dict(self.theme_polarity), "scores": dict(self.scores)}
+        if with_evidence:
+            record["evidence"] = copy.deepcopy(self.evidence)
         return record
 
 

@@ -59,6 +59,7 @@ class NgramLookup:
     (a * W + b) * W + c (W words). Counting a batch is then one dictionary lookup per token and,
     per n, one vectorised key computation and one hash-table probe (`pandas.Index.get_indexer`),
     where scikit-learn's analyzer joins and looks up every n-gram of every text in Python.
+    `feature_names` are the terms in column order.
     """
 
     def __init__(self, vocabulary: dict[str, int]) -> None:
@@ -71,6 +72,8 @@ class NgramLookup:
         if float(self.n_words) ** sizes.max(initial=1) >= 2**63:
             raise ValueError(f"{self.n_words} words in n-grams of up to {sizes.max()} words overflow 64-bit n-gram keys.")
         columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))
+        self.feature_names = np.empty(len(terms), dtype=object)
+        self.feature_names[columns] = terms
         first_code = np.r_[0, np.cumsum(sizes)[:-1]]
         self.tables: dict[int, tuple[pd.Index, np.ndarray]] = {}
         for n in np.unique(sizes):

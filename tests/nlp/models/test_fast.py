@@ -145,6 +145,7 @@ def test_the_vectorizer_counts_exactly_what_scikit_learn_counts(settings):
     ours, theirs = vectorizer.transform(UNSEEN + TEXTS), CountVectorizer.transform(vectorizer, UNSEEN + TEXTS)
     assert ours.dtype == theirs.dtype and ours.shape == theirs.shape and ours.has_canonical_format
     assert (ours != theirs).nnz == 0
+    assert list(vectorizer.get_feature_names_out()) == list(CountVectorizer.get_feature_names_out(vectorizer))
 
 
 def test_the_vectorizer_counts_with_its_new_vocabulary_after_a_refit_and_after_saving():
@@ -152,6 +153,7 @@ def test_the_vectorizer_counts_with_its_new_vocabulary_after_a_refit_and_after_s
     vectorizer.transform(UNSEEN)
     vectorizer.fit(UNSEEN)
     assert (vectorizer.transform(TEXTS) != CountVectorizer.transform(vectorizer, TEXTS)).nnz == 0
+    assert list(vectorizer.get_feature_names_out()) == list(CountVectorizer.get_feature_names_out(vectorizer))
     restored = loads_estimator(dumps_estimator(vectorizer), "vectorizer")
     assert not hasattr(restored, "_lookup")
     assert (restored.transform(TEXTS) != vectorizer.transform(TEXTS)).nnz == 0
