@@ -8,9 +8,11 @@ For each committed model (`accurate`, `fast`, or those `--model` names), on the 
 - `classify` JSONL -> JSONL on the findings of the corpus text reports (the first `--findings`),
   findings/s and MB/s, on one core (the process is pinned to it), against the yardstick of a bare
   `TfidfVectorizer(ngram_range=(1, 2))` transform of the same findings on the same core;
-- `label` with `--jobs 1` and `--jobs 2` on the first `--reports` corpus text reports and on the
-  7 corpus PDFs, each run in a fresh process (`bench_label.parallel_run`): reports/s, MB/s, peak
-  resident memory of the client and of each worker.
+- `label` with `--jobs 1` and `--jobs 2` on the first `--reports` corpus text reports and on as
+  many PDFs, each run in a fresh process (`bench_label.parallel_run`): reports/s, MB/s, peak
+  resident memory of the client and of each worker. The corpus has 7 PDFs: each is copied under
+  as many names as it takes (`pdf_copies`), so that starting the workers and loading the model
+  weigh on the PDF run as they do on the text run; on the 7 alone they are most of its time.
 
 The baseline of every row is the same row for the other model; the keyword rules of
 `training.evaluate` give a floor for `classify`, the TF-IDF transform its yardstick (`of_yardstick`:
@@ -22,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,6 +63,18 @@ def one_core():
         os.sched_setaffinity(0, cores)
 
 
+def pdf_copies(pdfs: list[Path], count: int, folder: Path) -> list[Path]:
+    """`count` PDF files in `folder`: `pdfs` in turn, each copy under a name (report id) of its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for i in range(count):
+        source = pdfs[i % len(pdfs)]
+        copy = folder / f"{source.stem}-copy{i // len(pdfs)}{source.suffix}"
+        shutil.copyfile(source, copy)
+        copies.append(copy)
+    return copies
+
+
 def label_rows(model: Path, paths: list[Path], kind: str, scratch: Path) -> list[dict]:
     megabytes = sum(p.stat().st_size for p in paths) / 1e6
     rows = []
@@ -72,7 +87,7 @@ def label_rows(model: Path, paths: list[Path], kind: str, scratch: Path) -> list
 
 
 def main(
-    reports: int = typer.Option(40, help="Corpus text reports labelled by `label` (the first N)."),
+    reports: int = typer.Option(40, help="Corpus text reports labelled by `label` (the first N), and as many PDFs (copies of the corpus's 7)."),
     findings: int = typer.Option(3000, help="Findings classified by `classify` (of the corpus text reports, in order)."),
     model: list[str] = typer.Option(list(MODELS), help="Models to measure (short name or folder)."),
 ) -> None:
@@ -99,6 +114,7 @@ def main(
     classify_rows.append(yardstick)
     with tempfile.TemporaryDirectory(prefix="bench-models-") as scratch:
         scratch = Path(scratch)
+        pdf_inputs = pdf_copies(pdfs, min(reports, len(texts)), scratch / "pdf")
         source = scratch / "findings.jsonl"
         source.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(sample)), encoding="utf-8")
         for kind in model:
@@ -111,7 +127,7 @@ def main(
                     classify_file(source, scratch / f"{kind.replace('/', '_')}.jsonl", str(folder))
             classify_rows.append(m[0].row())
             results[kind]["first_classify_seconds_including_load"] = round(time.perf_counter() - started - m[0].seconds, 1)
-            for name, paths in (("text", texts[:reports]), ("PDF", pdfs)):
+            for name, paths in (("text", texts[:reports]), ("PDF", pdf_inputs)):
                 for row in label_rows(folder, paths, name, scratch):
                     label_table.append({"model": kind, **row})
     for row in classify_rows:
@@ -128,6 +144,7 @@ def main(
             "models": results,
             "findings": len(sample),
             "reports": reports,
+            "pdfs": {"files": len(pdf_inputs), "distinct": len(pdfs)},
             "classify": classify_rows,
             "label": label_table,
         },
