@@ -8,7 +8,7 @@ of an authority in the gold set by the fold model of that authority's fold (writ
 (whose training data holds none of that authority's findings either). Then `nlp.validity` sets
 each area's balance against the grade in the report's own table: Spearman's rho and a grouped-CV
 grade predictor, next to VADER and cue-word counts. All models are measured in the same run on the
-same areas; the figures go to `training/reports/grade-validity.json`.
+same areas; the figures go to `training/reports/grade-validity.json` (or `--output`).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def main(
     model: list[str] = typer.Option(["accurate", "fast"], help="Models to measure (short name or folder)."),
     jobs: int = typer.Option(2, help="Worker processes for labelling."),
     outdir: Path = typer.Option(Path("out/grade-validity"), help="Where the labelled tables go (resumable)."),
+    output: Path = typer.Option(REPORTS / "grade-validity.json", help="The figures' JSON (measuring one model after another, give each run its own)."),
 ) -> None:
     reports = corpus_dir() / "text"
     grades = grades_from_reports([str(reports)])
@@ -75,13 +76,12 @@ def main(
             "labelled_by": findings.groupby("labelled_by")["report_id"].nunique().to_dict(),
             **validity_summary(findings, grades),
         }
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    path = REPORTS / "grade-validity.json"
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for name, summary in result["models"].items():
         typer.echo(f"{name}: {summary['findings']} findings, {summary['graded_areas']} graded areas")
         typer.echo(pd.DataFrame(summary["figures"]).to_string(index=False))
-    typer.echo(f"-> {path}")
+    typer.echo(f"-> {output}")
 
 
 if __name__ == "__main__":
