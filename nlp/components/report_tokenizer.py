@@ -5,7 +5,8 @@ line breaks are the PDF's, not the author's. This tokenizer runs layout analysis
 (`nlp.layout`), tokenizes the clean text (headings and paragraphs separated by blank lines) with
 the language's standard tokenizer, and keeps the layout on the Doc so that later components can
 place each paragraph in its report: `doc.user_data[LAYOUT_KEY]` holds the blocks, with their
-offsets into the original text, and `doc.user_data[SOURCE_KEY]` the original text itself.
+offsets into the original text, `doc.user_data[SOURCE_KEY]` the original text itself, and
+`doc.user_data[TEXT_KEY]` the clean text (the Doc's, built once; see `nlp.extensions.doc_text`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import registry
 
+from ..extensions import TEXT_KEY
 from ..layout import parse_layout
 from ..limits import MAX_REPORT_CHARS
 
@@ -42,6 +44,7 @@ class ReportTokenizer:
             "has_pages": layout.has_pages,
         }
         doc.user_data[SOURCE_KEY] = text
+        doc.user_data[TEXT_KEY] = layout.text
         return doc
 
     def pipe(self, texts, batch_size: int = 1000):

@@ -1,0 +1,32 @@
+"""The text of a Doc and of its findings, read without joining their tokens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import spacy
+
+from nlp.extensions import TEXT_KEY, doc_text, span_texts
+from nlp.pipeline import make_segmenter
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "reports" / "stockport-2022-ilacs.txt"
+
+
+def test_a_reports_findings_read_as_their_spans_texts():
+    doc = make_segmenter()(SAMPLE.read_text(encoding="utf-8"))
+    findings = doc.spans["findings"]
+    assert len(findings) > 20
+    assert doc_text(doc) == doc.text
+    assert span_texts(doc, findings) == [span.text for span in findings]
+
+
+def test_a_doc_not_made_by_the_report_tokenizer_is_read_from_its_tokens():
+    doc = spacy.blank("en")("Adopters are matched quickly. Caseloads are high.")
+    assert doc_text(doc) == doc.text
+    assert span_texts(doc, [doc[0:2], doc[5:8]]) == ["Adopters are", "Caseloads are high"]
+
+
+def test_a_stored_text_that_does_not_span_the_doc_is_not_used():
+    doc = spacy.blank("en")("Adopters are matched quickly.")
+    doc.user_data[TEXT_KEY] = "Something else entirely"
+    assert doc_text(doc) == "Adopters are matched quickly."
