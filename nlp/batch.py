@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from .aggregate import report_profile
 from .errors import DuplicateReportId, NoSuchInput, ReportInputError, UnexpectedLabellingError
-from .extensions import span_texts
+from .extensions import spans_with_texts
 from .ingest import REPORT_SUFFIXES, read_report, report_id_for
 from .taxonomy import POLARITIES, Taxonomy
 
@@ -223,7 +223,6 @@ def finding_rows(doc, source: Path) -> list[dict]:
         "published": _date(report.get("published")),
         "year": int(year_from[:4]) if year_from else None,
     }
-    findings = doc.spans["findings"]
     return [
         {
             **common,
@@ -239,7 +238,7 @@ def finding_rows(doc, source: Path) -> list[dict]:
                 for theme, item in (span._.evidence or {}).items()
             },
         }
-        for span, text in zip(findings, span_texts(doc, findings))
+        for span, text in spans_with_texts(doc, doc.spans["findings"])
     ]
 
 

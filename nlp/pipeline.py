@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 
 from . import components  # noqa: F401  (registers the factories and the tokenizer)
 from .components.findings import DEFAULT_FINDINGS_KEY
-from .extensions import span_texts
+from .extensions import spans_with_texts
 from .ingest import ReportText, read_report
 
 TOKENIZER_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "ofsted.report_tokenizer.v1"}}}
@@ -83,5 +83,5 @@ def finding_records(doc: Doc, spans_key: str = DEFAULT_FINDINGS_KEY) -> list[dic
             **{name: getattr(span._, name) for name in SEGMENT_FIELDS[1:-1]},
             "text": text,
         }
-        for span, text in zip(doc.spans[spans_key], span_texts(doc, doc.spans[spans_key]))
+        for span, text in spans_with_texts(doc, doc.spans[spans_key])
     ]

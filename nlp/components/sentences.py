@@ -13,7 +13,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..extensions import span_texts
+from ..extensions import spans_with_texts
 from ..sentences import sentence_spans
 from .findings import DEFAULT_FINDINGS_KEY
 
@@ -37,8 +37,7 @@ class FindingSentences:
         starts = np.full(len(doc), _INSIDE, dtype=np.int64)
         starts[0] = _START
         token_offsets = doc.to_array("IDX").astype(np.int64)
-        findings = doc.spans.get(self.spans_key, [])
-        for span, text in zip(findings, span_texts(doc, findings)):
+        for span, text in spans_with_texts(doc, doc.spans.get(self.spans_key, [])):
             starts[span.start] = _START
             if span.end < len(doc):
                 starts[span.end] = _START

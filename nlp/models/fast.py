@@ -56,21 +56,23 @@ _SOFT_LABEL_FLOOR = 0.05
 class CompactCountVectorizer(CompactVocabulary, CountVectorizer):
     """A word n-gram `CountVectorizer` whose saved state holds its vocabulary as one string (see
     `CompactVocabulary`), and whose `transform` counts n-grams by integer keys (`NgramLookup`): the
-    same matrix as scikit-learn's, in under half its time. Fitting is scikit-learn's; the feature
-    names come from the same lookup, built once.
+    same matrix as scikit-learn's (always a `csr_matrix`), in under half its time. Fitting is
+    scikit-learn's; the feature names come from the same lookup, built once.
     """
 
     def transform(self, raw_documents) -> sp.csr_matrix:
+        # Terms are split into words at spaces: a callable analyzer or tokenizer may make tokens
+        # that hold one, so those settings count the scikit-learn way.
+        if self.analyzer != "word" or self.tokenizer is not None:
+            return super().transform(raw_documents)
         if isinstance(raw_documents, str):
             raise ValueError("Iterable over raw text documents expected, string object received.")
-        if self.analyzer != "word":
-            raise ValueError(f"CompactCountVectorizer counts word n-grams; analyzer={self.analyzer!r} is not supported.")
         self._check_vocabulary()
         preprocess, tokenize, stop_words = self.build_preprocessor(), self.build_tokenizer(), self.get_stop_words()
         documents = [tokenize(preprocess(self.decode(document))) for document in raw_documents]
         if stop_words:
             documents = [[token for token in tokens if token not in stop_words] for tokens in documents]
-        counts = self._ngram_lookup().counts(documents, self.ngram_range, len(self.vocabulary_), self.dtype)
+        counts = self._ngram_lookup().counts(documents, self.ngram_range, self.dtype)
         if self.binary:
             counts.data.fill(1)
         return counts

@@ -100,13 +100,13 @@ class NgramLookup:
             self.tables[int(n)] = (pd.Index(keys), columns[chosen])
 
     def _keys(self, ids: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
-        keys = ids[starts].astype(np.int64)
+        keys = ids[starts]
         for offset in range(1, n):
             keys = keys * self.n_words + ids[starts + offset]
         return keys
 
-    def counts(self, documents: list[list[str]], ngram_range: tuple[int, int], n_features: int, dtype) -> sp.csr_matrix:
-        """(n_documents, n_features) counts of the vocabulary's n-grams in the tokenised `documents`."""
+    def counts(self, documents: list[list[str]], ngram_range: tuple[int, int], dtype: np.dtype) -> sp.csr_matrix:
+        """(n_documents, n_terms) counts of the vocabulary's n-grams in the tokenised `documents`."""
         lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
         get = self.word_ids.get
         ids = np.fromiter((get(token, -1) for tokens in documents for token in tokens), dtype=np.int64, count=int(lengths.sum()))
@@ -129,7 +129,7 @@ class NgramLookup:
             columns.append(table_columns[position[found]])
         rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         columns = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-        matrix = sp.csr_matrix((np.ones(len(rows), dtype=dtype), (rows, columns)), shape=(len(documents), n_features))
+        matrix = sp.csr_matrix((np.ones(len(rows), dtype=dtype), (rows, columns)), shape=(len(documents), len(self.feature_names)))
         matrix.sum_duplicates()
         return matrix
 

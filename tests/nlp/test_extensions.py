@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import spacy
+from spacy.tokens import Doc
 
 from nlp.extensions import TEXT_KEY, doc_text, span_texts
 from nlp.pipeline import make_segmenter
@@ -30,3 +31,10 @@ def test_a_stored_text_that_does_not_span_the_doc_is_not_used():
     doc = spacy.blank("en")("Adopters are matched quickly.")
     doc.user_data[TEXT_KEY] = "Something else entirely"
     assert doc_text(doc) == "Adopters are matched quickly."
+
+
+def test_another_docs_stored_text_of_the_same_length_is_not_used():
+    doc = make_segmenter()(SAMPLE.read_text(encoding="utf-8"))
+    shouting = Doc(doc.vocab, words=[token.text.upper() for token in doc], spaces=[bool(token.whitespace_) for token in doc], user_data=dict(doc.user_data))
+    assert len(doc_text(shouting)) == len(doc.user_data[TEXT_KEY])
+    assert doc_text(shouting) == shouting.text != doc.text

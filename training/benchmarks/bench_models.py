@@ -65,6 +65,8 @@ def one_core():
 
 def pdf_copies(pdfs: list[Path], count: int, folder: Path) -> list[Path]:
     """`count` PDF files in `folder`: `pdfs` in turn, each copy under a name (report id) of its own."""
+    if not pdfs:
+        return []
     folder.mkdir(parents=True, exist_ok=True)
     copies = []
     for i in range(count):

@@ -129,6 +129,12 @@ UNSEEN = [
 ]
 
 
+def _word_pairs(text: str) -> list[str]:
+    """A tokenizer whose tokens hold a space: words two by two."""
+    words = text.split()
+    return [" ".join(words[i : i + 2]) for i in range(0, len(words), 2)]
+
+
 @pytest.mark.parametrize(
     "settings",
     [
@@ -137,8 +143,9 @@ UNSEEN = [
         {"ngram_range": (1, 2), "token_pattern": r"(?u)\b(\w{1,4})[\w'\u2019-]*"},
         {"ngram_range": (2, 3), "stop_words": ["are", "and"]},
         {"ngram_range": (1, 2), "binary": True},
+        {"ngram_range": (1, 2), "tokenizer": _word_pairs, "token_pattern": None},
     ],
-    ids=["words", "prefixes", "stop-words", "binary"],
+    ids=["words", "prefixes", "stop-words", "binary", "tokens-with-spaces"],
 )
 def test_the_vectorizer_counts_exactly_what_scikit_learn_counts(settings):
     vectorizer = CompactCountVectorizer(min_df=1, dtype=np.float32, **settings).fit(TEXTS + UNSEEN[:1])
