@@ -112,16 +112,15 @@ class NgramLookup:
         ids = np.fromiter((get(token, -1) for tokens in documents for token in tokens), dtype=np.int64, count=int(lengths.sum()))
         document = np.repeat(np.arange(len(documents)), lengths)
         tokens_left = np.r_[0, np.cumsum(lengths)][document + 1] - np.arange(len(ids))
+        # Words outside the vocabulary's words before each position: an n-gram holding one is no
+        # vocabulary n-gram (and its key could collide with a real one).
+        unknown_before = np.r_[0, np.cumsum(ids < 0)]
         rows, columns = [], []
         for n in range(ngram_range[0], ngram_range[1] + 1):
             if n not in self.tables:
                 continue
             starts = np.flatnonzero(tokens_left >= n)
-            # An n-gram with a word outside the vocabulary's words is no vocabulary n-gram.
-            known = np.ones(len(starts), dtype=bool)
-            for offset in range(n):
-                known &= ids[starts + offset] >= 0
-            starts = starts[known]
+            starts = starts[unknown_before[starts + n] == unknown_before[starts]]
             table, table_columns = self.tables[n]
             position = table.get_indexer(self._keys(ids, starts, n))
             found = position >= 0

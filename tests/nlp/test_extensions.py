@@ -17,6 +17,8 @@ def test_a_reports_findings_read_as_their_spans_texts():
     doc = make_segmenter()(SAMPLE.read_text(encoding="utf-8"))
     findings = doc.spans["findings"]
     assert len(findings) > 20
+    # The text the report tokenizer kept is the one read, not a join of the tokens.
+    assert doc_text(doc) is doc.user_data[TEXT_KEY]
     assert doc_text(doc) == doc.text
     assert span_texts(doc, findings) == [span.text for span in findings]
 

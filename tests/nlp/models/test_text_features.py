@@ -9,7 +9,7 @@ import pytest
 import skops.io as sio
 
 from nlp.artifact import TRUSTED_TYPES
-from nlp.models.text_features import CompactTfidfVectorizer, make_text_features, transform
+from nlp.models.text_features import CompactTfidfVectorizer, NgramLookup, make_text_features, transform
 
 TEXTS = [
     "Return home interviews are timely for children who go missing.",
@@ -52,3 +52,9 @@ def test_compact_vectorizer_refuses_a_vocabulary_it_cannot_save_compactly():
     vectorizer = CompactTfidfVectorizer(analyzer="char", ngram_range=(1, 1)).fit(["line one\nline two"])
     with pytest.raises(ValueError, match="line break"):
         sio.dumps(vectorizer)
+
+
+def test_an_ngram_with_an_unknown_word_is_not_counted_as_the_vocabulary_ngram_its_key_would_match():
+    # Words "a" = 0 and "b" = 1: "a b" has the key 0 * 2 + 1 = 1, and so would "b <unknown>" (1 * 2 - 1).
+    lookup = NgramLookup({"a": 0, "b": 1, "a b": 2})
+    assert lookup.counts([["b", "zz"], ["a", "b"]], (1, 2), np.float32).toarray().tolist() == [[0, 1, 0], [1, 1, 1]]
