@@ -327,6 +327,11 @@ def stacked_labels(stacker: FindingStacker, inputs: StackInputs) -> list[Finding
     ]
 
 
+def _polarity_targets(records: list[dict]) -> tuple[list[str], list[dict]]:
+    """The stacker's polarity targets: each finding's polarity and its theme polarities."""
+    return [r["polarity"] for r in records], [r.get("theme_polarity") or {} for r in records]
+
+
 def stacked_cross_validation(
     records: list[dict], inputs: StackInputs, make_stacker: Callable[[], FindingStacker], folds: list, labels: tuple[str, ...]
 ) -> tuple[list[FindingLabels], np.ndarray, list[FindingStacker]]:
@@ -339,7 +344,7 @@ def stacked_cross_validation(
     probabilities = np.zeros(Y.shape)
     stackers = []
     for train, test in folds:
-        stacker = make_stacker().fit(inputs.take(train), Y[train], [records[i]["polarity"] for i in train])
+        stacker = make_stacker().fit(inputs.take(train), Y[train], *_polarity_targets([records[i] for i in train]))
         for i, label in zip(test, stacked_labels(stacker, inputs.take(test))):
             predictions[i] = label
         probabilities[test] = stacker.predict_theme_proba(inputs.take(test))
@@ -464,7 +469,7 @@ def _fit_accurate(records, taxonomy, settings, ngram, folder, load_encoder, metr
     stacker = make_stacker().fit(
         StackInputs.from_outputs(oof[precision], ngram.theme_probabilities, ngram.polarity_probabilities),
         theme_matrix([r["themes"] for r in records], labels),
-        [r["polarity"] for r in records],
+        *_polarity_targets(records),
     )
     runtime = {"max_length": finetune_settings.max_length, "batch_tokens": encoder["batch_tokens"]}
 

@@ -7,6 +7,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from types import SimpleNamespace
+
 from nlp.models.stacking import FindingStacker, StackInputs
 from nlp.taxonomy import POLARITIES, THEME_IDS
 
@@ -30,6 +32,7 @@ def _inputs(seed: int = 0, ngram_signal: float = 0.0):
         pair_logits=pair_logits,
         sentence_polarity_max=polarity_logits,
         sentence_polarity_min=polarity_logits - 1,
+        theme_sentence_polarity=np.repeat(polarity_logits[:, None, :], T, axis=1),
         ngram_probabilities=ngram,
         ngram_polarity_probabilities=np.full((N, P), 1 / P),
     )
@@ -72,6 +75,59 @@ def test_stacker_pair_strategies():
     assert (copied == finding[:, None]).all()
     # Hybrid asks the per-theme head only inside findings read as mixed.
     assert (hybrid[1::2] == "weakness").all() and (hybrid[0::2] == "strength").mean() > 0.7
+
+
+def test_theme_sentence_polarity_reads_the_sentences_about_each_theme():
+    strength, weakness = np.eye(P)[POLARITIES.index("strength")], np.eye(P)[POLARITIES.index("weakness")]
+    sentence_themes = np.full((3, T), -5.0)
+    sentence_themes[0, 0] = 5.0  # sentence 0 is about theme 0, sentence 1 about theme 1
+    sentence_themes[1, 1] = 5.0
+    outputs = SimpleNamespace(
+        theme_logits=np.zeros((2, T)),
+        polarity_logits=np.zeros((2, P)),
+        pair_logits=np.zeros((2, T, P)),
+        sentence_owner=np.array([0, 0, 0]),  # finding 1 has no sentence
+        sentence_theme_logits=sentence_themes,
+        sentence_polarity_logits=np.vstack([4 * strength, 4 * weakness, np.zeros(P)]),
+    )
+    pooled = StackInputs.from_outputs(outputs).theme_sentence_polarity
+    assert pooled.shape == (2, T, P)
+    assert POLARITIES[pooled[0, 0].argmax()] == "strength" and POLARITIES[pooled[0, 1].argmax()] == "weakness"
+    assert np.allclose(pooled[1], 0.0)  # a finding without sentences keeps its own polarity logits
+
+
+def _mixed_findings(seed: int):
+    """Findings with two themes each, every other one mixed with one theme a strength and one a
+    weakness: only the theme's sentences tell which (the per-theme head is noise)."""
+    inputs, _, _ = _inputs(seed)
+    rng = np.random.default_rng(seed)
+    Y = np.zeros((N, T), dtype=int)
+    polarity = np.array(["mixed", "strength"] * (N // 2))
+    theme_polarity = []
+    for i in range(N):
+        first, second = rng.choice(T, 2, replace=False)
+        Y[i, [first, second]] = 1
+        sides = rng.permutation(["strength", "weakness"]) if polarity[i] == "mixed" else ["strength"] * 2
+        theme_polarity.append({THEME_IDS[first]: sides[0], THEME_IDS[second]: sides[1]})
+        for j, side in ((first, sides[0]), (second, sides[1])):
+            inputs.theme_sentence_polarity[i, j] = 3 * np.eye(P)[POLARITIES.index(side)] + rng.normal(0, 1, P)
+    return inputs, Y, polarity, theme_polarity
+
+
+def test_learned_pair_strategy_reads_each_themes_sentences_in_mixed_findings():
+    inputs, Y, polarity, theme_polarity = _mixed_findings(0)
+    test, Y_test, _, theme_polarity_test = _mixed_findings(1)
+    stacker = FindingStacker(ngram=False, pair_strategy="learned", labels=THEME_IDS).fit(inputs, Y, polarity, theme_polarity)
+    finding = np.array(["mixed", "strength"] * (N // 2))
+    pairs = stacker.pair_polarities(test, finding)
+    rows, columns = np.nonzero(Y_test[0::2])
+    gold = np.array([theme_polarity_test[2 * i][THEME_IDS[j]] for i, j in zip(rows, columns)])
+    assert (pairs[0::2][rows, columns] == gold).mean() > 0.9
+    hybrid = FindingStacker(ngram=False, pair_strategy="hybrid").fit(inputs, Y, polarity).pair_polarities(test, finding)
+    assert (hybrid[0::2][rows, columns] == gold).mean() < 0.7
+    assert (pairs[1::2] == "strength").all()  # outside mixed findings the finding's polarity is copied
+    with pytest.raises(ValueError, match="theme polarities"):
+        FindingStacker(ngram=False, pair_strategy="learned").fit(inputs, Y, polarity)
 
 
 def test_stacker_says_which_scores_it_lacks():
