@@ -67,7 +67,9 @@ MODEL_KINDS = ("accurate", "fast")
 # model cannot learn it there) or some test folds none (its figures are noise).
 EXAMPLES_PER_FOLD = 2
 # The `[stacker]` and `[encoder]` blocks of training/configs/default.cfg: what `inspection-themes
-# train` uses (training/train.py reads them from its config).
+# train` uses (training/train.py reads them from its config). One exception: the Ofsted model's
+# pair_strategy is "learned", which needs mixed findings whose themes differ in polarity; a team's
+# own data may hold none, so `train` keeps "hybrid", which needs nothing beyond the labels.
 STACKER_DEFAULTS: dict = {
     "ngram": True,
     "ngram_polarity": False,

@@ -38,7 +38,7 @@ from training.encoder_cv import run_folder
 app = typer.Typer(add_completion=False)
 
 OUTPUT = Path("training/runs/distill")
-ACCURATE_MODEL = Path("models/ofsted_themes-0.3.0/themes")
+ACCURATE_MODEL = Path("models/ofsted_themes-0.3.2/themes")
 
 
 def gold_and_drawn(config_path: Path, sample: int, seed: int) -> tuple[Config, list[dict], list[dict]]:
