@@ -26,6 +26,7 @@ import typer
 from scipy.special import softmax
 from thinc.api import Config
 
+from nlp.classify import resolve_model
 from nlp.corpus import corpus_dir, corpus_findings
 from nlp.models.encoder import OnnxEncoder, heads_from_bytes
 from nlp.models.fast import DistilledFindings
@@ -38,7 +39,11 @@ from training.encoder_cv import run_folder
 app = typer.Typer(add_completion=False)
 
 OUTPUT = Path("training/runs/distill")
-ACCURATE_MODEL = Path("models/ofsted_themes-0.3.2/themes")
+
+
+def committed_encoder() -> Path:
+    """The encoder part of the committed accurate model (the newest `models/ofsted_themes-*`)."""
+    return resolve_model("accurate") / "themes"
 
 
 def gold_and_drawn(config_path: Path, sample: int, seed: int) -> tuple[Config, list[dict], list[dict]]:
@@ -99,7 +104,7 @@ def folds(
     output.mkdir(parents=True, exist_ok=True)
     encoder_folder = run_folder(config, gold)
     # The fold encoders were fine-tuned from the same base as the committed model: one tokenizer.
-    tokenizer = (ACCURATE_MODEL / "tokenizer.json").read_text(encoding="utf-8")
+    tokenizer = (committed_encoder() / "tokenizer.json").read_text(encoding="utf-8")
     settings = config["encoder"]
     for k, (_, test) in enumerate(grouped_folds(gold, config["training"]["folds"])):
         path, onnx = output / f"fold-{k}.npz", encoder_folder / f"fold-{k}-int8.onnx"
@@ -124,12 +129,13 @@ def final(
 ) -> None:
     """Label the drawn findings with the committed accurate model's encoder."""
     _, _, drawn = gold_and_drawn(config_path, findings, seed)
-    cfg = json.loads((ACCURATE_MODEL / "cfg.json").read_text())
+    model = committed_encoder()
+    cfg = json.loads((model / "cfg.json").read_text())
     started = time.perf_counter()
     polarity = label_with(
-        (ACCURATE_MODEL / "encoder.onnx").read_bytes(),
-        (ACCURATE_MODEL / "heads.safetensors").read_bytes(),
-        (ACCURATE_MODEL / "tokenizer.json").read_text(encoding="utf-8"),
+        (model / "encoder.onnx").read_bytes(),
+        (model / "heads.safetensors").read_bytes(),
+        (model / "tokenizer.json").read_text(encoding="utf-8"),
         drawn,
         cfg["encoder"]["max_length"],
         cfg["encoder"]["batch_tokens"],
