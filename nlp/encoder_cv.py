@@ -165,20 +165,27 @@ def final_encoder(
     folder: Path,
     log: Callable[[str], None] = lambda line: None,
 ) -> dict:
-    """The encoder fine-tuned on every record and exported at `precision` (kept in `folder`)."""
+    """The encoder fine-tuned on every record and exported at `precision` (kept in `folder`).
+
+    RETURNS (dict): "onnx", "heads", "tokenizer", "provenance" and "fine_tune_seconds" (of the run
+        that fine-tuned it, which may be an earlier one: the export is kept and reused).
+    """
     onnx_path, heads_path = folder / f"final-{precision}.onnx", folder / "final-heads.safetensors"
     loaded = load_encoder()
     if not onnx_path.exists() or not heads_path.exists():
+        started = time.perf_counter()
         texts, themes, polarity, pairs = encoder_targets(records, taxonomy)
         tuned = finetune(loaded, texts, themes, polarity, pairs, len(taxonomy.polarities), settings, log=lambda line: log(f"final: {line}"))
         folder.mkdir(parents=True, exist_ok=True)
         heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
         float32 = export_onnx(tuned.encoder, quantize=False)
         onnx_path.write_bytes(float32 if precision == "float32" else quantize_onnx(float32))
-        (folder / "final.json").write_text(json.dumps({"history": tuned.history}, indent=2) + "\n")
+        record = {"history": tuned.history, "fine_tune_seconds": round(time.perf_counter() - started, 1)}
+        (folder / "final.json").write_text(json.dumps(record, indent=2) + "\n")
     return {
         "onnx": onnx_path.read_bytes(),
         "heads": heads_from_bytes(heads_path.read_bytes()),
         "tokenizer": loaded.tokenizer,
         "provenance": loaded.provenance,
+        "fine_tune_seconds": json.loads((folder / "final.json").read_text()).get("fine_tune_seconds"),
     }

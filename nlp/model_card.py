@@ -63,7 +63,7 @@ def _training_lines(metrics: dict) -> list[str]:
     lines = [
         "",
         f"Training on 2 CPU cores: {training.get('total_seconds')} s for the run that wrote this model (its "
-        f"peak memory {training.get('peak_rss_mb')} MB), plus any encoder fold fine-tunes it reused from an earlier run (below).",
+        f"peak memory {training.get('peak_rss_mb')} MB), plus the encoder fine-tunes (below), which it may have reused from an earlier run with the same gold and settings.",
     ]
     for precision in ("float32", "int8"):
         variant = metrics.get(f"accurate_{precision}")

@@ -9,7 +9,7 @@ that never saw its authority), how far to trust each:
   maximises F1 on the out-of-fold probabilities, shrunk towards the global one;
 - finding polarity: a multinomial logistic regression over the encoder's polarity logits, the
   most positive and most negative of its sentences and (with `ngram_polarity`) the log of the
-  n-gram polarity model's probabilities;
+  n-gram polarity model's probabilities, its classes weighted by `polarity_class_weight`;
 - theme polarity: per `pair_strategy` (see `PAIR_STRATEGIES`). With "learned", inside a finding
   read as mixed, a multinomial logistic regression over the per-theme head's logits, the polarity of
   the finding's sentences about that theme (each sentence weighted by the softmax of its theme
@@ -133,6 +133,10 @@ class FindingStacker(BaseEstimator):
         Polarity values, in the order of `predict_polarity_proba`'s columns.
     theme_C, polarity_C : float
         Inverse regularisation of the theme and polarity regressions.
+    polarity_class_weight : dict of str to float, optional
+        Weight of each polarity in the finding polarity regression (scikit-learn's `class_weight`;
+        polarities not named weigh 1). Weighing `mixed` above 1 trades some of its precision for
+        recall: a mixed finding read as plain strength or weakness loses one of its pairs.
     threshold_shrinkage : float
         Weight, in positive examples, of the global threshold in each theme's threshold.
 
@@ -153,6 +157,7 @@ class FindingStacker(BaseEstimator):
         pair_strategy: str = "hybrid",
         theme_C: float = 1.0,
         polarity_C: float = 1.0,
+        polarity_class_weight: dict[str, float] | None = None,
         threshold_shrinkage: float = 50.0,
         labels: tuple[str, ...] | None = None,
         polarities: tuple[str, ...] = POLARITY_VALUES,
@@ -162,6 +167,7 @@ class FindingStacker(BaseEstimator):
         self.pair_strategy = pair_strategy
         self.theme_C = theme_C
         self.polarity_C = polarity_C
+        self.polarity_class_weight = polarity_class_weight
         self.threshold_shrinkage = threshold_shrinkage
         self.labels = labels
         self.polarities = polarities
@@ -183,7 +189,10 @@ class FindingStacker(BaseEstimator):
         features = self._theme_features(inputs)
         self.calibration_ = np.array([self._calibrate(features[:, j], Y[:, j]) for j in range(Y.shape[1])])
         self.thresholds_ = shrunk_thresholds(self._theme_probabilities(features), Y, self.threshold_shrinkage)
-        self.polarity_ = make_pipeline(StandardScaler(), LogisticRegression(C=self.polarity_C, max_iter=5000))
+        class_weight = None if self.polarity_class_weight is None else dict(self.polarity_class_weight)
+        self.polarity_ = make_pipeline(
+            StandardScaler(), LogisticRegression(C=self.polarity_C, class_weight=class_weight, max_iter=5000)
+        )
         self.polarity_.fit(self._polarity_features(inputs), np.asarray(polarity, dtype=str))
         if self.pair_strategy == "learned":
             self._fit_pairs(inputs, Y, np.asarray(polarity, dtype=str), theme_polarity)

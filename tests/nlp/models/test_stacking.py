@@ -67,6 +67,22 @@ def test_stacker_weighs_the_ngram_model_by_what_it_is_worth():
     assert np.median(signal_weight) > 2 * np.median(np.abs(noise_weight))
 
 
+def test_stacker_weighing_mixed_reads_more_findings_as_mixed():
+    inputs, Y, polarity = _inputs()
+    rng = np.random.default_rng(2)
+    # Weak polarity scores: the regression is unsure, and the class weights decide the close calls.
+    inputs.polarity_logits = inputs.polarity_logits / 3 + rng.normal(0, 1, inputs.polarity_logits.shape)
+    inputs.sentence_polarity_max = inputs.sentence_polarity_min = inputs.polarity_logits
+
+    def share_mixed(stacker: FindingStacker) -> float:
+        probabilities = stacker.fit(inputs, Y, polarity).predict_polarity_proba(inputs)
+        return float((stacker.polarities_[probabilities.argmax(axis=1)] == "mixed").mean())
+
+    unweighted = share_mixed(FindingStacker())
+    assert share_mixed(FindingStacker(polarity_class_weight={"mixed": 3.0})) > unweighted + 0.1
+    assert clone(FindingStacker(polarity_class_weight={"mixed": 3.0})).polarity_class_weight == {"mixed": 3.0}
+
+
 def test_stacker_pair_strategies():
     inputs, Y, polarity = _inputs()
     finding = np.array(["mixed", "weakness"] * (N // 2))

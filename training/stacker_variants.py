@@ -1,0 +1,97 @@
+"""Grouped CV of `FindingStacker` variants on one run's out-of-fold outputs.
+
+Reads the encoder's fold outputs and the n-gram model's cross-validation that `training.train`
+kept in the runs folder (run it first with the same config), and stacks them once per variant on
+the same folds, changing one `[stacker]` setting of the config at a time:
+
+- every pair strategy (`PAIR_STRATEGIES`), with each encoder precision;
+- weights of `mixed` in the finding polarity regression (`polarity_class_weight`), with the
+  config's precision.
+
+For each variant: themes, finding polarity, `mixed` precision and recall and pair F1, overall and
+per fold. The encoder is not retrained, so a variant costs seconds.
+
+    python -m training.stacker_variants training/configs/default.cfg
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from thinc.api import Config
+
+from nlp import encoder_cv
+from nlp.models.stacking import MIXED, PAIR_STRATEGIES, FindingStacker, StackInputs
+from nlp.scoring import evaluate
+from nlp.taxonomy import DEFAULT_TAXONOMY
+from nlp.train import grouped_folds, stacked_cross_validation
+from training.encoder_cv import run_folder
+from training.train import cached_ngram_out_of_fold, load_gold, settings_from
+
+app = typer.Typer(add_completion=False)
+
+
+def _figures(records: list[dict], predictions: list, labels: tuple[str, ...]) -> dict:
+    scores = evaluate(records, predictions, labels, with_calibration=False)
+    mixed = scores["polarity"]["per_class"][MIXED]
+    return {
+        "theme_micro_f1": scores["themes"]["micro_f1"],
+        "theme_macro_f1": scores["themes"]["macro_f1"],
+        "polarity_macro_f1": scores["polarity"]["macro_f1"],
+        "mixed_precision": mixed["precision"],
+        "mixed_recall": mixed["recall"],
+        "pair_precision": scores["theme_polarity_pairs"]["precision"],
+        "pair_recall": scores["theme_polarity_pairs"]["recall"],
+        "pair_f1": scores["theme_polarity_pairs"]["f1"],
+    }
+
+
+@app.command()
+def main(
+    config_path: Path = typer.Argument(Path("training/configs/default.cfg"), exists=True),
+    mixed_weights: list[float] = typer.Option([1.0, 1.25, 1.5, 1.75, 2.0], "--mixed-weight", help="Weights of `mixed` to try."),
+    output: Path = typer.Option(Path("training/reports/stacker-variants.json"), help="Where the figures go."),
+) -> None:
+    """Score stacker variants on the cached out-of-fold outputs of `config_path`'s run."""
+    config = Config().from_disk(config_path)
+    settings = settings_from(config)
+    records = load_gold(Path(config["paths"]["gold"]), settings.folds)
+    folder = run_folder(config, records)
+    if not (folder / f"fold-{settings.folds - 1}-int8.npz").exists():
+        raise SystemExit(f"{folder} holds no finished encoder folds: run `python -m training.train {config_path}` first.")
+    ngram = cached_ngram_out_of_fold(config, records, settings)
+    folds = grouped_folds(records, settings.folds, settings.group_by, settings.seed)
+    labels = DEFAULT_TAXONOMY.theme_ids
+    inputs = {
+        precision: StackInputs.from_outputs(
+            encoder_cv.encoder_oof(len(records), len(folds), precision, folder), ngram.theme_probabilities, ngram.polarity_probabilities
+        )
+        for precision in encoder_cv.PRECISIONS
+    }
+    variants = [(precision, {"pair_strategy": strategy}) for precision in encoder_cv.PRECISIONS for strategy in PAIR_STRATEGIES]
+    variants += [(config["encoder"]["precision"], {"polarity_class_weight": {MIXED: weight}}) for weight in mixed_weights]
+    figures: dict = {"config": str(config_path), "findings": len(records), "folds": len(folds), "stacker": settings.stacker, "variants": []}
+    for precision, change in variants:
+        stacker_settings = {**settings.stacker, **change}
+        predictions, _, _ = stacked_cross_validation(
+            records, inputs[precision], lambda: FindingStacker(**stacker_settings, labels=labels, polarities=DEFAULT_TAXONOMY.polarities), folds, labels
+        )
+        per_fold = [_figures([records[i] for i in test], [predictions[i] for i in test], labels) for _, test in folds]
+        result = {
+            "precision": precision,
+            "change": change,
+            **_figures(records, predictions, labels),
+            "pair_f1_per_fold": [fold["pair_f1"] for fold in per_fold],
+            "mixed_recall_per_fold": [fold["mixed_recall"] for fold in per_fold],
+            "polarity_macro_f1_per_fold": [fold["polarity_macro_f1"] for fold in per_fold],
+        }
+        figures["variants"].append(result)
+        typer.echo(json.dumps({key: value for key, value in result.items() if not key.endswith("per_fold")}))
+        output.write_text(json.dumps(figures, indent=2) + "\n")
+    typer.echo(f"-> {output}")
+
+
+if __name__ == "__main__":
+    app()
