@@ -131,6 +131,7 @@ class FinetuneSettings:
     theme_loss: float = 1.0
     polarity_loss: float = 1.0
     pair_loss: float = 1.0
+    theme_attention: bool = False
     seed: int = 0
     threads: int = 2
 
@@ -153,8 +154,13 @@ def _torch():
     return torch
 
 
-def build_model(encoder, n_themes: int, n_polarities: int, dropout: float):
-    """The encoder with its three heads, as a torch module (`nlp.models.encoder` mirrors its forward)."""
+def build_model(encoder, n_themes: int, n_polarities: int, dropout: float, theme_attention: bool = False):
+    """The encoder with its three heads, as a torch module (`nlp.models.encoder` mirrors its forward).
+
+    theme_attention (bool): each theme's logit also reads the tokens pooled by that theme's query
+        (the pair head's attention), so a theme named in one clause of a long finding is not
+        diluted by the mean of the rest.
+    """
     torch = _torch()
     nn = torch.nn
 
@@ -169,6 +175,8 @@ def build_model(encoder, n_themes: int, n_polarities: int, dropout: float):
             self.theme_query = nn.Parameter(torch.randn(n_themes, dim) * 0.02)
             self.pair = nn.Linear(2 * dim, n_polarities)
             self.pair_theme_bias = nn.Parameter(torch.zeros(n_themes, n_polarities))
+            # Zero at the start: training begins from the mean-pooled head alone.
+            self.theme_attention = nn.Parameter(torch.zeros(n_themes, dim)) if theme_attention else None
             self.scale = 1.0 / math.sqrt(dim)
 
         def forward(self, input_ids, attention_mask, content_mask):
@@ -181,8 +189,11 @@ def build_model(encoder, n_themes: int, n_polarities: int, dropout: float):
             pooled = torch.einsum("blt,bld->btd", attention, hidden)
             pair_inputs = torch.cat([pooled, vector.unsqueeze(1).expand_as(pooled)], dim=-1)
             dropped = self.dropout(vector)
+            theme_logits = self.theme(dropped)
+            if self.theme_attention is not None:
+                theme_logits = theme_logits + (self.dropout(pooled) * self.theme_attention).sum(-1)
             return (
-                self.theme(dropped),
+                theme_logits,
                 self.polarity(dropped),
                 self.pair(self.dropout(pair_inputs)) + self.pair_theme_bias,
             )
@@ -191,7 +202,8 @@ def build_model(encoder, n_themes: int, n_polarities: int, dropout: float):
             def array(tensor) -> np.ndarray:
                 return tensor.detach().cpu().numpy().astype(np.float32)
 
-            return {
+            optional = {} if self.theme_attention is None else {"theme_attention_weight": array(self.theme_attention)}
+            return optional | {
                 "theme_weight": array(self.theme.weight),
                 "theme_bias": array(self.theme.bias),
                 "polarity_weight": array(self.polarity.weight),
@@ -264,7 +276,7 @@ def finetune(
     themes = np.asarray(themes, dtype=np.float32)
     pairs = np.asarray(pairs, dtype=np.int64)
     polarity = np.asarray(polarity, dtype=np.int64)
-    model = build_model(loaded.model, themes.shape[1], n_polarities, settings.dropout)
+    model = build_model(loaded.model, themes.shape[1], n_polarities, settings.dropout, settings.theme_attention)
     with torch.no_grad():
         # Start each theme at its base rate: rare themes are not first pushed down from 0.5 for epochs.
         prior = np.clip(themes.mean(axis=0), 1e-3, 1 - 1e-3)

@@ -8,7 +8,8 @@ algebra on them (`EncoderHeads`):
 - each sentence's vector is the mean of its tokens *in the context of the whole finding*, and the
   same two heads read it, so sentence scores come without encoding sentences again;
 - the theme-polarity head reads, per theme, an attention pooling of the tokens with a learned
-  query for that theme ("what the finding says about adoption") beside the finding vector.
+  query for that theme ("what the finding says about adoption") beside the finding vector;
+- with `theme_attention_weight` (optional), each theme's logit also reads that pooled vector.
 
 Findings are encoded in batches of similar length (sorted by token count, then cut by a token
 budget), so a short finding is not padded to the length of the longest one.
@@ -32,6 +33,7 @@ HEAD_TENSORS = (
     "pair_bias",
     "pair_theme_bias",
 )
+OPTIONAL_HEAD_TENSORS = ("theme_attention_weight",)
 
 
 @dataclass
@@ -74,7 +76,9 @@ class EncoderHeads:
         missing = [name for name in HEAD_TENSORS if name not in tensors]
         if missing:
             raise ValueError(f"the head file lacks {missing}")
-        self.tensors = {name: np.asarray(tensors[name], dtype=np.float32) for name in HEAD_TENSORS}
+        self.tensors = {
+            name: np.asarray(tensors[name], dtype=np.float32) for name in HEAD_TENSORS + OPTIONAL_HEAD_TENSORS if name in tensors
+        }
 
     @property
     def dim(self) -> int:
@@ -86,6 +90,7 @@ class EncoderHeads:
         n, dim = len(findings), self.dim
         vectors = np.zeros((n, dim), dtype=np.float32)
         pair_logits = np.zeros((n, *t["pair_theme_bias"].shape), dtype=np.float32)
+        attention_theme_logits = np.zeros((n, len(t["theme_bias"])), dtype=np.float32)
         sentence_vectors, owner = [], []
         scale = np.float32(1.0 / np.sqrt(dim))
         for i, (finding, spans) in enumerate(zip(findings, sentences)):
@@ -98,6 +103,8 @@ class EncoderHeads:
             vectors[i] = tokens.mean(axis=0)
             attention = _softmax(tokens @ t["theme_query"].T * scale, axis=0)  # (n_tokens, n_themes)
             pooled = attention.T @ tokens  # (n_themes, dim)
+            if "theme_attention_weight" in t:
+                attention_theme_logits[i] = (pooled * t["theme_attention_weight"]).sum(axis=1)
             pair_logits[i] = np.concatenate([pooled, np.broadcast_to(vectors[i], pooled.shape)], axis=1) @ t["pair_weight"].T
             for start, end in spans:
                 inside = (finding.offsets[:, 0] < end) & (finding.offsets[:, 1] > start)
@@ -106,7 +113,7 @@ class EncoderHeads:
         pair_logits += t["pair_bias"] + t["pair_theme_bias"]
         sentence_matrix = np.asarray(sentence_vectors, dtype=np.float32).reshape(-1, dim)
         return EncoderOutputs(
-            theme_logits=vectors @ t["theme_weight"].T + t["theme_bias"],
+            theme_logits=vectors @ t["theme_weight"].T + t["theme_bias"] + attention_theme_logits,
             polarity_logits=vectors @ t["polarity_weight"].T + t["polarity_bias"],
             pair_logits=pair_logits,
             sentence_theme_logits=sentence_matrix @ t["theme_weight"].T + t["theme_bias"],

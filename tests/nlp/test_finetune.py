@@ -23,11 +23,16 @@ def test_finetune_tiny_encoder_gives_back_its_training_labels(tiny_encoder_model
     assert [l.theme_polarity for l in labels] == [r["theme_polarity"] for r in records]
 
 
-def test_finetune_numpy_heads_on_onnx_equal_the_torch_model(tiny_encoder, tiny_encoder_model):
+@pytest.mark.parametrize("theme_attention", [False, True])
+def test_finetune_numpy_heads_on_onnx_equal_the_torch_model(tiny_encoder, tiny_encoder_model, theme_attention):
     """Labelling (ONNX Runtime + numpy) computes what training (torch) computed."""
-    model = build_model(tiny_encoder.model, 30, 4, dropout=0.0).eval()
-    heads = tiny_encoder_model.heads.tensors
+    model = build_model(tiny_encoder.model, 30, 4, dropout=0.0, theme_attention=theme_attention).eval()
+    heads = dict(tiny_encoder_model.heads.tensors)
+    if theme_attention:
+        heads["theme_attention_weight"] = np.random.default_rng(0).normal(size=heads["theme_weight"].shape).astype(np.float32)
     with torch.no_grad():
+        if theme_attention:
+            model.theme_attention.copy_(torch.from_numpy(heads["theme_attention_weight"]))
         for name, parameter in (("theme", model.theme), ("polarity", model.polarity), ("pair", model.pair)):
             parameter.weight.copy_(torch.from_numpy(heads[f"{name}_weight"]))
             parameter.bias.copy_(torch.from_numpy(heads[f"{name}_bias"]))
