@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ModelCompatibilityError
+
 ENCODER_INPUTS = ("input_ids", "attention_mask")
 HEAD_TENSORS = (
     "theme_weight",
@@ -76,6 +78,13 @@ class EncoderHeads:
         missing = [name for name in HEAD_TENSORS if name not in tensors]
         if missing:
             raise ValueError(f"the head file lacks {missing}")
+        unknown = sorted(set(tensors) - set(HEAD_TENSORS) - set(OPTIONAL_HEAD_TENSORS))
+        if unknown:
+            # Ignoring a head would label silently differently from the model that was measured.
+            raise ModelCompatibilityError(
+                f"heads.safetensors holds {unknown}, which this version of inspection-themes does not read: the "
+                "model was made by a newer version. Install the version its themes/cfg.json names."
+            )
         self.tensors = {
             name: np.asarray(tensors[name], dtype=np.float32) for name in HEAD_TENSORS + OPTIONAL_HEAD_TENSORS if name in tensors
         }

@@ -159,6 +159,8 @@ class EncoderFindingModel:
             raise ModelCompatibilityError(f"the accurate model lacks {missing}; copy the whole model folder again.")
         try:
             heads = heads_from_bytes(files["heads.safetensors"])
+        except ModelCompatibilityError:
+            raise
         except Exception as error:  # safetensors raises its own error types for damaged files
             raise ModelCompatibilityError(f"heads.safetensors cannot be read ({error}); the model folder is damaged.") from error
         return cls(
