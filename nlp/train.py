@@ -67,9 +67,11 @@ MODEL_KINDS = ("accurate", "fast")
 # model cannot learn it there) or some test folds none (its figures are noise).
 EXAMPLES_PER_FOLD = 2
 # The `[stacker]` and `[encoder]` blocks of training/configs/default.cfg: what `inspection-themes
-# train` uses (training/train.py reads them from its config). One exception: the Ofsted model's
+# train` uses (training/train.py reads them from its config). Two exceptions: the Ofsted model's
 # pair_strategy is "learned", which needs mixed findings whose themes differ in polarity; a team's
-# own data may hold none, so `train` keeps "hybrid", which needs nothing beyond the labels.
+# own data may hold none, so `train` keeps "hybrid", which needs nothing beyond the labels. And the
+# Ofsted model weighs `mixed` 1.5 in the polarity regression, a trade of precision for recall
+# chosen by grouped CV on the Ofsted gold; `train` weighs every polarity alike.
 STACKER_DEFAULTS: dict = {
     "ngram": True,
     "ngram_polarity": False,
