@@ -12,6 +12,8 @@ For each variant: themes, finding polarity, `mixed` precision and recall and pai
 per fold. The encoder is not retrained, so a variant costs seconds.
 
     python -m training.stacker_variants training/configs/default.cfg
+    python -m training.stacker_variants training/configs/default.cfg --encoder.finetune.theme_attention true \
+        --output training/reports/encoder-cv-theme-attention.json    # another run's folds (`--section.key value`)
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 from pathlib import Path
 
 import typer
+from spacy.cli._util import parse_config_overrides
 from thinc.api import Config
 
 from nlp import encoder_cv
@@ -48,14 +51,17 @@ def _figures(records: list[dict], predictions: list, labels: tuple[str, ...]) ->
     }
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def main(
+    ctx: typer.Context,
     config_path: Path = typer.Argument(Path("training/configs/default.cfg"), exists=True),
     mixed_weights: list[float] = typer.Option([1.0, 1.25, 1.5, 1.75, 2.0], "--mixed-weight", help="Weights of `mixed` to try."),
     output: Path = typer.Option(Path("training/reports/stacker-variants.json"), help="Where the figures go."),
 ) -> None:
-    """Score stacker variants on the cached out-of-fold outputs of `config_path`'s run."""
-    config = Config().from_disk(config_path)
+    """Score stacker variants on the cached out-of-fold outputs of `config_path`'s run (`--section.key value`
+    overrides any config value, as for `training.train`)."""
+    overrides = parse_config_overrides(ctx.args)
+    config = Config().from_disk(config_path, overrides=overrides)
     settings = settings_from(config)
     records = load_gold(Path(config["paths"]["gold"]), settings.folds)
     folder = run_folder(config, records)
@@ -72,7 +78,7 @@ def main(
     }
     variants = [(precision, {"pair_strategy": strategy}) for precision in encoder_cv.PRECISIONS for strategy in PAIR_STRATEGIES]
     variants += [(config["encoder"]["precision"], {"polarity_class_weight": {MIXED: weight}}) for weight in mixed_weights]
-    figures: dict = {"config": str(config_path), "findings": len(records), "folds": len(folds), "stacker": settings.stacker, "variants": []}
+    figures: dict = {"config": str(config_path), "overrides": overrides, "findings": len(records), "folds": len(folds), "stacker": settings.stacker, "variants": []}
     for precision, change in variants:
         stacker_settings = {**settings.stacker, **change}
         predictions, _, _ = stacked_cross_validation(
