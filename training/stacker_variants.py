@@ -6,7 +6,9 @@ the same folds, changing one `[stacker]` setting of the config at a time:
 
 - every pair strategy (`PAIR_STRATEGIES`), with each encoder precision;
 - weights of `mixed` in the finding polarity regression (`polarity_class_weight`), with the
-  config's precision.
+  config's precision;
+- `ngram_polarity` turned the other way (whether the polarity regression reads the n-gram model's
+  polarity probabilities).
 
 For each variant: themes, finding polarity, `mixed` precision and recall and pair F1, overall and
 per fold. The encoder is not retrained, so a variant costs seconds.
@@ -78,6 +80,7 @@ def main(
     }
     variants = [(precision, {"pair_strategy": strategy}) for precision in encoder_cv.PRECISIONS for strategy in PAIR_STRATEGIES]
     variants += [(config["encoder"]["precision"], {"polarity_class_weight": {MIXED: weight}}) for weight in mixed_weights]
+    variants.append((config["encoder"]["precision"], {"ngram_polarity": not settings.stacker["ngram_polarity"]}))
     figures: dict = {"config": str(config_path), "overrides": overrides, "findings": len(records), "folds": len(folds), "stacker": settings.stacker, "variants": []}
     for precision, change in variants:
         stacker_settings = {**settings.stacker, **change}
