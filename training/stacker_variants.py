@@ -8,7 +8,10 @@ the same folds, changing one `[stacker]` setting of the config at a time:
 - weights of `mixed` in the finding polarity regression (`polarity_class_weight`), with the
   config's precision;
 - `ngram_polarity` turned the other way (whether the polarity regression reads the n-gram model's
-  polarity probabilities).
+  polarity probabilities);
+- with `--fast-second-opinion`, both `ngram_polarity` settings with the fast model of the config's
+  `[fast]` blocks (cross-validated on the gold alone, no teacher) in place of the n-gram model:
+  one featurisation pass instead of the n-gram model's three.
 
 For each variant: themes, finding polarity, `mixed` precision and recall and pair F1, overall and
 per fold. The encoder is not retrained, so a variant costs seconds.
@@ -21,6 +24,7 @@ per fold. The encoder is not retrained, so a variant costs seconds.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -31,7 +35,7 @@ from nlp import encoder_cv
 from nlp.models.stacking import MIXED, PAIR_STRATEGIES, FindingStacker, StackInputs
 from nlp.scoring import evaluate
 from nlp.taxonomy import DEFAULT_TAXONOMY
-from nlp.train import grouped_folds, stacked_cross_validation
+from nlp.train import fast_out_of_fold, grouped_folds, stacked_cross_validation
 from training.encoder_cv import run_folder
 from training.train import cached_ngram_out_of_fold, load_gold, settings_from
 
@@ -58,6 +62,7 @@ def main(
     ctx: typer.Context,
     config_path: Path = typer.Argument(Path("training/configs/default.cfg"), exists=True),
     mixed_weights: list[float] = typer.Option([1.0, 1.25, 1.5, 1.75, 2.0], "--mixed-weight", help="Weights of `mixed` to try."),
+    fast_second_opinion: bool = typer.Option(False, help="Also try the fast model in place of the n-gram model (a few minutes more)."),
     output: Path = typer.Option(Path("training/reports/stacker-variants.json"), help="Where the figures go."),
 ) -> None:
     """Score stacker variants on the cached out-of-fold outputs of `config_path`'s run (`--section.key value`
@@ -72,24 +77,30 @@ def main(
     ngram = cached_ngram_out_of_fold(config, records, settings)
     folds = grouped_folds(records, settings.folds, settings.group_by, settings.seed)
     labels = DEFAULT_TAXONOMY.theme_ids
+    second_opinions = {"ngram": ngram}
+    if fast_second_opinion:
+        second_opinions["fast"] = fast_out_of_fold(records, DEFAULT_TAXONOMY, replace(settings, kind="fast"))
     inputs = {
-        precision: StackInputs.from_outputs(
-            encoder_cv.encoder_oof(len(records), len(folds), precision, folder), ngram.theme_probabilities, ngram.polarity_probabilities
+        (precision, name): StackInputs.from_outputs(
+            encoder_cv.encoder_oof(len(records), len(folds), precision, folder), cv.theme_probabilities, cv.polarity_probabilities
         )
         for precision in encoder_cv.PRECISIONS
+        for name, cv in second_opinions.items()
     }
-    variants = [(precision, {"pair_strategy": strategy}) for precision in encoder_cv.PRECISIONS for strategy in PAIR_STRATEGIES]
-    variants += [(config["encoder"]["precision"], {"polarity_class_weight": {MIXED: weight}}) for weight in mixed_weights]
-    variants.append((config["encoder"]["precision"], {"ngram_polarity": not settings.stacker["ngram_polarity"]}))
+    precision = config["encoder"]["precision"]
+    variants = [(p, "ngram", {"pair_strategy": strategy}) for p in encoder_cv.PRECISIONS for strategy in PAIR_STRATEGIES]
+    variants += [(precision, "ngram", {"polarity_class_weight": {MIXED: weight}}) for weight in mixed_weights]
+    variants += [(precision, name, {"ngram_polarity": value}) for name in second_opinions for value in (False, True)]
     figures: dict = {"config": str(config_path), "overrides": overrides, "findings": len(records), "folds": len(folds), "stacker": settings.stacker, "variants": []}
-    for precision, change in variants:
+    for precision, second_opinion, change in variants:
         stacker_settings = {**settings.stacker, **change}
         predictions, _, _ = stacked_cross_validation(
-            records, inputs[precision], lambda: FindingStacker(**stacker_settings, labels=labels, polarities=DEFAULT_TAXONOMY.polarities), folds, labels
+            records, inputs[precision, second_opinion], lambda: FindingStacker(**stacker_settings, labels=labels, polarities=DEFAULT_TAXONOMY.polarities), folds, labels
         )
         per_fold = [_figures([records[i] for i in test], [predictions[i] for i in test], labels) for _, test in folds]
         result = {
             "precision": precision,
+            "second_opinion": second_opinion,
             "change": change,
             **_figures(records, predictions, labels),
             "pair_f1_per_fold": [fold["pair_f1"] for fold in per_fold],
