@@ -87,10 +87,10 @@ def main(
         for precision in encoder_cv.PRECISIONS
         for name, cv in second_opinions.items()
     }
-    precision = config["encoder"]["precision"]
-    variants = [(p, "ngram", {"pair_strategy": strategy}) for p in encoder_cv.PRECISIONS for strategy in PAIR_STRATEGIES]
-    variants += [(precision, "ngram", {"polarity_class_weight": {MIXED: weight}}) for weight in mixed_weights]
-    variants += [(precision, name, {"ngram_polarity": value}) for name in second_opinions for value in (False, True)]
+    configured = config["encoder"]["precision"]
+    variants = [(precision, "ngram", {"pair_strategy": strategy}) for precision in encoder_cv.PRECISIONS for strategy in PAIR_STRATEGIES]
+    variants += [(configured, "ngram", {"polarity_class_weight": {MIXED: weight}}) for weight in mixed_weights]
+    variants += [(configured, name, {"ngram_polarity": value}) for name in second_opinions for value in (False, True)]
     figures: dict = {"config": str(config_path), "overrides": overrides, "findings": len(records), "folds": len(folds), "stacker": settings.stacker, "variants": []}
     for precision, second_opinion, change in variants:
         stacker_settings = {**settings.stacker, **change}

@@ -77,7 +77,7 @@ class EncoderHeads:
     def __init__(self, tensors: dict[str, np.ndarray]) -> None:
         missing = [name for name in HEAD_TENSORS if name not in tensors]
         if missing:
-            raise ValueError(f"the head file lacks {missing}")
+            raise ModelCompatibilityError(f"heads.safetensors lacks {missing}; copy the whole model folder again.")
         unknown = sorted(set(tensors) - set(HEAD_TENSORS) - set(OPTIONAL_HEAD_TENSORS))
         if unknown:
             # Ignoring a head would label silently differently from the model that was measured.
@@ -98,8 +98,7 @@ class EncoderHeads:
         t = self.tensors
         n, dim = len(findings), self.dim
         vectors = np.zeros((n, dim), dtype=np.float32)
-        pair_logits = np.zeros((n, *t["pair_theme_bias"].shape), dtype=np.float32)
-        attention_theme_logits = np.zeros((n, len(t["theme_bias"])), dtype=np.float32)
+        pooled = np.zeros((n, len(t["theme_bias"]), dim), dtype=np.float32)  # per theme, its query's pooling
         sentence_vectors, owner = [], []
         scale = np.float32(1.0 / np.sqrt(dim))
         for i, (finding, spans) in enumerate(zip(findings, sentences)):
@@ -111,18 +110,25 @@ class EncoderHeads:
                 continue
             vectors[i] = tokens.mean(axis=0)
             attention = _softmax(tokens @ t["theme_query"].T * scale, axis=0)  # (n_tokens, n_themes)
-            pooled = attention.T @ tokens  # (n_themes, dim)
-            if "theme_attention_weight" in t:
-                attention_theme_logits[i] = (pooled * t["theme_attention_weight"]).sum(axis=1)
-            pair_logits[i] = np.concatenate([pooled, np.broadcast_to(vectors[i], pooled.shape)], axis=1) @ t["pair_weight"].T
+            pooled[i] = attention.T @ tokens
             for start, end in spans:
                 inside = (finding.offsets[:, 0] < end) & (finding.offsets[:, 1] > start)
                 sentence_vectors.append(tokens[inside].mean(axis=0) if inside.any() else vectors[i])
                 owner.append(i)
-        pair_logits += t["pair_bias"] + t["pair_theme_bias"]
+        # The heads on the pooled vectors run once per batch, not once per finding.
+        pair_weight = t["pair_weight"]
+        pair_logits = (
+            np.einsum("ntd,pd->ntp", pooled, pair_weight[:, :dim])
+            + (vectors @ pair_weight[:, dim:].T)[:, None, :]
+            + t["pair_bias"]
+            + t["pair_theme_bias"]
+        )
+        theme_logits = vectors @ t["theme_weight"].T + t["theme_bias"]
+        if "theme_attention_weight" in t:
+            theme_logits = theme_logits + np.einsum("ntd,td->nt", pooled, t["theme_attention_weight"])
         sentence_matrix = np.asarray(sentence_vectors, dtype=np.float32).reshape(-1, dim)
         return EncoderOutputs(
-            theme_logits=vectors @ t["theme_weight"].T + t["theme_bias"] + attention_theme_logits,
+            theme_logits=theme_logits,
             polarity_logits=vectors @ t["polarity_weight"].T + t["polarity_bias"],
             pair_logits=pair_logits,
             sentence_theme_logits=sentence_matrix @ t["theme_weight"].T + t["theme_bias"],
