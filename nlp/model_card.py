@@ -27,7 +27,11 @@ def _library_versions() -> dict[str, str]:
 
 
 # Models another kind's run may also have measured on the same folds.
-_OTHER_MODELS = (("fast", "fast model"), ("ngram", "n-gram model (the accurate kind's n-gram part; the fast model before 0.4.0)"))
+_OTHER_MODELS = (
+    ("fast", "fast model"),
+    ("second_opinion", "fast model of the gold alone (the accurate kind's second opinion)"),
+    ("ngram", "n-gram model (`FindingClassifier`: the fast model, and the accurate model's second opinion, before 0.4.0)"),
+)
 
 
 def _compared(metrics: dict) -> list[tuple[str, dict]]:

@@ -9,8 +9,9 @@ field (default `local_authority`). One run, one seed, one set of folds:
 2. the model is evaluated by cross-validation grouped by that field (no group in both a training
    and a test fold), so each figure says how the model does on a group it never read: the fast
    kind (`FastFindingClassifier`, which may also learn from a teacher's soft labels, never of a
-   test fold's groups); for the accurate kind, the n-gram model, then the encoder fine-tuned once
-   per fold (`nlp.encoder_cv`) and the stacker that combines the two, on the same folds;
+   test fold's groups); for the accurate kind, the n-gram model (for comparison), then the encoder
+   fine-tuned once per fold (`nlp.encoder_cv`), the fast model learnt from the gold alone (the
+   stacker's second opinion) and the stacker that combines the two, on the same folds;
 4. the model is fitted on all findings and written as a spaCy pipeline whose artifact stores the
    taxonomy, with meta, checksums and a model card (`write_model`).
 
@@ -74,7 +75,7 @@ EXAMPLES_PER_FOLD = 2
 # chosen by grouped CV on the Ofsted gold; `train` weighs every polarity alike.
 STACKER_DEFAULTS: dict = {
     "ngram": True,
-    "ngram_polarity": False,
+    "ngram_polarity": True,
     "pair_strategy": "hybrid",
     "theme_C": 1.0,
     "polarity_C": 1.0,
@@ -108,7 +109,7 @@ class TrainingSettings:
     """How to train: the model kind, the folds and the hyperparameters of each part.
 
     kind (str): "fast" (word n-grams, one featurisation pass) or "accurate" (fine-tuned encoder
-        stacked with the n-gram model).
+        stacked with a fast model learnt from the gold alone).
     folds (int): cross-validation folds. group_by (str | None): field of the groups no fold splits
         (None: findings are split one by one). seed (int): of every random choice.
     fast, ngram, stacker, encoder (dict): the `[fast]`, `[model]`, `[stacker]` and `[encoder]` blocks of a config.
@@ -363,8 +364,9 @@ def stacked_cross_validation(
 class TrainedModel:
     """A fitted model with its taxonomy, its cross-validated figures and the model of each fold.
 
-    metrics (dict): `evaluate` results under "fast" for the fast kind, "ngram", "accurate",
-        "accurate_float32" and "accurate_int8" for the accurate kind ("ngram" also for the fast kind
+    metrics (dict): `evaluate` results under "fast" for the fast kind, "ngram", "second_opinion"
+        (the fast model of the gold alone), "accurate", "accurate_float32" and "accurate_int8" for
+        the accurate kind ("ngram" also for the fast kind
         when its cross-validation was given), "model" (this kind's), "cross_validation" (folds
         and groups) and "training" (seconds, peak memory, encoder fold log).
     extra (dict): for the accurate kind, the base encoder's provenance and the export precision.
@@ -420,9 +422,9 @@ def train_model(
         timings["ngram_cv_seconds"] = round(time.perf_counter() - started, 1)
         if encoder_folder is None:
             with tempfile.TemporaryDirectory(prefix="encoder-cv-") as scratch:
-                model, fold_models, extra = _fit_accurate(records, taxonomy, settings, ngram, Path(scratch), load_encoder, metrics, timings, log)
+                model, fold_models, extra = _fit_accurate(records, taxonomy, settings, Path(scratch), load_encoder, metrics, timings, log)
         else:
-            model, fold_models, extra = _fit_accurate(records, taxonomy, settings, ngram, encoder_folder, load_encoder, metrics, timings, log)
+            model, fold_models, extra = _fit_accurate(records, taxonomy, settings, encoder_folder, load_encoder, metrics, timings, log)
     else:
         if ngram is not None:
             metrics["ngram"] = evaluate(records, ngram.predictions, labels)
@@ -445,9 +447,10 @@ def train_model(
     return TrainedModel(model, taxonomy, records, settings, metrics, fold_models, extra)
 
 
-def _fit_accurate(records, taxonomy, settings, ngram, folder, load_encoder, metrics, timings, log):
-    """The accurate kind: encoder folds, stacked cross-validation, final encoder, stacker; fills
-    `metrics` and `timings`, returns (model, fold models, extra)."""
+def _fit_accurate(records, taxonomy, settings, folder, load_encoder, metrics, timings, log):
+    """The accurate kind: encoder folds, the fast model's cross-validation (its second opinion),
+    stacked cross-validation, final encoder, fast model and stacker; fills `metrics` and `timings`,
+    returns (model, fold models, extra)."""
     from . import encoder_cv
     from .finetune import FinetuneSettings, load_base_encoder
 
@@ -457,41 +460,45 @@ def _fit_accurate(records, taxonomy, settings, ngram, folder, load_encoder, metr
     precision, labels = encoder["precision"], taxonomy.theme_ids
     folds = grouped_folds(records, settings.folds, settings.group_by, settings.seed)
     fold_log = encoder_cv.run_folds(records, taxonomy, folds, finetune_settings, load, encoder["batch_tokens"], folder, log)
+    started = time.perf_counter()
+    second_opinion = fast_out_of_fold(records, taxonomy, settings)
+    metrics["second_opinion"] = evaluate(records, second_opinion.predictions, labels)
+    timings["second_opinion_cv_seconds"] = round(time.perf_counter() - started, 1)
     make_stacker = lambda: FindingStacker(**settings.stacker, labels=labels, polarities=taxonomy.polarities)  # noqa: E731
     fold_stackers, oof = {}, {}
     for variant in encoder_cv.PRECISIONS:
         oof[variant] = encoder_cv.encoder_oof(len(records), len(folds), variant, folder)
-        inputs = StackInputs.from_outputs(oof[variant], ngram.theme_probabilities, ngram.polarity_probabilities)
+        inputs = StackInputs.from_outputs(oof[variant], second_opinion.theme_probabilities, second_opinion.polarity_probabilities)
         predictions, probabilities, fold_stackers[variant] = stacked_cross_validation(records, inputs, make_stacker, folds, labels)
         metrics[f"accurate_{variant}"] = evaluate(records, predictions, labels, probabilities=probabilities)
     metrics["accurate"] = metrics[f"accurate_{precision}"]
     timings["encoder_cv"] = fold_log
     final = encoder_cv.final_encoder(records, taxonomy, finetune_settings, load, precision, folder, log)
     timings["final_fine_tune_seconds"] = final["fine_tune_seconds"]
-    ngram_model = fit_finding_classifier(make_ngram_classifier(settings.ngram, taxonomy), records, taxonomy, settings.group_by)
+    fast_model = fit_finding_classifier(make_fast_classifier(settings.fast, taxonomy), records, taxonomy, settings.group_by)
     stacker = make_stacker().fit(
-        StackInputs.from_outputs(oof[precision], ngram.theme_probabilities, ngram.polarity_probabilities),
+        StackInputs.from_outputs(oof[precision], second_opinion.theme_probabilities, second_opinion.polarity_probabilities),
         theme_matrix([r["themes"] for r in records], labels),
         *_polarity_targets(records),
     )
     runtime = {"max_length": finetune_settings.max_length, "batch_tokens": encoder["batch_tokens"]}
 
-    def encoder_model(onnx: bytes, heads, model_stacker, ngram_model) -> EncoderFindingModel:
-        # The n-gram model rides along only when the stacker reads it.
-        uses_ngram = model_stacker.ngram or model_stacker.ngram_polarity
+    def encoder_model(onnx: bytes, heads, model_stacker, fast) -> EncoderFindingModel:
+        # The fast model rides along only when the stacker reads it.
+        reads_fast = model_stacker.ngram or model_stacker.ngram_polarity
         return EncoderFindingModel(
             onnx=onnx,
             tokenizer=final["tokenizer"],
             heads=heads,
             stacker=model_stacker,
-            ngram=ngram_model if uses_ngram else None,
+            fast=fast if reads_fast else None,
             settings=runtime,
         )
 
-    model = encoder_model(final["onnx"], final["heads"], stacker, ngram_model)
+    model = encoder_model(final["onnx"], final["heads"], stacker, fast_model)
     fold_models = [
-        encoder_model(fold["onnx"], fold["heads"], fold_stacker, fold_ngram)
-        for fold, fold_stacker, fold_ngram in zip(encoder_cv.fold_encoders(len(folds), precision, folder), fold_stackers[precision], ngram.fold_models)
+        encoder_model(fold["onnx"], fold["heads"], fold_stacker, fold_fast)
+        for fold, fold_stacker, fold_fast in zip(encoder_cv.fold_encoders(len(folds), precision, folder), fold_stackers[precision], second_opinion.fold_models)
     ]
     return model, fold_models, {"precision": precision, "base_encoder": final["provenance"]}
 

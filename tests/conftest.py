@@ -133,7 +133,17 @@ def tiny_encoder():
 
 
 @pytest.fixture(scope="session")
-def tiny_encoder_model(tiny_encoder, tiny_model):
+def tiny_fast_model():
+    """A fast model (`FastFindingClassifier`) of the tiny training set, as the accurate kind's second opinion."""
+    from nlp.models.training import fit_finding_classifier, make_fast_classifier
+    from nlp.taxonomy import DEFAULT_TAXONOMY
+
+    settings = {"featurizer": {"min_df": 1}, "themes": {"inner_folds": 2}, "polarity": {"inner_folds": 2}}
+    return fit_finding_classifier(make_fast_classifier(settings, DEFAULT_TAXONOMY), tiny_training_set(), DEFAULT_TAXONOMY)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_model(tiny_encoder, tiny_fast_model):
     """An accurate-kind model fine-tuned from the tiny encoder until it gives back its training labels."""
     from nlp.finetune import FinetuneSettings, export_onnx, finetune
     from nlp.models.encoder import EncoderHeads, OnnxEncoder
@@ -151,9 +161,10 @@ def tiny_encoder_model(tiny_encoder, tiny_model):
     heads = EncoderHeads(tuned.heads)
     runtime = {"max_length": 48, "batch_tokens": 256}
     outputs = heads.apply(OnnxEncoder(onnx, tuned.tokenizer, **runtime).encode(texts), text_sentences(texts))
-    inputs = StackInputs.from_outputs(outputs, tiny_model.themes_.predict_proba(texts))
-    stacker = FindingStacker(threshold_shrinkage=0.0, labels=DEFAULT_TAXONOMY.theme_ids).fit(inputs, themes, [r["polarity"] for r in records])
-    return EncoderFindingModel(onnx, tuned.tokenizer, heads, stacker, tiny_model, runtime)
+    rows = tiny_fast_model.featurizer_.transform(texts)
+    inputs = StackInputs.from_outputs(outputs, *tiny_fast_model.scores_of_rows(rows, texts, POLARITIES))
+    stacker = FindingStacker(ngram_polarity=True, threshold_shrinkage=0.0, labels=DEFAULT_TAXONOMY.theme_ids).fit(inputs, themes, [r["polarity"] for r in records])
+    return EncoderFindingModel(onnx, tuned.tokenizer, heads, stacker, tiny_fast_model, runtime)
 
 
 @pytest.fixture(scope="session")

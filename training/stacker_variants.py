@@ -1,17 +1,17 @@
 """Grouped CV of `FindingStacker` variants on one run's out-of-fold outputs.
 
 Reads the encoder's fold outputs and the n-gram model's cross-validation that `training.train`
-kept in the runs folder (run it first with the same config), and stacks them once per variant on
-the same folds, changing one `[stacker]` setting of the config at a time:
+kept in the runs folder (run it first with the same config), cross-validates the fast model of the
+config's `[fast]` blocks on the gold alone (no teacher; the accurate model's second opinion, a few
+minutes), and stacks them once per variant on the same folds, changing one `[stacker]` setting of
+the config at a time:
 
 - every pair strategy (`PAIR_STRATEGIES`), with each encoder precision;
 - weights of `mixed` in the finding polarity regression (`polarity_class_weight`), with the
   config's precision;
-- `ngram_polarity` turned the other way (whether the polarity regression reads the n-gram model's
-  polarity probabilities);
-- with `--fast-second-opinion`, both `ngram_polarity` settings with the fast model of the config's
-  `[fast]` blocks (cross-validated on the gold alone, no teacher) in place of the n-gram model:
-  one featurisation pass instead of the n-gram model's three.
+- both `ngram_polarity` settings (whether the polarity regression reads the second opinion's
+  polarity probabilities), with the fast model and with the n-gram model (`FindingClassifier`,
+  the second opinion before 0.4.0: three featurisation passes instead of one) as second opinion.
 
 For each variant: themes, finding polarity, `mixed` precision and recall and pair F1, overall and
 per fold. The encoder is not retrained, so a variant costs seconds.
@@ -24,7 +24,6 @@ per fold. The encoder is not retrained, so a variant costs seconds.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -62,7 +61,6 @@ def main(
     ctx: typer.Context,
     config_path: Path = typer.Argument(Path("training/configs/default.cfg"), exists=True),
     mixed_weights: list[float] = typer.Option([1.0, 1.25, 1.5, 1.75, 2.0], "--mixed-weight", help="Weights of `mixed` to try."),
-    fast_second_opinion: bool = typer.Option(False, help="Also try the fast model in place of the n-gram model (a few minutes more)."),
     output: Path = typer.Option(Path("training/reports/stacker-variants.json"), help="Where the figures go."),
 ) -> None:
     """Score stacker variants on the cached out-of-fold outputs of `config_path`'s run (`--section.key value`
@@ -74,12 +72,12 @@ def main(
     folder = run_folder(config, records)
     if not (folder / f"fold-{settings.folds - 1}-int8.npz").exists():
         raise SystemExit(f"{folder} holds no finished encoder folds: run `python -m training.train {config_path}` first.")
-    ngram = cached_ngram_out_of_fold(config, records, settings)
     folds = grouped_folds(records, settings.folds, settings.group_by, settings.seed)
     labels = DEFAULT_TAXONOMY.theme_ids
-    second_opinions = {"ngram": ngram}
-    if fast_second_opinion:
-        second_opinions["fast"] = fast_out_of_fold(records, DEFAULT_TAXONOMY, replace(settings, kind="fast"))
+    second_opinions = {
+        "fast": fast_out_of_fold(records, DEFAULT_TAXONOMY, settings),
+        "ngram": cached_ngram_out_of_fold(config, records, settings),
+    }
     inputs = {
         (precision, name): StackInputs.from_outputs(
             encoder_cv.encoder_oof(len(records), len(folds), precision, folder), cv.theme_probabilities, cv.polarity_probabilities
@@ -88,8 +86,8 @@ def main(
         for name, cv in second_opinions.items()
     }
     configured = config["encoder"]["precision"]
-    variants = [(precision, "ngram", {"pair_strategy": strategy}) for precision in encoder_cv.PRECISIONS for strategy in PAIR_STRATEGIES]
-    variants += [(configured, "ngram", {"polarity_class_weight": {MIXED: weight}}) for weight in mixed_weights]
+    variants = [(precision, "fast", {"pair_strategy": strategy}) for precision in encoder_cv.PRECISIONS for strategy in PAIR_STRATEGIES]
+    variants += [(configured, "fast", {"polarity_class_weight": {MIXED: weight}}) for weight in mixed_weights]
     variants += [(configured, name, {"ngram_polarity": value}) for name in second_opinions for value in (False, True)]
     figures: dict = {"config": str(config_path), "overrides": overrides, "findings": len(records), "folds": len(folds), "stacker": settings.stacker, "variants": []}
     for precision, second_opinion, change in variants:

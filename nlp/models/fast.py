@@ -645,7 +645,7 @@ class FastFindingClassifier(BaseEstimator):
         pair_polarity = {}
         if pairs and self.pair_model_ is not None:
             pair_polarity = dict(zip(pairs, map(str, self.pair_model_.predict(_focus_rows(rows, sentence_probabilities, pairs)))))
-        ngrams = self._word_contributions(rows, chosen) if with_evidence else None
+        ngrams = self.word_contributions(rows, chosen) if with_evidence else None
         starts = np.searchsorted(rows.owner, np.arange(len(X) + 1))
         theme_ids = [str(t) for t in self.themes_.classes_]
         rounded = np.round(probabilities, 4).tolist()
@@ -678,12 +678,18 @@ class FastFindingClassifier(BaseEstimator):
         `polarity_.classes_`) of each text, from one featurisation."""
         check_is_fitted(self, "themes_")
         X = list(X)
-        rows = self.featurizer_.transform(X, sentences)
-        return self.themes_.predict_proba(rows), self.polarity_.predict_proba(rows, X)
+        return self.scores_of_rows(self.featurizer_.transform(X, sentences), X)
 
-    def _word_contributions(self, rows: FindingRows, chosen: np.ndarray) -> list[dict[int, list[str]]]:
+    def scores_of_rows(self, rows: FindingRows, X: Sequence[str], polarities: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """`scores` of texts `X` already featurised as `rows` (`featurizer_.transform`), so a caller
+        that also wants `word_contributions` featurises once; with `polarities`, the polarity
+        columns in that order (0 for a polarity the training data lacked)."""
+        polarity = self.polarity_.predict_proba(rows, X)
+        return self.themes_.predict_proba(rows), polarity if polarities is None else _in_order(self.polarity_, polarity, polarities)
+
+    def word_contributions(self, rows: FindingRows, chosen: np.ndarray) -> list[dict[int, list[str]]]:
         """The n-grams of each finding that pushed hardest towards each of its chosen themes, for
-        all (finding, theme) pairs of the batch at once."""
+        all (finding, theme) pairs of the batch at once: per finding, theme column -> n-grams."""
         names = self.featurizer_.feature_names()
         # The prefix and character blocks' columns follow the words': only words are evidence.
         words = rows.findings[:, : len(names)].tocsr()

@@ -1,7 +1,7 @@
 """The two kinds of finding model the component can hold, as the artifact stores them.
 
-- `accurate` (`EncoderFindingModel`): the fine-tuned encoder (ONNX), its heads, the n-gram model
-  and the stacker that combines them. The default.
+- `accurate` (`EncoderFindingModel`): the fine-tuned encoder (ONNX), its heads, a fast model
+  learnt from the gold alone (its second opinion) and the stacker that combines them. The default.
 - `fast` (`NgramFindingModel`): a word n-gram model alone, `FastFindingClassifier` (one
   featurisation pass for every head; models before 0.4.0 hold the n-gram `FindingClassifier`).
 
@@ -56,18 +56,19 @@ class NgramFindingModel:
 
 
 class EncoderFindingModel:
-    """The encoder, its heads, the n-gram theme model and the stacker behind the component.
+    """The encoder, its heads, the fast model and the stacker behind the component.
 
     onnx (bytes): the encoder graph. tokenizer (str): `tokenizers` JSON.
-    heads (EncoderHeads); stacker (FindingStacker); ngram (FindingClassifier | None): the n-gram
-    model whose theme (and, with `ngram_polarity`, polarity) probabilities the stacker reads.
+    heads (EncoderHeads); stacker (FindingStacker); fast (FastFindingClassifier | None): the word
+    n-gram model, learnt from the gold alone, whose theme (`stacker.ngram`) and polarity
+    (`stacker.ngram_polarity`) probabilities the stacker reads, and whose n-grams are the evidence.
     settings (dict): `max_length` and `batch_tokens` of the encoder.
     threads (int): ONNX Runtime threads (0: one per core).
     """
 
     kind = "accurate"
     FILES = ("encoder.onnx", "tokenizer.json", "heads.safetensors", "stacker.skops")
-    NGRAM_FILE = "ngram.skops"
+    FAST_FILE = "fast.skops"
 
     def __init__(
         self,
@@ -75,7 +76,7 @@ class EncoderFindingModel:
         tokenizer: str,
         heads: EncoderHeads,
         stacker: FindingStacker,
-        ngram: FindingClassifier | None,
+        fast: FastFindingClassifier | None,
         settings: dict,
         threads: int = 0,
     ) -> None:
@@ -83,35 +84,40 @@ class EncoderFindingModel:
         self.tokenizer = tokenizer
         self.heads = heads
         self.stacker = stacker
-        self.ngram = ngram
+        self.fast = fast
         self.settings = settings
         self.encoder = OnnxEncoder(
             onnx, tokenizer, max_length=settings["max_length"], batch_tokens=settings["batch_tokens"], threads=threads
         )
-        if (stacker.ngram or stacker.ngram_polarity) and ngram is None:
-            raise ModelCompatibilityError("the stacker reads n-gram scores, but the model has no n-gram model.")
+        if (stacker.ngram or stacker.ngram_polarity) and fast is None:
+            raise ModelCompatibilityError(f"the stacker reads the fast model's scores, but the model has no {self.FAST_FILE}; copy the whole model folder again.")
+        if fast is not None and list(fast.themes_.classes_) != list(stacker.classes_):
+            raise ModelCompatibilityError("the fast model and the stacker of the accurate model name different themes; the model folder is damaged.")
 
     @property
     def labels(self) -> tuple[str, ...]:
         return tuple(str(theme) for theme in self.stacker.classes_)
 
     def stack_inputs(self, texts: Sequence[str], sentences: Sequence[SentenceSpans]):
-        outputs = self.heads.apply(self.encoder.encode(texts), sentences)
+        """The encoder's outputs, the fast model's rows (None without it) and the stacker's inputs."""
         texts = list(texts)
-        themes = self.ngram.themes_.predict_proba(texts) if self.stacker.ngram else None
-        polarity = ngram_polarity_probabilities(self.ngram, texts) if self.stacker.ngram_polarity else None
-        return outputs, StackInputs.from_outputs(outputs, themes, polarity)
+        outputs = self.heads.apply(self.encoder.encode(texts), sentences)
+        if self.fast is None:
+            return outputs, None, StackInputs.from_outputs(outputs)
+        rows = self.fast.featurizer_.transform(texts, sentences)
+        themes, polarity = self.fast.scores_of_rows(rows, texts, POLARITIES)
+        return outputs, rows, StackInputs.from_outputs(outputs, themes, polarity)
 
     def predict(self, texts: Sequence[str], sentences: Sequence[SentenceSpans], with_evidence: bool) -> list[FindingLabels]:
         texts = list(texts)
         if not texts:
             return []
-        outputs, inputs = self.stack_inputs(texts, sentences)
+        outputs, rows, inputs = self.stack_inputs(texts, sentences)
         probabilities = self.stacker.predict_theme_proba(inputs)
         chosen = probabilities >= self.stacker.thresholds_
         polarity = self.stacker.polarities_[self.stacker.predict_polarity_proba(inputs).argmax(axis=1)]
         pairs = self.stacker.pair_polarities(inputs, polarity)
-        ngrams = self.ngram.themes_.word_contributions(texts, chosen) if with_evidence and self.ngram is not None else None
+        ngrams = self.fast.word_contributions(rows, chosen) if with_evidence and rows is not None else None
         starts = np.searchsorted(outputs.sentence_owner, np.arange(len(texts) + 1))
         labels = []
         for i, text in enumerate(texts):
@@ -148,8 +154,8 @@ class EncoderFindingModel:
             "heads.safetensors": heads_to_bytes(self.heads),
             "stacker.skops": dumps_estimator(self.stacker),
         }
-        if self.ngram is not None:
-            files[self.NGRAM_FILE] = dumps_estimator(self.ngram)
+        if self.fast is not None:
+            files[self.FAST_FILE] = dumps_estimator(self.fast)
         return files
 
     @classmethod
@@ -168,7 +174,7 @@ class EncoderFindingModel:
             tokenizer=files["tokenizer.json"].decode("utf-8"),
             heads=heads,
             stacker=loads_estimator(files["stacker.skops"], "stacker.skops"),
-            ngram=loads_estimator(files[cls.NGRAM_FILE], cls.NGRAM_FILE) if cls.NGRAM_FILE in files else None,
+            fast=loads_estimator(files[cls.FAST_FILE], cls.FAST_FILE) if cls.FAST_FILE in files else None,
             settings=cfg["encoder"],
             threads=threads,
         )
@@ -182,12 +188,6 @@ def model_from_files(files: dict[str, bytes], cfg: dict, threads: int = 0):
     if kind not in MODEL_KINDS:
         raise ModelCompatibilityError(f"unknown model kind {kind!r}; this version reads {sorted(MODEL_KINDS)}.")
     return MODEL_KINDS[kind].from_files(files, cfg, threads)
-
-
-def ngram_polarity_probabilities(classifier: FindingClassifier, texts: list[str]) -> np.ndarray:
-    """The n-gram model's finding polarity probabilities, columns in the taxonomy's polarity order."""
-    order = [list(classifier.polarity_.classes_).index(p) for p in POLARITIES]
-    return classifier.polarity_.predict_proba(texts)[:, order]
 
 
 def _sigmoid(values: np.ndarray) -> np.ndarray:

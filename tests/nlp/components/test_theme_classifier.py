@@ -260,7 +260,15 @@ def test_theme_classifier_evidence_sentences_are_the_docs_sentences_with_offsets
                 assert finding.text[sentence["start"] : sentence["end"]] == sentence["text"]
 
 
-@pytest.mark.parametrize("name", ["encoder.onnx", "heads.safetensors", "tokenizer.json", "stacker.skops"])
+def test_theme_classifier_evidence_ngrams_are_words_of_the_finding(pipeline_dir):
+    doc = spacy.load(pipeline_dir)(REPORT)
+    ngrams = [(finding, ngram) for finding in doc.spans["findings"] for item in finding._.evidence.values() for ngram in item["ngrams"]]
+    assert ngrams
+    for finding, ngram in ngrams:
+        assert all(word in finding.text.lower() for word in ngram.split())
+
+
+@pytest.mark.parametrize("name", ["encoder.onnx", "heads.safetensors", "tokenizer.json", "stacker.skops", "fast.skops"])
 def test_theme_classifier_refuses_a_changed_file_of_the_encoder_model(tiny_encoder_pipeline_dir, tmp_path, name):
     copy = tmp_path / "changed"
     subprocess.run(["cp", "-r", str(tiny_encoder_pipeline_dir), str(copy)], check=True)
