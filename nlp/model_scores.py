@@ -161,7 +161,7 @@ class EncoderModelScorer(_AdapterScorer):
         return stacker.classes_, stacker.thresholds_, stacker.polarities_
 
     def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        _, inputs = self.model.stack_inputs(texts, text_sentences(texts))
+        _, _, inputs = self.model.stack_inputs(texts, text_sentences(texts))
         return self.model.stacker.predict_theme_proba(inputs), self.model.stacker.predict_polarity_proba(inputs)
 
     def labels(self, texts: Sequence[str]) -> list[FindingLabels]:
