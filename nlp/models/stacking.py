@@ -1,8 +1,9 @@
 """The last step of the accurate model: from encoder (and n-gram) scores to calibrated labels.
 
-The fine-tuned encoder reads polarity well and themes fairly; the n-gram theme model reads themes
-well. `FindingStacker` learns, from out-of-fold scores of both (each gold finding scored by models
-that never saw its authority), how far to trust each:
+The fine-tuned encoder reads polarity well and themes fairly; a word n-gram model (the fast model
+learnt from the gold alone; the n-gram `FindingClassifier` before 0.4.0), its second opinion, reads
+themes well. `FindingStacker` learns, from out-of-fold scores of both (each gold finding scored by
+models that never saw its authority), how far to trust each:
 
 - per theme, a logistic regression over the encoder's finding logit, its best sentence's logit and
   (with `ngram`) the log-odds of the n-gram model: a calibrated probability, and a threshold that
@@ -123,9 +124,9 @@ class FindingStacker(BaseEstimator):
     Parameters
     ----------
     ngram : bool
-        Whether the theme calibration reads the n-gram model's log-odds.
+        Whether the theme calibration reads the log-odds of the second opinion (a word n-gram model).
     ngram_polarity : bool
-        Whether the polarity regression reads the n-gram polarity model's probabilities.
+        Whether the polarity regression reads the second opinion's polarity probabilities.
     pair_strategy : {"copy", "pair", "hybrid", "learned"}
     labels : tuple of str, optional
         Theme ids, in the column order of `Y` (default: the column numbers, as strings).
