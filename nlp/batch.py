@@ -297,7 +297,7 @@ _worker_nlp: Language | None = None
 def _start_worker(model: str | None, threads: int) -> None:
     """Load the model once per worker process, not once per report.
 
-    Tables store evidence sentences, not n-grams: the model is loaded without the n-gram pass.
+    Tables store evidence sentences, not n-grams: the model is loaded without the evidence n-grams.
     """
     global _worker_nlp
     from .classify import load_pipeline

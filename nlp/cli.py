@@ -22,7 +22,7 @@ from .errors import InspectionThemesError
 EXIT_NOTHING_LABELLED = 2  # also click's exit code for a usage error
 EXIT_SOME_FAILED = 3
 MODEL_HELP = (
-    "accurate (default: the fine-tuned encoder), fast (the n-gram model), a model folder, or an installed model "
+    "accurate (default: the fine-tuned encoder), fast (the word n-gram model), a model folder, or an installed model "
     "package's name."
 )
 
@@ -229,7 +229,7 @@ def train(
     ),
     taxonomy: Path = typer.Option(..., "--taxonomy", exists=True, dir_okay=False, help="TAXONOMY.json: name, version, themes, polarities."),
     output: Path = typer.Option(..., "-o", "--output", help="Model folder to write."),
-    model_kind: ModelKind = typer.Option(ModelKind.fast, "--model-kind", help="fast (n-gram) or accurate (fine-tuned encoder; needs the [train] extra)."),
+    model_kind: ModelKind = typer.Option(ModelKind.fast, "--model-kind", help="fast (word n-grams) or accurate (fine-tuned encoder; needs the [train] extra)."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
     group_by: str = typer.Option(
         "local_authority", "--group-by", help="Field no fold splits (default local_authority; none if no line has it)."

@@ -3,8 +3,9 @@
 `suggest` reads a model only through a `FindingScorer`: for a batch of finding texts, theme
 probabilities with the per-theme decision thresholds and polarity probabilities with their label
 order (`ModelScores`), and the model's labels of a few texts as a pre-annotation. It never looks
-inside a model. `FindingClassifierScorer` (the scikit-learn n-gram `nlp.models.FindingClassifier`,
-the fast model) and `EncoderModelScorer` (the accurate model) are the adapters that do;
+inside a model. `FindingClassifierScorer` (the scikit-learn word n-gram models: the fast model's
+`FastFindingClassifier`, and the n-gram `FindingClassifier` the simulations train) and
+`EncoderModelScorer` (the accurate model) are the adapters that do;
 `scorer_for_model` is the one place that chooses the adapter for a
 trained pipeline, so another classifier component only needs an adapter of its own there.
 """
@@ -20,6 +21,7 @@ import numpy as np
 
 from .errors import ModelCompatibilityError
 from .models import FindingClassifier, FindingLabels
+from .models.fast import FastFindingClassifier
 from .models.kinds import EncoderFindingModel, NgramFindingModel
 from .sentences import text_sentences
 
@@ -128,13 +130,13 @@ class _AdapterScorer:
 
 
 class FindingClassifierScorer(_AdapterScorer):
-    """`FindingScorer` for the scikit-learn n-gram model (`nlp.models.FindingClassifier`).
+    """`FindingScorer` for a scikit-learn word n-gram model (`FastFindingClassifier` or `FindingClassifier`).
 
-    model (FindingClassifier): a fitted model.
+    model (FastFindingClassifier | FindingClassifier): a fitted model.
     name (str): how suggestions name it.
     """
 
-    model: FindingClassifier
+    model: FastFindingClassifier | FindingClassifier
 
     def _labels(self):
         return self.model.themes_.classes_, self.model.themes_.thresholds_, self.model.polarity_.classes_

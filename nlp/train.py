@@ -9,10 +9,10 @@ field (default `local_authority`). One run, one seed, one set of folds:
 2. the model is evaluated by cross-validation grouped by that field (no group in both a training
    and a test fold), so each figure says how the model does on a group it never read: the fast
    kind (`FastFindingClassifier`, which may also learn from a teacher's soft labels, never of a
-   test fold's groups); for the accurate kind, the n-gram model (for comparison), then the encoder
-   fine-tuned once per fold (`nlp.encoder_cv`), the fast model learnt from the gold alone (the
-   stacker's second opinion) and the stacker that combines the two, on the same folds;
-4. the model is fitted on all findings and written as a spaCy pipeline whose artifact stores the
+   test fold's groups); for the accurate kind, the encoder fine-tuned once per fold
+   (`nlp.encoder_cv`), the fast model learnt from the gold alone (the stacker's second opinion)
+   and the stacker that combines the two, on the same folds;
+3. the model is fitted on all findings and written as a spaCy pipeline whose artifact stores the
    taxonomy, with meta, checksums and a model card (`write_model`).
 
 `training/train.py`, which trains the committed Ofsted models from a config, calls `train_model`
@@ -48,7 +48,7 @@ from .about import __version__
 from .errors import TrainingDataError
 from .jsonl import read_jsonl
 from .models import FindingLabels
-from .models.fast import DistilledFindings
+from .models.fast import DistilledFindings, columns_in_order
 from .models.kinds import EncoderFindingModel, NgramFindingModel
 from .models.stacking import FindingStacker, StackInputs
 from .models.training import (
@@ -310,7 +310,8 @@ def _out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: TrainingSett
             predictions[i] = label
         theme_probabilities, polarity_probabilities = model.scores(test_texts)
         themes[test] = theme_probabilities[:, [list(model.themes_.classes_).index(t) for t in taxonomy.theme_ids]]
-        polarity[test] = polarity_probabilities[:, [list(model.polarity_.classes_).index(p) for p in taxonomy.polarities]]
+        # A training fold may lack a polarity (a team's data without `mixed`): its column stays 0.
+        polarity[test] = columns_in_order(model.polarity_, polarity_probabilities, taxonomy.polarities)
         fold_models.append(model)
     return OutOfFold(predictions, themes, polarity, fold_models)  # type: ignore[arg-type]
 
@@ -364,11 +365,11 @@ def stacked_cross_validation(
 class TrainedModel:
     """A fitted model with its taxonomy, its cross-validated figures and the model of each fold.
 
-    metrics (dict): `evaluate` results under "fast" for the fast kind, "ngram", "second_opinion"
-        (the fast model of the gold alone), "accurate", "accurate_float32" and "accurate_int8" for
-        the accurate kind ("ngram" also for the fast kind
-        when its cross-validation was given), "model" (this kind's), "cross_validation" (folds
-        and groups) and "training" (seconds, peak memory, encoder fold log).
+    metrics (dict): `evaluate` results under "fast" for the fast kind, "second_opinion" (the fast
+        model of the gold alone), "accurate", "accurate_float32" and "accurate_int8" for the
+        accurate kind, "ngram" for either when its cross-validation was given, "model" (this
+        kind's), "cross_validation" (folds and groups) and "training" (seconds, peak memory,
+        encoder fold log).
     extra (dict): for the accurate kind, the base encoder's provenance and the export precision.
     """
 
@@ -395,9 +396,9 @@ def train_model(
     """Cross-validate and fit the model `settings` describe (see the module docstring).
 
     records (list[dict]): labelled findings (`read_training_data`).
-    ngram (OutOfFold | None): the n-gram model's cross-validation, if already run on these
-        records, folds and settings (training/train.py keeps it between runs); the accurate kind
-        runs it when not given, the fast kind reports it beside its own when given.
+    ngram (OutOfFold | None): the n-gram model's cross-validation (`ngram_out_of_fold`) on these
+        records, folds and settings, reported beside the model's own figures when given
+        (training/train.py gives it, kept between runs, for the Ofsted models' comparison).
     teacher (Teacher | None): soft labels the fast kind also learns from (fold k's, and "final"
         for the model itself); without it, the fast kind learns from `records` alone.
     encoder_folder (Path | None): where the encoder's fold models and outputs go; a run that finds
@@ -416,18 +417,15 @@ def train_model(
     extra: dict = {}
     if teacher is not None:
         teacher = functools.cache(teacher)  # each fold's labels are read once, and counted below without reading them again
-    if settings.kind == "accurate":
-        ngram = ngram or ngram_out_of_fold(records, taxonomy, settings)
+    if ngram is not None:
         metrics["ngram"] = evaluate(records, ngram.predictions, labels)
-        timings["ngram_cv_seconds"] = round(time.perf_counter() - started, 1)
+    if settings.kind == "accurate":
         if encoder_folder is None:
             with tempfile.TemporaryDirectory(prefix="encoder-cv-") as scratch:
                 model, fold_models, extra = _fit_accurate(records, taxonomy, settings, Path(scratch), load_encoder, metrics, timings, log)
         else:
             model, fold_models, extra = _fit_accurate(records, taxonomy, settings, encoder_folder, load_encoder, metrics, timings, log)
     else:
-        if ngram is not None:
-            metrics["ngram"] = evaluate(records, ngram.predictions, labels)
         fast = fast_out_of_fold(records, taxonomy, settings, teacher)
         metrics["fast"] = evaluate(records, fast.predictions, labels)
         timings["fast_cv_seconds"] = round(time.perf_counter() - started, 1)

@@ -87,7 +87,7 @@ def tiny_model():
 
 
 @pytest.fixture(scope="session")
-def tiny_pipeline_dir(tiny_model, tmp_path_factory):
+def tiny_pipeline_dir(tiny_fast_model, tmp_path_factory):
     """A full pipeline (segmenter + tiny classifier) saved to disk, as training writes one."""
     from nlp.classify import save_pipeline
     from nlp.models.kinds import NgramFindingModel
@@ -95,7 +95,7 @@ def tiny_pipeline_dir(tiny_model, tmp_path_factory):
     from nlp.taxonomy import DEFAULT_TAXONOMY
 
     nlp = make_segmenter()
-    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(tiny_model), DEFAULT_TAXONOMY)
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(tiny_fast_model), DEFAULT_TAXONOMY)
     return save_pipeline(nlp, tmp_path_factory.mktemp("pipeline") / "ofsted_themes-0.0.1")
 
 
@@ -132,14 +132,19 @@ def tiny_encoder():
     return LoadedEncoder(model=BertModel(config), tokenizer=tokenizer, provenance={"name": "tiny random BERT (tests)"})
 
 
-@pytest.fixture(scope="session")
-def tiny_fast_model():
-    """A fast model (`FastFindingClassifier`) of the tiny training set, as the accurate kind's second opinion."""
+def fit_tiny_fast_model(records: list[dict]):
+    """A fast model (`FastFindingClassifier`) of `records`, with settings for a set this small."""
     from nlp.models.training import fit_finding_classifier, make_fast_classifier
     from nlp.taxonomy import DEFAULT_TAXONOMY
 
     settings = {"featurizer": {"min_df": 1}, "themes": {"inner_folds": 2}, "polarity": {"inner_folds": 2}}
-    return fit_finding_classifier(make_fast_classifier(settings, DEFAULT_TAXONOMY), tiny_training_set(), DEFAULT_TAXONOMY)
+    return fit_finding_classifier(make_fast_classifier(settings, DEFAULT_TAXONOMY), records, DEFAULT_TAXONOMY)
+
+
+@pytest.fixture(scope="session")
+def tiny_fast_model():
+    """The fast model of the tiny training set: the fast kind's, and the accurate kind's second opinion."""
+    return fit_tiny_fast_model(tiny_training_set())
 
 
 @pytest.fixture(scope="session")

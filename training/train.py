@@ -1,6 +1,6 @@
 """Train the committed Ofsted models from a config and write a new versioned model artifact.
 
-    python -m training.train training/configs/default.cfg     # accurate: encoder + n-gram, stacked
+    python -m training.train training/configs/default.cfg     # accurate: encoder + fast model, stacked
     python -m training.train training/configs/default.cfg --model.kind fast --model.name ofsted_themes_fast
     (any config value can be overridden: --training.folds 3 --paths.output /tmp/models)
 
@@ -10,7 +10,7 @@ the Ofsted gold set has, and keeps long steps between runs:
 
 - the n-gram model's cross-validation is kept in `runs/fast-cv/<key>/` and the encoder's fold
   models in `runs/encoder-cv/<key>/` (`training.encoder_cv`), so a later failure does not redo them;
-  the fast kind reports the n-gram model's figures beside its own, from the same folds;
+  either kind reports the n-gram model's figures beside its own, from the same folds;
 - the fast kind learns from the teacher's soft labels of `[fast.distill] teacher`
   (`training.distill`), each fold from its own teacher;
 - the keyword baseline and the agreement of two human readings of gold join the figures;

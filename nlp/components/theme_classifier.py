@@ -5,13 +5,13 @@ Runs after `ofsted_findings_v1` and `ofsted_sentences_v1` and writes, on each sp
 ({theme: polarity}), `span._.scores` ({theme: calibrated probability}) and `span._.evidence`
 ({theme: {"sentences": [{"text", "start", "end"}]}}, the sentences behind each theme, offsets
 relative to the finding's text; with `with_evidence`, also "ngrams": the words that pushed
-hardest towards the theme, which cost a second pass over the text).
+hardest towards the theme, read from the fast model's rows of the batch).
 
-The model behind it is one of `nlp.models.kinds` (the fine-tuned encoder, or the n-gram model),
+The model behind it is one of `nlp.models.kinds` (the accurate or the fast kind),
 trained outside spaCy's loop (`nlp.train`) and stored as checksummed files that load without
 running code (`nlp.artifact`), with the taxonomy it labels with: `labels` and `taxonomy` are read
 from the model. `initialize` takes it from a trained model folder
-(`[initialize.components.themes] source = ...`) or fits the n-gram kind on the labelled findings of
+(`[initialize.components.themes] source = ...`) or fits the fast kind on the labelled findings of
 the examples; `nlp.evaluate` scores it with `ofsted.theme_scorer.v1`.
 """
 
@@ -105,7 +105,7 @@ class ThemeClassifierComponent(Pipe):
         taxonomy: str | None = None,
     ) -> None:
         """Take a trained model from `source` (a model folder or its `themes` folder), or fit the
-        n-gram kind on the findings of `get_examples()` whose reference spans carry gold labels,
+        fast kind on the findings of `get_examples()` whose reference spans carry gold labels,
         with the themes of `taxonomy` (a taxonomy JSON file; default: the package's default).
 
         RAISES (ModelCompatibilityError): neither a source nor labelled findings were given.

@@ -491,9 +491,9 @@ class PolarityHead(ClassifierMixin, BaseEstimator):
 
     def _stack_inputs(self, X: FindingRows, cues: np.ndarray, finding_model, sentence_model) -> np.ndarray:
         n, owner = len(X), X.owner
-        finding_probabilities = _in_order(finding_model, finding_model.predict_proba(X.findings), self.labels)
+        finding_probabilities = columns_in_order(finding_model, finding_model.predict_proba(X.findings), self.labels)
         sentence_labels = [label for label in self.labels if label != MIXED]
-        sentences = _in_order(sentence_model, sentence_model.predict_proba(X.sentences), sentence_labels)
+        sentences = columns_in_order(sentence_model, sentence_model.predict_proba(X.sentences), sentence_labels)
         maxima = pool_max(sentences, owner, n)
         both = np.minimum(maxima[:, sentence_labels.index(STRENGTH)], maxima[:, sentence_labels.index(WEAKNESS)])
         first = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else np.zeros(0, bool)
@@ -531,7 +531,7 @@ def _polarity_cues(texts: list[str]) -> np.ndarray:
     return np.log1p(np.asarray(counts, dtype=float).reshape(len(texts), 3))
 
 
-def _in_order(model, probabilities: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+def columns_in_order(model, probabilities: np.ndarray, labels: Sequence[str]) -> np.ndarray:
     """Probability columns in the order of `labels` (0 for a label the model never saw)."""
     ordered = np.zeros((len(probabilities), len(labels)))
     for k, label in enumerate(labels):
@@ -685,7 +685,7 @@ class FastFindingClassifier(BaseEstimator):
         that also wants `word_contributions` featurises once; with `polarities`, the polarity
         columns in that order (0 for a polarity the training data lacked)."""
         polarity = self.polarity_.predict_proba(rows, X)
-        return self.themes_.predict_proba(rows), polarity if polarities is None else _in_order(self.polarity_, polarity, polarities)
+        return self.themes_.predict_proba(rows), polarity if polarities is None else columns_in_order(self.polarity_, polarity, polarities)
 
     def word_contributions(self, rows: FindingRows, chosen: np.ndarray) -> list[dict[int, list[str]]]:
         """The n-grams of each finding that pushed hardest towards each of its chosen themes, for

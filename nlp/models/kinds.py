@@ -3,7 +3,7 @@
 - `accurate` (`EncoderFindingModel`): the fine-tuned encoder (ONNX), its heads, a fast model
   learnt from the gold alone (its second opinion) and the stacker that combines them. The default.
 - `fast` (`NgramFindingModel`): a word n-gram model alone, `FastFindingClassifier` (one
-  featurisation pass for every head; models before 0.4.0 hold the n-gram `FindingClassifier`).
+  featurisation pass for every head).
 
 Both label findings given as texts with their sentence spans, and both turn into a dict of named
 files (`to_files`) that `nlp.artifact` checksums and reads back without running code.
@@ -20,17 +20,17 @@ from ..errors import ModelCompatibilityError
 from ..sentences import SentenceSpans
 from .encoder import EncoderHeads, OnnxEncoder, heads_from_bytes, heads_to_bytes
 from .fast import FastFindingClassifier
-from .finding_classifier import FindingClassifier, FindingLabels, focus_mask
+from .finding_classifier import FindingLabels, focus_mask
 from .stacking import FindingStacker, StackInputs
 from ..taxonomy import POLARITIES
 
 class NgramFindingModel:
-    """The fast kind behind the component: a `FastFindingClassifier`, or the `FindingClassifier` of older models."""
+    """The fast kind behind the component: a `FastFindingClassifier`."""
 
     kind = "fast"
     MODEL_FILE = "model.skops"
 
-    def __init__(self, classifier: FastFindingClassifier | FindingClassifier) -> None:
+    def __init__(self, classifier: FastFindingClassifier) -> None:
         self.classifier = classifier
 
     @property
@@ -38,10 +38,7 @@ class NgramFindingModel:
         return tuple(str(theme) for theme in self.classifier.themes_.classes_)
 
     def predict(self, texts: Sequence[str], sentences: Sequence[SentenceSpans], with_evidence: bool) -> list[FindingLabels]:
-        if isinstance(self.classifier, FastFindingClassifier):
-            return self.classifier.predict(list(texts), with_evidence=with_evidence, sentences=sentences)
-        # The n-gram model splits sentences itself, by the same rule as the Doc's.
-        return self.classifier.predict(list(texts), with_evidence=with_evidence)
+        return self.classifier.predict(list(texts), with_evidence=with_evidence, sentences=sentences)
 
     def to_files(self) -> dict[str, bytes]:
         return {self.MODEL_FILE: dumps_estimator(self.classifier)}
@@ -80,6 +77,13 @@ class EncoderFindingModel:
         settings: dict,
         threads: int = 0,
     ) -> None:
+        if (stacker.ngram or stacker.ngram_polarity) and fast is None:
+            raise ModelCompatibilityError("the stacker reads the fast model's scores, but no fast model was given (`fast`).")
+        if fast is not None and list(fast.themes_.classes_) != list(stacker.classes_):
+            raise ModelCompatibilityError(
+                f"the fast model labels themes {list(fast.themes_.classes_)}, the stacker {list(stacker.classes_)}: "
+                "they were trained for different taxonomies; build the accurate model from parts trained together."
+            )
         self.onnx = onnx
         self.tokenizer = tokenizer
         self.heads = heads
@@ -89,10 +93,6 @@ class EncoderFindingModel:
         self.encoder = OnnxEncoder(
             onnx, tokenizer, max_length=settings["max_length"], batch_tokens=settings["batch_tokens"], threads=threads
         )
-        if (stacker.ngram or stacker.ngram_polarity) and fast is None:
-            raise ModelCompatibilityError(f"the stacker reads the fast model's scores, but the model has no {self.FAST_FILE}; copy the whole model folder again.")
-        if fast is not None and list(fast.themes_.classes_) != list(stacker.classes_):
-            raise ModelCompatibilityError("the fast model and the stacker of the accurate model name different themes; the model folder is damaged.")
 
     @property
     def labels(self) -> tuple[str, ...]:

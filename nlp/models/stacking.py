@@ -1,4 +1,4 @@
-"""The last step of the accurate model: from encoder (and n-gram) scores to calibrated labels.
+"""The last step of the accurate model: from encoder (and second-opinion) scores to calibrated labels.
 
 The fine-tuned encoder reads polarity well and themes fairly; a word n-gram model (the fast model
 learnt from the gold alone; the n-gram `FindingClassifier` before 0.4.0), its second opinion, reads
@@ -6,11 +6,11 @@ themes well. `FindingStacker` learns, from out-of-fold scores of both (each gold
 models that never saw its authority), how far to trust each:
 
 - per theme, a logistic regression over the encoder's finding logit, its best sentence's logit and
-  (with `ngram`) the log-odds of the n-gram model: a calibrated probability, and a threshold that
+  (with `ngram`) the log-odds of the second opinion: a calibrated probability, and a threshold that
   maximises F1 on the out-of-fold probabilities, shrunk towards the global one;
 - finding polarity: a multinomial logistic regression over the encoder's polarity logits, the
   most positive and most negative of its sentences and (with `ngram_polarity`) the log of the
-  n-gram polarity model's probabilities, its classes weighted by `polarity_class_weight`;
+  second opinion's polarity probabilities, its classes weighted by `polarity_class_weight`;
 - theme polarity: per `pair_strategy` (see `PAIR_STRATEGIES`). With "learned", inside a finding
   read as mixed, a multinomial logistic regression over the per-theme head's logits, the polarity of
   the finding's sentences about that theme (each sentence weighted by the softmax of its theme
@@ -52,8 +52,8 @@ class StackInputs:
     sentence_polarity_max, sentence_polarity_min (ndarray, (n, n_polarities)): over sentences.
     theme_sentence_polarity (ndarray, (n, n_themes, n_polarities)): per theme, the sentences'
         polarity logits averaged with weights softmax(sentence theme logit) over the finding's sentences.
-    ngram_probabilities (ndarray, (n, n_themes) | None): the n-gram theme model's probabilities.
-    ngram_polarity_probabilities (ndarray, (n, n_polarities) | None): the n-gram polarity model's.
+    ngram_probabilities (ndarray, (n, n_themes) | None): the second opinion's theme probabilities.
+    ngram_polarity_probabilities (ndarray, (n, n_polarities) | None): its polarity probabilities.
     """
 
     theme_logits: np.ndarray
@@ -181,9 +181,9 @@ class FindingStacker(BaseEstimator):
         if self.pair_strategy == "learned" and theme_polarity is None:
             raise ValueError('pair_strategy="learned" needs the theme polarities of the training findings')
         if self.ngram and inputs.ngram_probabilities is None:
-            raise ValueError("ngram=True needs the n-gram model's theme probabilities in the inputs")
+            raise ValueError("ngram=True needs the second opinion's theme probabilities in the inputs")
         if self.ngram_polarity and inputs.ngram_polarity_probabilities is None:
-            raise ValueError("ngram_polarity=True needs the n-gram model's polarity probabilities in the inputs")
+            raise ValueError("ngram_polarity=True needs the second opinion's polarity probabilities in the inputs")
         Y = np.asarray(Y, dtype=int)
         self.classes_ = np.asarray(self.labels if self.labels is not None else [str(j) for j in range(Y.shape[1])])
         self.polarities_ = np.asarray(self.polarities)

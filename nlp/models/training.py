@@ -1,9 +1,9 @@
 """Building and fitting the finding models from settings, for training and `initialize`.
 
-- the n-gram model (`FindingClassifier`: word and character TF-IDF per head), which the accurate
-  kind stacks with its encoder: `make_ngram_classifier`;
 - the fast model (`FastFindingClassifier`: one featurisation pass read by every head), the `fast`
-  kind: `make_fast_classifier`.
+  kind and, learnt from the gold alone, the accurate kind's second opinion: `make_fast_classifier`;
+- the n-gram model (`FindingClassifier`: word and character TF-IDF per head; the fast model and the
+  second opinion before 0.4.0), cross-validated beside them for comparison: `make_ngram_classifier`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .themes import ThemeClassifier, lexicon_cues
 
 DEFAULT_GROUP_FIELD = "local_authority"
 
-# The `[model]` blocks of training/configs/default.cfg (the accurate kind's n-gram part).
+# The `[model]` blocks of training/configs/default.cfg (the n-gram model, measured for comparison).
 NGRAM_MODEL_DEFAULTS: dict[str, dict] = {
     "themes": {"C": 1.0, "min_df": 2, "inner_folds": 5},
     "polarity": {"C": 3.0, "min_df": 2},
@@ -28,8 +28,8 @@ NGRAM_MODEL_DEFAULTS: dict[str, dict] = {
     "finding": {"theme_polarity_strategy": "hybrid", "evidence_ngrams": 5},
 }
 
-# The `[fast]` blocks of training/configs/default.cfg; `initialize` uses them when no config is
-# given. Chosen by grouped CV (training/reports/fast-cv.json). `use_cues` (default true) switches
+# The `[fast]` blocks of training/configs/default.cfg (the fast kind, and the accurate kind's second
+# opinion); `initialize` uses them when no config is given. Chosen by grouped CV (training/reports/fast-cv.json). `use_cues` (default true) switches
 # the taxonomy's cue features off.
 FAST_MODEL_DEFAULTS: dict[str, dict] = {
     "featurizer": {"ngram_range": [1, 3], "min_df": 2, "char_ngram_range": [2, 5]},

@@ -51,7 +51,7 @@ from nlp.cli import app
 from nlp.errors import ReportInputError
 from nlp.ingest import read_report
 from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES, THEME_IDS
-from tests.conftest import tiny_training_set
+from tests.conftest import fit_tiny_fast_model, tiny_training_set
 from tests.runtime import cli_without_training_libraries
 from tests.nlp.bad_inputs import (
     ENCRYPTED,
@@ -467,25 +467,16 @@ def test_batch_damaged_part_is_labelled_again(tmp_path, tiny_pipeline_dir, two_c
 def flipped_pipeline_dir(tmp_path_factory):
     """Another tiny pipeline, trained with strength and weakness swapped: a retrained model."""
     from nlp.classify import save_pipeline
-    from nlp.models import FindingClassifier, PolarityClassifier, ThemeClassifier
     from nlp.models.kinds import NgramFindingModel
     from nlp.pipeline import make_segmenter
 
     flip = {"strength": "weakness", "weakness": "strength"}
-    records = tiny_training_set()
-    model = FindingClassifier(
-        themes=ThemeClassifier(labels=THEME_IDS, min_df=1, inner_folds=2),
-        polarity=PolarityClassifier(min_df=1),
-        theme_polarity=PolarityClassifier(min_df=1),
-    ).fit(
-        [r["text"] for r in records],
-        np.array([[theme in r["themes"] for theme in THEME_IDS] for r in records], dtype=int),
-        [flip[r["polarity"]] for r in records],
-        [{theme: flip[p] for theme, p in r["theme_polarity"].items()} for r in records],
-        [r["local_authority"] for r in records],
-    )
+    records = [
+        {**r, "polarity": flip[r["polarity"]], "theme_polarity": {theme: flip[p] for theme, p in r["theme_polarity"].items()}}
+        for r in tiny_training_set()
+    ]
     nlp = make_segmenter()
-    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(model), DEFAULT_TAXONOMY)
+    nlp.add_pipe("ofsted_theme_classifier_v2", name="themes").set_model(NgramFindingModel(fit_tiny_fast_model(records)), DEFAULT_TAXONOMY)
     return save_pipeline(nlp, tmp_path_factory.mktemp("flipped") / "ofsted_themes-0.0.2")
 
 

@@ -225,3 +225,17 @@ def test_train_fast_kind_learns_from_a_teacher_only_outside_each_folds_test_grou
     leaky = _teacher_of(records, lambda fold, r: True)
     with pytest.raises(TrainingDataError, match="fold 0 include findings of .* which fold 0 tests on"):
         train_model(records, taxonomy, settings, teacher=leaky)
+
+
+def test_train_cross_validates_data_that_lacks_a_polarity(taxonomy_file, data_file):
+    from nlp.taxonomy import load_taxonomy
+    from nlp.train import fast_out_of_fold
+
+    taxonomy = load_taxonomy(taxonomy_file)
+    records = [r for r in read_training_data(data_file, taxonomy) if r["polarity"] in ("strength", "weakness")]
+    for r in records:
+        r["theme_polarity"] = {theme: r["polarity"] for theme in r["themes"]}
+    cv = fast_out_of_fold(records, taxonomy, TrainingSettings(kind="fast", folds=FOLDS))
+    columns = {polarity: cv.polarity_probabilities[:, k] for k, polarity in enumerate(taxonomy.polarities)}
+    assert not columns["mixed"].any() and not columns["neutral"].any()
+    assert np.allclose(columns["strength"] + columns["weakness"], 1.0)

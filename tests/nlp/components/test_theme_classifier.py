@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -265,7 +266,7 @@ def test_theme_classifier_evidence_ngrams_are_words_of_the_finding(pipeline_dir)
     ngrams = [(finding, ngram) for finding in doc.spans["findings"] for item in finding._.evidence.values() for ngram in item["ngrams"]]
     assert ngrams
     for finding, ngram in ngrams:
-        assert all(word in finding.text.lower() for word in ngram.split())
+        assert set(ngram.split()) <= {token.lower_ for token in finding}
 
 
 @pytest.mark.parametrize("name", ["encoder.onnx", "heads.safetensors", "tokenizer.json", "stacker.skops", "fast.skops"])
@@ -289,3 +290,15 @@ def test_theme_classifier_refuses_a_changed_spacy_file_with_a_named_error(tiny_p
     strings.write_bytes(strings.read_bytes() + b"garbage")
     with pytest.raises(ModelCompatibilityError, match="vocab/strings.json"):
         load_pipeline(str(copy))
+
+
+def test_the_accurate_kind_refuses_parts_that_do_not_fit_together(tiny_encoder_model):
+    from nlp.models.kinds import EncoderFindingModel
+
+    parts = tiny_encoder_model
+    with pytest.raises(ModelCompatibilityError, match="no fast model was given"):
+        EncoderFindingModel(parts.onnx, parts.tokenizer, parts.heads, parts.stacker, None, parts.settings)
+    other_taxonomy = copy.deepcopy(parts.fast)
+    other_taxonomy.themes_.classes_ = other_taxonomy.themes_.classes_[::-1]
+    with pytest.raises(ModelCompatibilityError, match="different taxonomies"):
+        EncoderFindingModel(parts.onnx, parts.tokenizer, parts.heads, parts.stacker, other_taxonomy, parts.settings)

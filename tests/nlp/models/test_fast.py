@@ -216,16 +216,13 @@ def test_evidence_names_focus_sentences_with_offsets_and_ngrams_only_when_asked(
 
 def test_scores_come_in_the_taxonomys_polarity_order_with_zeros_for_polarities_never_seen(fast_model):
     texts = [r["text"] for r in tiny_training_set()]
-    themes, polarity = fast_model.scores(texts)
-    rows = fast_model.featurizer_.transform(texts)
-    ordered_themes, ordered = fast_model.scores_of_rows(rows, texts, POLARITIES)
-    assert np.array_equal(ordered_themes, themes)
+    _, polarity = fast_model.scores(texts)
+    _, ordered = fast_model.scores_of_rows(fast_model.featurizer_.transform(texts), texts, POLARITIES)
     # The tiny set has strengths and weaknesses only: its model never saw `mixed` or `neutral`.
+    seen = list(fast_model.polarity_.classes_)
     for k, value in enumerate(POLARITIES):
-        seen = list(fast_model.polarity_.classes_)
         expected = polarity[:, seen.index(value)] if value in seen else np.zeros(len(texts))
         assert np.array_equal(ordered[:, k], expected)
-    assert np.allclose(ordered.sum(axis=1), 1.0)
 
 
 def test_the_model_survives_the_safe_artifact_round_trip(fast_model):
