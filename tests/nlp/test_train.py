@@ -44,17 +44,21 @@ pytestmark = pytest.mark.skipif(not GOLD.exists(), reason=f"gold set not found a
 
 # taxonomy_file, data_file and fast_model_dir: tests/nlp/conftest.py (the page's tests use the model too).
 @pytest.fixture(scope="module")
-def accurate_model_dir(taxonomy_file, data_file, tiny_encoder, tmp_path_factory):
+def accurate_trained(taxonomy_file, data_file, tiny_encoder):
     """The accurate kind, by the same function as `train --model-kind accurate`, from a tiny random BERT."""
     taxonomy = Taxonomy.from_record(json.loads(taxonomy_file.read_text()))
     records = read_training_data(data_file, taxonomy, folds=FOLDS)
     settings = TrainingSettings(kind="accurate", folds=FOLDS)
     settings.encoder.update(batch_tokens=256)
     settings.encoder["finetune"].update(max_length=48, epochs=1, threads=1)
-    trained = train_model(records, taxonomy, settings, load_encoder=lambda: copy.deepcopy(tiny_encoder))
+    return train_model(records, taxonomy, settings, load_encoder=lambda: copy.deepcopy(tiny_encoder))
+
+
+@pytest.fixture(scope="module")
+def accurate_model_dir(accurate_trained, data_file, tmp_path_factory):
     output = tmp_path_factory.mktemp("models") / "merged_accurate"
-    training_data = training_data_record(data_file, records, "local_authority")
-    return write_model(trained, output, name="merged_accurate", version="0.1.0", training_data=training_data)
+    training_data = training_data_record(data_file, accurate_trained.records, "local_authority")
+    return write_model(accurate_trained, output, name="merged_accurate", version="0.1.0", training_data=training_data)
 
 
 @pytest.fixture(params=["fast", "accurate"])
@@ -239,3 +243,18 @@ def test_train_cross_validates_data_that_lacks_a_polarity(taxonomy_file, data_fi
     columns = {polarity: cv.polarity_probabilities[:, k] for k, polarity in enumerate(taxonomy.polarities)}
     assert not columns["mixed"].any() and not columns["neutral"].any()
     assert np.allclose(columns["strength"] + columns["weakness"], 1.0)
+
+
+def test_train_accurate_fold_models_label_from_the_second_opinion_their_stacker_learnt_from(accurate_trained):
+    """What a fold model reads from its fast model when labelling is what its stacker was fitted on."""
+    from nlp.sentences import text_sentences
+    from nlp.train import fast_out_of_fold
+
+    records, settings = accurate_trained.records, accurate_trained.settings
+    second_opinion = fast_out_of_fold(records, accurate_trained.taxonomy, settings)
+    folds = grouped_folds(records, settings.folds, settings.group_by, settings.seed)
+    for model, (_, test) in zip(accurate_trained.fold_models, folds):
+        texts = [records[i]["text"] for i in test]
+        _, _, inputs = model.stack_inputs(texts, text_sentences(texts))
+        np.testing.assert_allclose(inputs.ngram_probabilities, second_opinion.theme_probabilities[test], atol=1e-6)
+        np.testing.assert_allclose(inputs.ngram_polarity_probabilities, second_opinion.polarity_probabilities[test], atol=1e-6)
