@@ -316,23 +316,6 @@ def _out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: TrainingSett
     return OutOfFold(predictions, themes, polarity, fold_models)  # type: ignore[arg-type]
 
 
-def stacked_labels(stacker: FindingStacker, inputs: StackInputs) -> list[FindingLabels]:
-    probabilities = stacker.predict_theme_proba(inputs)
-    chosen = probabilities >= stacker.thresholds_
-    polarity = stacker.polarities_[stacker.predict_polarity_proba(inputs).argmax(axis=1)]
-    pairs = stacker.pair_polarities(inputs, polarity)
-    themes = stacker.classes_
-    return [
-        FindingLabels(
-            themes=[str(themes[j]) for j in np.flatnonzero(chosen[i])],
-            polarity=str(polarity[i]),
-            theme_polarity={str(themes[j]): str(pairs[i, j]) for j in np.flatnonzero(chosen[i])},
-            scores={str(t): round(float(p), 4) for t, p in zip(themes, probabilities[i])},
-        )
-        for i in range(len(probabilities))
-    ]
-
-
 def _polarity_targets(records: list[dict]) -> tuple[list[str], list[dict]]:
     """The stacker's polarity targets: each finding's polarity and its theme polarities."""
     return [r["polarity"] for r in records], [r.get("theme_polarity") or {} for r in records]
@@ -351,7 +334,7 @@ def stacked_cross_validation(
     stackers = []
     for train, test in folds:
         stacker = make_stacker().fit(inputs.take(train), Y[train], *_polarity_targets([records[i] for i in train]))
-        for i, label in zip(test, stacked_labels(stacker, inputs.take(test))):
+        for i, label in zip(test, stacker.finding_labels(inputs.take(test))[0]):
             predictions[i] = label
         probabilities[test] = stacker.predict_theme_proba(inputs.take(test))
         stackers.append(stacker)

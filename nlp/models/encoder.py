@@ -85,9 +85,7 @@ class EncoderHeads:
                 f"heads.safetensors holds {unknown}, which this version of inspection-themes does not read: the "
                 "model was made by a newer version. Install the version its themes/cfg.json names."
             )
-        self.tensors = {
-            name: np.asarray(tensors[name], dtype=np.float32) for name in HEAD_TENSORS + OPTIONAL_HEAD_TENSORS if name in tensors
-        }
+        self.tensors = {name: np.asarray(tensor, dtype=np.float32) for name, tensor in tensors.items()}
 
     @property
     def dim(self) -> int:
@@ -213,6 +211,11 @@ def heads_to_bytes(heads: EncoderHeads) -> bytes:
 
 
 def heads_from_bytes(data: bytes) -> EncoderHeads:
+    """RAISES (ModelCompatibilityError): the bytes are not a safetensors file, or not heads this version reads."""
     from safetensors.numpy import load
 
-    return EncoderHeads(load(data))
+    try:
+        tensors = load(data)
+    except Exception as error:  # safetensors raises its own error types for damaged files
+        raise ModelCompatibilityError(f"heads.safetensors cannot be read ({error}); the model folder is damaged.") from error
+    return EncoderHeads(tensors)

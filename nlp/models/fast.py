@@ -44,7 +44,7 @@ from ..lexicon import FIGURE, IMPERATIVE_OPENING
 from ..sentences import SentenceSpans, text_sentences
 from ..taxonomy import POLARITIES
 from ._cv import inner_splits
-from .finding_classifier import FindingLabels, focus_mask
+from .finding_classifier import FindingLabels, focus_mask, theme_evidence
 from .polarity import CONTRAST, MIXED, STRENGTH, WEAKNESS
 from .text_features import CompactVocabulary, NgramLookup, pool_max, pool_mean
 from .themes import shrunk_thresholds
@@ -659,17 +659,7 @@ class FastFindingClassifier(BaseEstimator):
                 theme_polarity={theme_ids[j]: pair_polarity.get((i, j), str(polarities[i])) for j in columns},
                 scores=dict(zip(theme_ids, rounded[i])),
             )
-            label.evidence = {
-                theme_ids[j]: {
-                    "sentences": [
-                        {"text": text[start:end], "start": int(start), "end": int(end)}
-                        for (start, end), focus in zip(rows.spans[i], focus_mask(mine, j))
-                        if focus
-                    ],
-                    **({"ngrams": ngrams[i].get(int(j), [])} if ngrams is not None else {}),
-                }
-                for j in columns
-            }
+            label.evidence = theme_evidence(text, rows.spans[i], mine, columns, theme_ids, ngrams[i] if ngrams is not None else None)
             results.append(label)
         return results
 

@@ -142,18 +142,9 @@ class FindingClassifier(BaseEstimator):
                 theme_polarity={theme_ids[j]: pair_polarity[(i, j)] for j in np.flatnonzero(chosen[i])},
                 scores={theme: round(float(p), 4) for theme, p in zip(theme_ids, probabilities[i])},
             )
-            spans = sentence_spans(X[i])
-            labels.evidence = {
-                theme_ids[j]: {
-                    "sentences": [
-                        {"text": X[i][start:end], "start": start, "end": end}
-                        for (start, end), focus in zip(spans, focus_mask(sentences[i][1], j))
-                        if focus
-                    ],
-                    **({"ngrams": ngrams[i][int(j)]} if with_evidence else {}),
-                }
-                for j in np.flatnonzero(chosen[i])
-            }
+            labels.evidence = theme_evidence(
+                X[i], sentence_spans(X[i]), sentences[i][1], np.flatnonzero(chosen[i]), theme_ids, ngrams[i] if with_evidence else None
+            )
             results.append(labels)
         return results
 
@@ -190,6 +181,25 @@ class FindingClassifier(BaseEstimator):
         of_text = dict(zip(texts, sentences))
         index = {theme: j for j, theme in enumerate(self.themes_.classes_)}
         return [" ".join(_focus_sentences(*of_text[i], index[theme])) for i, theme in pairs]
+
+
+def theme_evidence(
+    text: str, spans, sentence_probabilities: np.ndarray, columns, theme_ids, ngrams: dict[int, list[str]] | None
+) -> dict:
+    """`FindingLabels.evidence` of one finding: per chosen theme (`columns` of `theme_ids`), its focus
+    sentences with their offsets in `text` and, when `ngrams` (theme column -> n-grams) is given,
+    its n-grams."""
+    return {
+        theme_ids[j]: {
+            "sentences": [
+                {"text": text[start:end], "start": int(start), "end": int(end)}
+                for (start, end), focus in zip(spans, focus_mask(sentence_probabilities, j))
+                if focus
+            ],
+            **({"ngrams": ngrams.get(int(j), [])} if ngrams is not None else {}),
+        }
+        for j in columns
+    }
 
 
 def focus_mask(probabilities: np.ndarray, theme: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from ..errors import ModelCompatibilityError
 from ..sentences import SentenceSpans
 from .encoder import EncoderHeads, OnnxEncoder, heads_from_bytes, heads_to_bytes
 from .fast import FastFindingClassifier
-from .finding_classifier import FindingLabels, focus_mask
+from .finding_classifier import FindingLabels, theme_evidence
 from .stacking import FindingStacker, StackInputs
 from ..taxonomy import POLARITIES
 
@@ -113,35 +113,19 @@ class EncoderFindingModel:
         if not texts:
             return []
         outputs, rows, inputs = self.stack_inputs(texts, sentences)
-        probabilities = self.stacker.predict_theme_proba(inputs)
-        chosen = probabilities >= self.stacker.thresholds_
-        polarity = self.stacker.polarities_[self.stacker.predict_polarity_proba(inputs).argmax(axis=1)]
-        pairs = self.stacker.pair_polarities(inputs, polarity)
-        ngrams = self.fast.word_contributions(rows, chosen) if with_evidence and rows is not None else None
+        labels, chosen = self.stacker.finding_labels(inputs)
+        # Per finding, theme column -> n-grams; None: no n-grams asked for.
+        ngrams: list[dict | None] = [None] * len(texts)
+        if with_evidence:
+            ngrams = self.fast.word_contributions(rows, chosen) if rows is not None else [{} for _ in texts]
+        sentence_probabilities = _sigmoid(outputs.sentence_theme_logits)
         starts = np.searchsorted(outputs.sentence_owner, np.arange(len(texts) + 1))
-        labels = []
-        for i, text in enumerate(texts):
-            columns = np.flatnonzero(chosen[i])
-            themes = [str(self.stacker.classes_[j]) for j in columns]
-            label = FindingLabels(
-                themes=themes,
-                polarity=str(polarity[i]),
-                theme_polarity={theme: str(pairs[i, j]) for theme, j in zip(themes, columns)},
-                scores={str(theme): round(float(p), 4) for theme, p in zip(self.stacker.classes_, probabilities[i])},
+        theme_ids = [str(theme) for theme in self.stacker.classes_]
+        for i, (text, label) in enumerate(zip(texts, labels)):
+            label.evidence = theme_evidence(
+                text, sentences[i], sentence_probabilities[starts[i] : starts[i + 1]], np.flatnonzero(chosen[i]), theme_ids,
+                ngrams[i],
             )
-            sentence_probabilities = _sigmoid(outputs.sentence_theme_logits[starts[i] : starts[i + 1]])
-            label.evidence = {
-                theme: {
-                    "sentences": [
-                        {"text": text[start:end], "start": int(start), "end": int(end)}
-                        for (start, end), focus in zip(sentences[i], focus_mask(sentence_probabilities, j))
-                        if focus
-                    ],
-                    **({"ngrams": ngrams[i].get(int(j), []) if ngrams is not None else []} if with_evidence else {}),
-                }
-                for theme, j in zip(themes, columns)
-            }
-            labels.append(label)
         return labels
 
     def settings_record(self) -> dict:
@@ -163,16 +147,10 @@ class EncoderFindingModel:
         missing = [name for name in cls.FILES if name not in files]
         if missing:
             raise ModelCompatibilityError(f"the accurate model lacks {missing}; copy the whole model folder again.")
-        try:
-            heads = heads_from_bytes(files["heads.safetensors"])
-        except ModelCompatibilityError:
-            raise
-        except Exception as error:  # safetensors raises its own error types for damaged files
-            raise ModelCompatibilityError(f"heads.safetensors cannot be read ({error}); the model folder is damaged.") from error
         return cls(
             onnx=files["encoder.onnx"],
             tokenizer=files["tokenizer.json"].decode("utf-8"),
-            heads=heads,
+            heads=heads_from_bytes(files["heads.safetensors"]),
             stacker=loads_estimator(files["stacker.skops"], "stacker.skops"),
             fast=loads_estimator(files[cls.FAST_FILE], cls.FAST_FILE) if cls.FAST_FILE in files else None,
             settings=cfg["encoder"],

@@ -30,6 +30,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ..taxonomy import POLARITY_VALUES
+from .finding_classifier import FindingLabels
 from .text_features import pool_max, pool_sum
 from .themes import shrunk_thresholds
 
@@ -252,6 +253,25 @@ class FindingStacker(BaseEstimator):
         probabilities = self.polarity_.predict_proba(self._polarity_features(inputs))
         order = [list(self.polarity_.classes_).index(p) if p in self.polarity_.classes_ else None for p in self.polarities_]
         return np.column_stack([probabilities[:, k] if k is not None else np.zeros(len(probabilities)) for k in order])
+
+    def finding_labels(self, inputs: StackInputs) -> tuple[list[FindingLabels], np.ndarray]:
+        """Each finding's labels (without evidence), and the (n, n_themes) matrix of the themes chosen."""
+        probabilities = self.predict_theme_proba(inputs)
+        chosen = probabilities >= self.thresholds_
+        polarity = self.polarities_[self.predict_polarity_proba(inputs).argmax(axis=1)]
+        pairs = self.pair_polarities(inputs, polarity)
+        themes = [str(theme) for theme in self.classes_]
+        rounded = np.round(probabilities, 4).tolist()
+        labels = [
+            FindingLabels(
+                themes=[themes[j] for j in np.flatnonzero(row)],
+                polarity=str(polarity[i]),
+                theme_polarity={themes[j]: str(pairs[i, j]) for j in np.flatnonzero(row)},
+                scores=dict(zip(themes, rounded[i])),
+            )
+            for i, row in enumerate(chosen)
+        ]
+        return labels, chosen
 
     def pair_polarities(self, inputs: StackInputs, finding_polarity: np.ndarray) -> np.ndarray:
         """The polarity of every theme in every finding, shape (n, n_themes), as strings."""
