@@ -23,6 +23,7 @@ from nlp.batch import label_reports, read_findings
 from nlp.classify import resolve_model
 from nlp.corpus import corpus_dir
 from nlp.validity import MEASURES, grade_validity, grades_from_reports
+from training.train import read_fold_models
 
 TRAINING = Path(__file__).resolve().parent
 REPORTS = TRAINING / "reports"
@@ -44,9 +45,7 @@ def label_leak_free(model: str, reports: Path, outdir: Path, jobs: int) -> pd.Da
     """Findings of every report in `reports`, each labelled by a model that never saw its authority."""
     final = resolve_model(model)
     fold_models = FOLD_MODELS / final.name
-    if not (fold_models / "folds.json").exists():
-        raise SystemExit(f"{fold_models} has no fold models: run `python -m training.train` for {final.name} first.")
-    fold_of = json.loads((fold_models / "folds.json").read_text())["fold_of_authority"]
+    fold_of = read_fold_models(fold_models)
     authorities = {r["id"]: r["local_authority"] for r in map(json.loads, (reports.parent / "reports.jsonl").open())}
     assignment: dict[str, list[str]] = {}
     for path in sorted(reports.glob("*.txt")):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ from thinc.api import Config
 
 from nlp.components.theme_classifier import apply_kind_rule
 from nlp.errors import SuggestInputError
-from nlp.model_scores import FindingClassifierScorer
+from nlp.model_scores import FindingClassifierScorer, FindingScorer
 from nlp.models import FindingClassifier, FindingLabels
 from nlp.suggest import (
     DEFAULT_RANDOM_SHARE,
@@ -156,6 +157,9 @@ def simulate_run(run: dict, records, train, test, make_model, start_share, per_r
             save()
 
 
+# The model that ranks and labels a fold's held-out findings, trained without them, and optionally a
+# second model whose disagreement adds to the rank: (fold, training records) -> (scorer, compare).
+FoldScorers = Callable[[int, list[dict]], tuple[FindingScorer, FindingScorer | None]]
 ERROR_MEASURES = ("any_error", "theme_set_error", "polarity_error", "wrong_decisions_per_finding")
 
 
@@ -175,33 +179,39 @@ def error_rates(records: list[dict], predictions: list[FindingLabels]) -> dict:
     }
 
 
-def queue_errors(records: list[dict], splits, make_model, top: int, seed: int) -> dict:
-    """Error rates of the model on its top `top` suggestions among held-out findings vs on all of them.
+def queue_errors(records: list[dict], splits, fold_scorers: FoldScorers, top: int, seed: int) -> dict:
+    """Error rates of a model on its top `top` suggestions among held-out findings vs on all of them.
 
-    Every finding is ranked by the model of the fold that holds its authority out, as
-    `suggest_findings` ranks (texts that repeat, or nearly repeat, a training text are left out),
-    and one queue of `top` is drawn from all held-out findings together (`merged`). `per_fold`
-    draws a queue of `top` from each fold's held-out findings on its own: a stricter test, since
-    `top` is then about a third of a fold.
+    Every finding is ranked and labelled by the model of the fold that holds its authority out
+    (`fold_scorers(k, training records)`: the ranking model, and the second model whose disagreement
+    adds to the rank, or None), as `suggest_findings` ranks (texts that repeat, or nearly repeat, a
+    training text are left out), and one queue of `top` is drawn from all held-out findings together
+    (`merged`). `per_fold` draws a queue of `top` from each fold's held-out findings on its own: a
+    stricter test, since `top` is then about a third of a fold.
     """
     all_predictions: dict[str, FindingLabels] = {}
     candidates, priorities, strata, per_fold = [], [], [], []
     for fold, (train, test) in enumerate(splits):
-        model = fit_finding_classifier(make_model(), [records[i] for i in train], DEFAULT_TAXONOMY)
+        scorer, compare = fold_scorers(fold, [records[i] for i in train])
         held_out = [records[i] for i in test]
         by_id = {r["id"]: r for r in held_out}
-        predictions = dict(zip(by_id, predict(model, held_out)))
+        labels = scorer.labels([r["text"] for r in held_out])
+        predictions = {r["id"]: apply_kind_rule(label, r.get("kind")) for r, label in zip(held_out, labels)}
         all_predictions.update(predictions)
-        scorer = FindingClassifierScorer(model, "simulation")
         exclude = [records[i]["text"] for i in train]
         entry = {"fold": fold, "all": error_rates(held_out, list(predictions.values()))}
         for name, share in (("top_default", DEFAULT_RANDOM_SHARE), ("top_uncertainty_only", 0.0)):
-            queue = suggest_findings(held_out, top, scorer, exclude_texts=exclude, seed=seed, random_share=share)
+            queue = suggest_findings(held_out, top, scorer, compare=compare, exclude_texts=exclude, seed=seed, random_share=share)
             entry[name] = error_rates([by_id[q["id"]] for q in queue], [predictions[q["id"]] for q in queue])
         per_fold.append(entry)
         eligible = candidate_findings(held_out, exclude)
-        scores = scorer.scores([r["text"] for r in eligible])
-        uncertainty = measure_uncertainty(scores, [r.get("kind") for r in eligible])
+        texts = [r["text"] for r in eligible]
+        uncertainty = measure_uncertainty(
+            scorer.scores(texts),
+            [r.get("kind") for r in eligible],
+            compare.scores(texts) if compare else None,
+            compare.name if compare else None,
+        )
         candidates += eligible
         priorities.append(uncertainty.total)
         strata.append(queue_strata(uncertainty, eligible))
@@ -213,8 +223,9 @@ def queue_errors(records: list[dict], splits, make_model, top: int, seed: int) -
         chosen = [candidates[i] for i, _ in drawn]
         merged[name] = error_rates(chosen, [all_predictions[r["id"]] for r in chosen])
     for part in (merged, *per_fold):
-        part["ratio_default"] = {
-            measure: round(part["top_default"][measure] / part["all"][measure], 2) for measure in ERROR_MEASURES
+        part["ratio_default"] = {  # None: the model makes no error of that kind, so no queue can find more
+            measure: round(part["top_default"][measure] / part["all"][measure], 2) if part["all"][measure] else None
+            for measure in ERROR_MEASURES
         }
     return {"merged": merged, "per_fold": per_fold}
 
@@ -295,7 +306,10 @@ def main(
     done = {(run["fold"], run["seed"]) for run in results["runs"] if len(run.get("random", [])) == rounds + 1}
     results["runs"] = [run for run in results["runs"] if (run["fold"], run["seed"]) in done]
     if "queue_errors" not in results:
-        results["queue_errors"] = queue_errors(records, splits, make_model, top, seed=0)
+        def ngram_scorers(fold: int, train_records: list[dict]):
+            return FindingClassifierScorer(fit_finding_classifier(make_model(), train_records, DEFAULT_TAXONOMY), "simulation"), None
+
+        results["queue_errors"] = queue_errors(records, splits, ngram_scorers, top, seed=0)
         save()
         typer.echo("queue errors: " + json.dumps(results["queue_errors"]["merged"]))
     for fold, (train, test) in enumerate(splits):

@@ -124,6 +124,13 @@ def write_fold_models(trained: TrainedModel, folder: Path) -> None:
     (folder / "folds.json").write_text(json.dumps({"fold_of_authority": fold_of}, indent=2) + "\n")
 
 
+def read_fold_models(folder: Path) -> dict[str, int]:
+    """Which fold each gold authority was tested in, for the fold models `write_fold_models` wrote in `folder`."""
+    if not (folder / "folds.json").exists():
+        raise SystemExit(f"{folder} has no fold models: run `python -m training.train` for {folder.name} first.")
+    return json.loads((folder / "folds.json").read_text())["fold_of_authority"]
+
+
 def train(config: Config) -> Path:
     """Evaluate and fit the configured model, write the artifact and return its folder."""
     paths = config["paths"]
