@@ -143,11 +143,12 @@ def _data_lines(custom: dict, metrics: dict) -> list[str]:
 def _teacher_lines(teacher: dict | None) -> list[str]:
     if not teacher:
         return []
+    labels = "theme decisions and polarity probabilities" if teacher.get("themes") else "polarity probabilities"
     return [
         f"- Distilled: the model also learnt from {teacher['final_findings']:,} corpus findings that are not gold, labelled with "
-        "polarity probabilities by the accurate model's fine-tuned encoder (`training.distill`), each probability-weighted "
-        f"row counting {teacher['weight']} of a gold finding. In cross-validation, fold k's model learnt only from findings "
-        "of authorities outside its test fold, labelled by the encoder fine-tuned without that fold's gold "
+        f"the {labels} of a teacher, the accurate model (`training.distill`); each probability-weighted polarity "
+        f"row counts {teacher['weight']} of a gold finding. In cross-validation, fold k's model learnt only from findings "
+        "of authorities outside its test fold, labelled by the teacher trained without that fold's gold "
         f"({', '.join(f'{n:,}' for n in teacher['fold_findings'])} findings per fold).",
     ]
 

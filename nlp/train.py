@@ -8,7 +8,7 @@ field (default `local_authority`). One run, one seed, one set of folds:
 1. the labelled findings are checked against the taxonomy (`read_training_data`);
 2. the model is evaluated by cross-validation grouped by that field (no group in both a training
    and a test fold), so each figure says how the model does on a group it never read: the fast
-   kind (`FastFindingClassifier`, which may also learn from a teacher's soft labels, never of a
+   kind (`FastFindingClassifier`, which may also learn from a teacher's labels, never of a
    test fold's groups); for the accurate kind, the encoder fine-tuned once per fold
    (`nlp.encoder_cv`), the fast model learnt from the gold alone (the stacker's second opinion)
    and the stacker that combines the two, on the same folds;
@@ -261,7 +261,7 @@ class OutOfFold:
     fold_models: list
 
 
-# Soft labels of a teacher for the fast model of fold k (an int), or of the final model ("final").
+# A teacher's labels for the fast model of fold k (an int), or of the final model ("final").
 Teacher = Callable[[int | str], DistilledFindings]
 
 
@@ -382,7 +382,7 @@ def train_model(
     ngram (OutOfFold | None): the n-gram model's cross-validation (`ngram_out_of_fold`) on these
         records, folds and settings, reported beside the model's own figures when given
         (training/train.py gives it, kept between runs, for the Ofsted models' comparison).
-    teacher (Teacher | None): soft labels the fast kind also learns from (fold k's, and "final"
+    teacher (Teacher | None): a teacher's labels the fast kind also learns from (fold k's, and "final"
         for the model itself); without it, the fast kind learns from `records` alone.
     encoder_folder (Path | None): where the encoder's fold models and outputs go; a run that finds
         them there reuses them (default: a temporary folder).
@@ -420,6 +420,7 @@ def train_model(
                 "fold_findings": [len(teacher(k).texts) for k in range(settings.folds)],
                 "final_findings": len(teacher("final").texts),
                 "weight": teacher("final").weight,
+                "themes": teacher("final").themes is not None,
             }
     timings["total_seconds"] = round(time.perf_counter() - started, 1)
     timings["peak_rss_mb"] = _peak_rss_mb()

@@ -11,8 +11,8 @@ the Ofsted gold set has, and keeps long steps between runs:
 - the n-gram model's cross-validation is kept in `runs/fast-cv/<key>/` and the encoder's fold
   models in `runs/encoder-cv/<key>/` (`training.encoder_cv`), so a later failure does not redo them;
   either kind reports the n-gram model's figures beside its own, from the same folds;
-- the fast kind learns from the teacher's soft labels of `[fast.distill] teacher`
-  (`training.distill`), each fold from its own teacher;
+- the fast kind learns from the teacher's labels of `[fast.distill] teacher` (`training.distill`:
+  the accurate model's theme decisions and polarity probabilities), each fold from its own teacher;
 - the keyword baseline and the agreement of two human readings of gold join the figures;
 - the fold models are written as pipelines under `runs/fold-models/<name>-<version>/`, for
   leak-free labelling of the corpus (`training.grade_validity --fold-models`).
@@ -77,7 +77,7 @@ def settings_from(config: Config) -> TrainingSettings:
 
 
 def teacher_from(config: Config) -> Teacher | None:
-    """The fast kind's teacher of `[fast.distill]` (None without one): soft labels per fold and for the final model."""
+    """The fast kind's teacher of `[fast.distill]` (None without one): labels per fold and for the final model."""
     distill = config.get("fast", {}).get("distill", {})
     return teacher(Path(distill["teacher"]), float(distill["weight"])) if distill.get("teacher") else None
 

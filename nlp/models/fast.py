@@ -10,8 +10,8 @@ are the sum of its sentences'), with the sentence -> finding map. The heads read
 - `PolarityHead`: a multinomial logistic regression on the finding, one on single sentences, and a
   stack over both (how `mixed` is recognised: a strong sentence and a weak one in one finding);
 - `FastFindingClassifier` joins them with a pair head (the polarity of each theme of a `mixed`
-  finding, read from the theme's focus sentences) and can learn from a teacher's soft labels
-  (`DistilledFindings`) beside the gold ones.
+  finding, read from the theme's focus sentences) and can learn from a teacher's labels
+  (`DistilledFindings`: its theme decisions and its polarity probabilities) beside the gold ones.
 
 Character n-grams are not read from the text: a `char_wb` analyzer alone ran at about 2,600
 findings/s in an ad hoc measurement (not a benchmark), which would make it the cost of the model. They are derived from the words instead
@@ -347,17 +347,32 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
     def _linear(self) -> OneVsRestClassifier:
         return OneVsRestClassifier(LinearSVC(C=self.C, dual=True, max_iter=5000, random_state=self.random_state))
 
-    def fit(self, X: FindingRows, Y: np.ndarray, groups: Sequence | None = None) -> ThemeHead:
+    def fit(
+        self,
+        X: FindingRows,
+        Y: np.ndarray,
+        groups: Sequence | None = None,
+        teacher_X: FindingRows | None = None,
+        teacher_Y: np.ndarray | None = None,
+        teacher_groups: Sequence | None = None,
+    ) -> ThemeHead:
+        """Fit on gold rows `X`, `Y`; with `teacher_X`, `teacher_Y` (a teacher model's theme decisions on
+        other findings) the SVMs also learn from those, but calibration and thresholds are fitted on
+        the gold's out-of-fold decisions only, and an inner fold's SVMs never learn from a teacher
+        row of a group it tests on (`teacher_groups`)."""
         Y = np.asarray(Y, dtype=int)
         self.classes_ = np.asarray(self.labels if self.labels is not None else [str(j) for j in range(Y.shape[1])])
         if Y.ndim != 2 or Y.shape[1] != len(self.classes_):
             raise ValueError(f"Y must be an indicator matrix with {len(self.classes_)} columns; got {Y.shape}.")
+        taught = _TaughtThemes(teacher_X, teacher_Y, teacher_groups, Y.shape[1])
         self.cue_index_ = np.array([X.cue_themes.index(t) if t in X.cue_themes else -1 for t in self.classes_])
         inputs = np.zeros((len(X), Y.shape[1], 4))
         for train, test in inner_splits(len(X), self.inner_folds, groups, self.random_state):
-            whole, sentence = _decisions(*_side_by_side(self._linear().fit(X.findings[train], Y[train])), X.take(test))
+            tested = set(np.asarray(groups, dtype=object)[test]) if groups is not None else set()
+            linear = self._linear().fit(*taught.added_to(X.findings[train], Y[train], leaving_out=tested))
+            whole, sentence = _decisions(*_side_by_side(linear), X.take(test))
             inputs[test] = self._inputs(whole, _best_sentence(whole, sentence, X.take(test)), X.finding_cues[test])
-        self.weights_, self.intercept_ = _side_by_side(self._linear().fit(X.findings, Y))
+        self.weights_, self.intercept_ = _side_by_side(self._linear().fit(*taught.added_to(X.findings, Y)))
         coef, intercept = zip(*(_calibration(inputs[:, j], Y[:, j]) for j in range(Y.shape[1])))
         self.calibration_coef_, self.calibration_intercept_ = np.array(coef), np.array(intercept)
         self.thresholds_ = shrunk_thresholds(self._calibrated(inputs), Y, self.threshold_shrinkage)
@@ -386,6 +401,26 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: FindingRows) -> np.ndarray:
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+
+class _TaughtThemes:
+    """A teacher's theme decisions on findings of its own, added to the gold rows an SVM learns from."""
+
+    def __init__(self, X: FindingRows | None, Y: np.ndarray | None, groups: Sequence | None, n_themes: int) -> None:
+        if (X is None) != (Y is None):
+            raise ValueError("teacher_X and teacher_Y are given together or not at all.")
+        if Y is not None and (np.shape(Y) != (len(X), n_themes)):
+            raise ValueError(f"teacher_Y must be an indicator matrix of shape ({len(X)}, {n_themes}); got {np.shape(Y)}.")
+        self.findings = X.findings if X is not None else None
+        self.Y = np.asarray(Y, dtype=int) if Y is not None else None
+        self.groups = np.asarray(groups, dtype=object) if groups is not None else None
+
+    def added_to(self, findings: sp.csr_matrix, Y: np.ndarray, leaving_out: set = frozenset()) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The gold rows with the teacher's rows below them, but for those of the groups `leaving_out`."""
+        if self.findings is None:
+            return findings, Y
+        keep = np.ones(len(self.Y), dtype=bool) if self.groups is None else ~np.isin(self.groups, list(leaving_out))
+        return sp.vstack([findings, self.findings[keep]]).tocsr(), np.vstack([Y, self.Y[keep]])
 
 
 def _side_by_side(linear: OneVsRestClassifier) -> tuple[np.ndarray, np.ndarray]:
@@ -545,16 +580,19 @@ def columns_in_order(model, probabilities: np.ndarray, labels: Sequence[str]) ->
 
 @dataclass
 class DistilledFindings:
-    """Findings labelled by a teacher model: its polarity probabilities, and a weight.
+    """Findings labelled by a teacher model: its polarity probabilities, optionally its themes, and a weight.
 
     texts: the findings. polarity: (n, n_polarities), columns in the taxonomy's polarity order.
-    groups: group of each finding (never one of a test fold's). weight: of a distilled row against a gold one.
+    groups: group of each finding (never one of a test fold's). weight: of a distilled row against a
+    gold one in the polarity model. themes: (n, n_themes) indicator of the teacher's theme decisions,
+    columns in the taxonomy's order, or None to learn themes from the gold alone.
     """
 
     texts: list[str]
     polarity: np.ndarray
     groups: list[str] | None
     weight: float = 0.3
+    themes: np.ndarray | None = None
 
 
 class FastFindingClassifier(BaseEstimator):
@@ -592,23 +630,27 @@ class FastFindingClassifier(BaseEstimator):
         distilled_texts = distilled.texts if distilled is not None else []
         self.featurizer_ = clone(self.featurizer or FindingFeaturizer()).fit(X + distilled_texts)
         rows = self.featurizer_.transform(X)
-        self.themes_ = clone(self.themes or ThemeHead()).fit(rows, Y, groups)
+        teacher_rows = self.featurizer_.transform(distilled.texts) if distilled is not None else None
+        self.themes_ = clone(self.themes or ThemeHead())
+        if distilled is not None and distilled.themes is not None:
+            self.themes_.fit(rows, Y, groups, teacher_rows, distilled.themes, distilled.groups)
+        else:
+            self.themes_.fit(rows, Y, groups)
         self.polarity_ = clone(self.polarity or PolarityHead())
         if distilled is None:
             self.polarity_.fit(rows, polarity, X, groups)
         else:
-            self._fit_polarity_with(rows, X, list(polarity), groups, distilled)
+            self._fit_polarity_with(rows, teacher_rows, X, list(polarity), groups, distilled)
         self.pair_model_ = self._fit_pairs(rows, np.asarray(polarity), theme_polarity)
         return self
 
-    def _fit_polarity_with(self, rows: FindingRows, X: list[str], polarity: list[str], groups, distilled: DistilledFindings) -> None:
+    def _fit_polarity_with(self, rows: FindingRows, teacher_rows: FindingRows, X: list[str], polarity: list[str], groups, distilled: DistilledFindings) -> None:
         """Gold rows with weight 1 and each teacher-labelled finding once per polarity it gives at
         least `_SOFT_LABEL_FLOOR` of probability, weighted by that probability times `weight`."""
         taught, columns = np.nonzero(distilled.polarity >= _SOFT_LABEL_FLOOR)
         labels = [POLARITIES[c] for c in columns]
         weights = distilled.weight * distilled.polarity[taught, columns]
-        teacher_rows = self.featurizer_.transform(distilled.texts).take(taught)
-        all_rows = _concatenate(rows, teacher_rows)
+        all_rows = _concatenate(rows, teacher_rows.take(taught))
         all_groups = None
         if groups is not None and distilled.groups is not None:
             all_groups = [str(g) for g in groups] + [str(distilled.groups[i]) for i in taught]

@@ -225,7 +225,7 @@ def test_train_fast_kind_learns_from_a_teacher_only_outside_each_folds_test_grou
     # The card says what the model learnt from beside the gold, and how much each teacher row weighs.
     training_data = training_data_record(data_file, records, "local_authority")
     card = (write_model(trained, tmp_path / "taught", name="taught", version="0.1.0", training_data=training_data) / "README.md").read_text()
-    assert f"also learnt from {len(records):,} corpus findings" in card and "counting 0.3 of a gold finding" in card
+    assert f"also learnt from {len(records):,} corpus findings" in card and "counts 0.3 of a gold finding" in card and "the polarity probabilities of a teacher" in card
     leaky = _teacher_of(records, lambda fold, r: True)
     with pytest.raises(TrainingDataError, match="fold 0 include findings of .* which fold 0 tests on"):
         train_model(records, taxonomy, settings, teacher=leaky)

@@ -11,6 +11,7 @@ from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
 
 from nlp.artifact import dumps_estimator, loads_estimator
 from nlp.models.fast import (
+    _TaughtThemes,
     CompactCountVectorizer,
     DistilledFindings,
     FastFindingClassifier,
@@ -245,6 +246,34 @@ def test_soft_labels_teach_the_polarity_head():
     rows_plain, rows_student = plain.featurizer_.transform(probe), student.featurizer_.transform(probe)
     assert student.polarity_.predict_proba(rows_student, probe)[0, weakness] > plain.polarity_.predict_proba(rows_plain, probe)[0, weakness]
     assert student.predict(probe)[0].polarity == "weakness"
+
+
+def test_a_teachers_theme_decisions_teach_the_theme_head_words_the_gold_never_uses():
+    records = tiny_training_set()
+    # The teacher reads "permanence hearings" findings, which no gold finding mentions, as adoption.
+    taught = [f"Permanence hearings for children in borough {k} come quickly. {TINY_POLARITY_WORDS['strength']}" for k in range(12)]
+    themes = np.zeros((len(taught), len(THEME_IDS)), dtype=int)
+    themes[:, THEME_IDS.index("adoption")] = 1
+    polarity = np.tile(np.eye(len(POLARITIES))[POLARITIES.index("strength")], (len(taught), 1))
+    groups = [f"Authority {k % 3 + 5}" for k in range(len(taught))]
+    plain = _fit(records, distilled=DistilledFindings(taught, polarity, groups, weight=1.0))
+    student = _fit(records, distilled=DistilledFindings(taught, polarity, groups, weight=1.0, themes=themes))
+    probe = ["Permanence hearings for children in borough 20 come quickly."]
+    assert "adoption" not in plain.predict(probe)[0].themes
+    assert "adoption" in student.predict(probe)[0].themes
+
+
+def test_an_inner_fold_never_learns_from_teacher_rows_of_the_groups_it_tests_on():
+    texts = TEXTS[:3]
+    rows = FindingFeaturizer(min_df=1).fit(texts).transform(texts)
+    teacher_Y = np.array([[1, 0], [0, 1], [1, 1]])
+    taught = _TaughtThemes(rows, teacher_Y, ["A", "B", "A"], n_themes=2)
+    gold_X, gold_Y = rows.findings[:1], np.array([[0, 0]])
+    X, Y = taught.added_to(gold_X, gold_Y, leaving_out={"A"})
+    assert X.shape[0] == 2 and (X[1] != rows.findings[1]).nnz == 0
+    assert np.array_equal(Y, [[0, 0], [0, 1]])
+    X, Y = taught.added_to(gold_X, gold_Y)
+    assert X.shape[0] == 4 and np.array_equal(Y[1:], teacher_Y)
 
 
 def test_taking_a_finding_twice_gives_it_its_sentences_twice():

@@ -1,0 +1,42 @@
+"""The teacher's labels as the fast model reads them back: theme decisions at the teacher's thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlp.model_scores import ModelScores
+from nlp.taxonomy import DEFAULT_TAXONOMY
+from training.distill import save, teacher
+
+THEMES, POLARITIES = DEFAULT_TAXONOMY.theme_ids, DEFAULT_TAXONOMY.polarities
+
+
+def scores(n: int) -> ModelScores:
+    themes = np.full((n, len(THEMES)), 0.05)
+    themes[0, THEMES.index("adoption")] = 0.41  # above adoption's threshold of 0.4
+    themes[1, THEMES.index("adoption")] = 0.39
+    polarity = np.tile([0.7, 0.1, 0.1, 0.1], (n, 1))
+    return ModelScores(THEMES, themes, np.full(len(THEMES), 0.4), POLARITIES, polarity)
+
+
+def findings(n: int) -> list[dict]:
+    return [{"id": f"f{i}", "text": f"Finding {i}.", "local_authority": f"Authority {i}"} for i in range(n)]
+
+
+def test_the_teacher_gives_the_themes_it_decides_at_its_own_thresholds(tmp_path):
+    save(tmp_path / "fold-0.npz", findings(3), scores(3), seconds=1.0)
+    taught = teacher(tmp_path, weight=0.3)(0)
+    adoption = THEMES.index("adoption")
+    assert taught.themes[:, adoption].tolist() == [1, 0, 0]
+    assert taught.themes.sum() == 1
+    assert taught.texts == ["Finding 0.", "Finding 1.", "Finding 2."]
+    assert taught.groups == ["Authority 0", "Authority 1", "Authority 2"]
+    assert np.allclose(taught.polarity[:, 0], 0.7) and taught.weight == 0.3
+
+
+def test_labels_of_an_older_distill_without_themes_are_refused_by_name(tmp_path):
+    np.savez_compressed(tmp_path / "final.npz", texts=np.array(["Finding."]), groups=np.array(["A"]),
+                        polarity=np.array([[1.0, 0, 0, 0]]), polarities=np.array(POLARITIES))
+    with pytest.raises(ValueError, match="holds no theme labels: .* run it again"):
+        teacher(tmp_path, weight=0.3)("final")
