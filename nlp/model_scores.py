@@ -74,18 +74,22 @@ class ModelScores:
 
     def aligned_to(self, other: ModelScores) -> ModelScores:
         """These scores with their columns in `other`'s order, for comparing two models."""
-        if set(self.theme_ids) != set(other.theme_ids) or set(self.polarity_labels) != set(other.polarity_labels):
+        return self.in_order(other.theme_ids, other.polarity_labels)
+
+    def in_order(self, theme_ids: Sequence[str], polarity_labels: Sequence[str]) -> ModelScores:
+        """These scores with their columns in the given order (e.g. a taxonomy's)."""
+        if set(self.theme_ids) != set(theme_ids) or set(self.polarity_labels) != set(polarity_labels):
             raise ModelCompatibilityError(
-                "the two models label with different themes or polarities, so their scores cannot be compared: "
-                f"{sorted(set(self.theme_ids) ^ set(other.theme_ids)) or sorted(set(self.polarity_labels) ^ set(other.polarity_labels))}."
+                "the model labels with other themes or polarities than asked for, so its scores cannot be put in that order: "
+                f"{sorted(set(self.theme_ids) ^ set(theme_ids)) or sorted(set(self.polarity_labels) ^ set(polarity_labels))}."
             )
-        themes = [self.theme_ids.index(theme) for theme in other.theme_ids]
-        polarities = [self.polarity_labels.index(label) for label in other.polarity_labels]
+        themes = [self.theme_ids.index(theme) for theme in theme_ids]
+        polarities = [self.polarity_labels.index(label) for label in polarity_labels]
         return ModelScores(
-            theme_ids=other.theme_ids,
+            theme_ids=tuple(theme_ids),
             theme_probabilities=self.theme_probabilities[:, themes],
             theme_thresholds=self.theme_thresholds[themes],
-            polarity_labels=other.polarity_labels,
+            polarity_labels=tuple(polarity_labels),
             polarity_probabilities=self.polarity_probabilities[:, polarities],
         )
 

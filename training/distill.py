@@ -59,13 +59,11 @@ def gold_and_drawn(config_path: Path, sample: int, seed: int) -> tuple[Config, l
 
 def label_with(model: Path, findings: list[dict]) -> ModelScores:
     """The accurate model's scores of `findings`, its columns in the taxonomy's order."""
-    taxonomy = DEFAULT_TAXONOMY
-    order = ModelScores(taxonomy.theme_ids, np.zeros((0, len(taxonomy.theme_ids))), np.zeros(len(taxonomy.theme_ids)),
-                        taxonomy.polarities, np.zeros((0, len(taxonomy.polarities))))
-    return score_findings(scorer_for_model(model), [f["text"] for f in findings], progress=True).aligned_to(order)
+    scores = score_findings(scorer_for_model(model), [f["text"] for f in findings], progress=True)
+    return scores.in_order(DEFAULT_TAXONOMY.theme_ids, DEFAULT_TAXONOMY.polarities)
 
 
-def save(path: Path, findings: list[dict], scores: ModelScores, seconds: float) -> None:
+def save(path: Path, findings: list[dict], scores: ModelScores, seconds: float, teacher_name: str) -> None:
     np.savez_compressed(
         path,
         ids=np.array([f["id"] for f in findings]),
@@ -76,19 +74,28 @@ def save(path: Path, findings: list[dict], scores: ModelScores, seconds: float) 
         theme_ids=np.array(scores.theme_ids),
         polarity=scores.polarity_probabilities.astype(np.float32),
         polarities=np.array(scores.polarity_labels),
+        teacher=np.array(teacher_name),
         seconds=seconds,
     )
 
 
-def teacher(folder: Path, weight: float) -> Teacher:
+def labelled_by(path: Path) -> str | None:
+    """The teacher that labelled the findings in `path`, or None for a file of an older distill."""
+    with np.load(path) as data:
+        return str(data["teacher"]) if "teacher" in data and "themes" in data else None
+
+
+def teacher(folder: Path, weight: float, themes: bool = True) -> Teacher:
     """The teacher's labels saved in `folder`, for fold k (an int) or the final model ("final"): its
-    theme decisions and polarity probabilities, each distilled row weighted `weight` against a gold one."""
+    polarity probabilities, each distilled row weighted `weight` against a gold one, and (`themes`)
+    its theme decisions."""
 
     def labels(fold: int | str) -> DistilledFindings:
         path = folder / (f"fold-{fold}.npz" if fold != "final" else "final.npz")
+        if labelled_by(path) is None:
+            raise ValueError(f"{path} was written by an older training.distill (no theme labels, no teacher named): "
+                             "run `python -m training.distill folds` and `final` again.")
         with np.load(path) as data:
-            if "themes" not in data:
-                raise ValueError(f"{path} holds no theme labels: it was written by an older training.distill; run it again.")
             for name, expected in (("theme_ids", DEFAULT_TAXONOMY.theme_ids), ("polarities", DEFAULT_TAXONOMY.polarities)):
                 if list(data[name]) != list(expected):
                     raise ValueError(f"{path} has {name} {list(data[name])}, not the taxonomy's.")
@@ -97,16 +104,17 @@ def teacher(folder: Path, weight: float) -> Teacher:
                 data["polarity"],
                 [str(g) for g in data["groups"]],
                 weight,
-                themes=(data["themes"] >= data["thresholds"]).astype(int),
+                themes=(data["themes"] >= data["thresholds"]).astype(int) if themes else None,
+                theme_ids=DEFAULT_TAXONOMY.theme_ids if themes else None,
             )
 
     return labels
 
 
-def _label_and_save(model: Path, findings: list[dict], path: Path) -> None:
+def _label_and_save(model: Path, teacher_name: str, findings: list[dict], path: Path) -> None:
     started = time.perf_counter()
-    save(path, findings, label_with(model, findings), time.perf_counter() - started)
-    typer.echo(f"{path.stem}: {len(findings)} findings in {time.perf_counter() - started:.0f} s")
+    save(path, findings, label_with(model, findings), time.perf_counter() - started, teacher_name)
+    typer.echo(f"{path.stem}: {len(findings)} findings labelled by {teacher_name} in {time.perf_counter() - started:.0f} s")
 
 
 @app.command()
@@ -116,17 +124,34 @@ def folds(
     seed: int = 0,
     output: Path = typer.Option(OUTPUT, help="Folder of the fold labels."),
 ) -> None:
-    """Label, with each fold's accurate model, the drawn findings of authorities outside its test set."""
+    """Label, with each fold's accurate model, the drawn findings of authorities outside its test set.
+
+    A fold whose labels are already there, from the same teacher, is not labelled again; exits 1
+    when a fold's teacher is missing."""
+    from training.train import read_fold_models
+
     config, gold, drawn = gold_and_drawn(config_path, findings, seed)
-    output.mkdir(parents=True, exist_ok=True)
     teachers = fold_teachers(config)
-    for k, (_, test) in enumerate(grouped_folds(gold, config["training"]["folds"])):
-        path, model = output / f"fold-{k}.npz", teachers / f"fold-{k}"
-        if path.exists() or not model.exists():
-            typer.echo(f"fold {k}: {'done' if path.exists() else f'no teacher yet: {model} (run training.train first)'}")
-            continue
-        held_out = {gold[i]["local_authority"] for i in test}
-        _label_and_save(model, [f for f in drawn if f["local_authority"] not in held_out], path)
+    fold_of = read_fold_models(teachers)
+    splits = grouped_folds(gold, config["training"]["folds"])
+    if {gold[i]["local_authority"]: k for k, (_, test) in enumerate(splits) for i in test} != fold_of:
+        raise SystemExit(f"the fold models in {teachers} were cross-validated on other folds than the gold makes now: "
+                         "a fold's teacher could have seen its test authorities. Train the accurate model again "
+                         "(python -m training.train) before distilling.")
+    output.mkdir(parents=True, exist_ok=True)
+    missing = []
+    for k in range(len(splits)):
+        path, model, name = output / f"fold-{k}.npz", teachers / f"fold-{k}", f"{teachers.name}/fold-{k}"
+        if path.exists() and labelled_by(path) == name:
+            typer.echo(f"fold {k}: done, by {name}")
+        elif not model.exists():
+            missing.append(k)
+            typer.echo(f"fold {k}: no teacher: {model} is missing (written by python -m training.train)", err=True)
+        else:
+            held_out = {authority for authority, fold in fold_of.items() if fold == k}
+            _label_and_save(model, name, [f for f in drawn if f["local_authority"] not in held_out], path)
+    if missing:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -139,7 +164,8 @@ def final(
     """Label the drawn findings with the committed accurate model."""
     _, _, drawn = gold_and_drawn(config_path, findings, seed)
     output.mkdir(parents=True, exist_ok=True)
-    _label_and_save(resolve_model("accurate"), drawn, output / "final.npz")
+    model = resolve_model("accurate")
+    _label_and_save(model, model.name, drawn, output / "final.npz")
 
 
 if __name__ == "__main__":

@@ -76,7 +76,11 @@ def load_records(path: Path) -> list[dict]:
 
 
 def predict(model: FindingClassifier, records: list[dict]) -> list[FindingLabels]:
-    labels = model.predict([r["text"] for r in records], with_evidence=False)
+    return with_kind_rule(model.predict([r["text"] for r in records], with_evidence=False), records)
+
+
+def with_kind_rule(labels: list[FindingLabels], records: list[dict]) -> list[FindingLabels]:
+    """The labels as `label` gives them: the schema's rule for the finding's kind applied."""
     return [apply_kind_rule(label, r.get("kind")) for label, r in zip(labels, records)]
 
 
@@ -195,8 +199,7 @@ def queue_errors(records: list[dict], splits, fold_scorers: FoldScorers, top: in
         scorer, compare = fold_scorers(fold, [records[i] for i in train])
         held_out = [records[i] for i in test]
         by_id = {r["id"]: r for r in held_out}
-        labels = scorer.labels([r["text"] for r in held_out])
-        predictions = {r["id"]: apply_kind_rule(label, r.get("kind")) for r, label in zip(held_out, labels)}
+        predictions = dict(zip(by_id, with_kind_rule(scorer.labels([r["text"] for r in held_out]), held_out)))
         all_predictions.update(predictions)
         exclude = [records[i]["text"] for i in train]
         entry = {"fold": fold, "all": error_rates(held_out, list(predictions.values()))}

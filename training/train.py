@@ -79,7 +79,7 @@ def settings_from(config: Config) -> TrainingSettings:
 def teacher_from(config: Config) -> Teacher | None:
     """The fast kind's teacher of `[fast.distill]` (None without one): labels per fold and for the final model."""
     distill = config.get("fast", {}).get("distill", {})
-    return teacher(Path(distill["teacher"]), float(distill["weight"])) if distill.get("teacher") else None
+    return teacher(Path(distill["teacher"]), float(distill["weight"]), bool(distill.get("themes", True))) if distill.get("teacher") else None
 
 
 def cached_ngram_out_of_fold(config: Config, records: list[dict], settings: TrainingSettings) -> OutOfFold:

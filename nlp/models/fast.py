@@ -359,12 +359,14 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
         """Fit on gold rows `X`, `Y`; with `teacher_X`, `teacher_Y` (a teacher model's theme decisions on
         other findings) the SVMs also learn from those, but calibration and thresholds are fitted on
         the gold's out-of-fold decisions only, and an inner fold's SVMs never learn from a teacher
-        row of a group it tests on (`teacher_groups`)."""
+        row of a group it tests on (`teacher_groups`). The teacher itself may have learnt from every
+        gold row here, so the inner decisions are a little optimistic; the outer cross-validation,
+        whose teachers never saw its test groups, is what measures the result."""
         Y = np.asarray(Y, dtype=int)
         self.classes_ = np.asarray(self.labels if self.labels is not None else [str(j) for j in range(Y.shape[1])])
         if Y.ndim != 2 or Y.shape[1] != len(self.classes_):
             raise ValueError(f"Y must be an indicator matrix with {len(self.classes_)} columns; got {Y.shape}.")
-        taught = _TaughtThemes(teacher_X, teacher_Y, teacher_groups, Y.shape[1])
+        taught = _TaughtThemes(teacher_X, teacher_Y, teacher_groups, Y.shape[1], gold_grouped=groups is not None)
         self.cue_index_ = np.array([X.cue_themes.index(t) if t in X.cue_themes else -1 for t in self.classes_])
         inputs = np.zeros((len(X), Y.shape[1], 4))
         for train, test in inner_splits(len(X), self.inner_folds, groups, self.random_state):
@@ -406,20 +408,25 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
 class _TaughtThemes:
     """A teacher's theme decisions on findings of its own, added to the gold rows an SVM learns from."""
 
-    def __init__(self, X: FindingRows | None, Y: np.ndarray | None, groups: Sequence | None, n_themes: int) -> None:
+    def __init__(self, X: FindingRows | None, Y: np.ndarray | None, groups: Sequence | None, n_themes: int, gold_grouped: bool) -> None:
         if (X is None) != (Y is None):
             raise ValueError("teacher_X and teacher_Y are given together or not at all.")
         if Y is not None and (np.shape(Y) != (len(X), n_themes)):
             raise ValueError(f"teacher_Y must be an indicator matrix of shape ({len(X)}, {n_themes}); got {np.shape(Y)}.")
+        if X is not None and gold_grouped and groups is None:
+            raise ValueError("the gold rows have groups but the teacher's rows have none: give teacher_groups, so that an "
+                             "inner fold does not learn from teacher rows of the groups it tests on.")
+        if groups is not None and len(groups) != len(X):
+            raise ValueError(f"teacher_groups has {len(groups)} entries for {len(X)} teacher rows.")
         self.findings = X.findings if X is not None else None
         self.Y = np.asarray(Y, dtype=int) if Y is not None else None
-        self.groups = np.asarray(groups, dtype=object) if groups is not None else None
+        self.groups = np.array([str(g) for g in groups], dtype=object) if groups is not None else None
 
     def added_to(self, findings: sp.csr_matrix, Y: np.ndarray, leaving_out: set = frozenset()) -> tuple[sp.csr_matrix, np.ndarray]:
         """The gold rows with the teacher's rows below them, but for those of the groups `leaving_out`."""
         if self.findings is None:
             return findings, Y
-        keep = np.ones(len(self.Y), dtype=bool) if self.groups is None else ~np.isin(self.groups, list(leaving_out))
+        keep = np.ones(len(self.Y), dtype=bool) if self.groups is None else ~np.isin(self.groups, [str(g) for g in leaving_out])
         return sp.vstack([findings, self.findings[keep]]).tocsr(), np.vstack([Y, self.Y[keep]])
 
 
@@ -584,8 +591,9 @@ class DistilledFindings:
 
     texts: the findings. polarity: (n, n_polarities), columns in the taxonomy's polarity order.
     groups: group of each finding (never one of a test fold's). weight: of a distilled row against a
-    gold one in the polarity model. themes: (n, n_themes) indicator of the teacher's theme decisions,
-    columns in the taxonomy's order, or None to learn themes from the gold alone.
+    gold one in the polarity model (a taught theme row counts as a gold row). themes: (n, n_themes)
+    indicator of the teacher's theme decisions, columns named by `theme_ids`, or None to learn themes
+    from the gold alone.
     """
 
     texts: list[str]
@@ -593,6 +601,11 @@ class DistilledFindings:
     groups: list[str] | None
     weight: float = 0.3
     themes: np.ndarray | None = None
+    theme_ids: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.themes is not None and self.theme_ids is None:
+            raise ValueError("a teacher's theme decisions need their theme_ids, to be matched with the student's themes.")
 
 
 class FastFindingClassifier(BaseEstimator):
@@ -633,6 +646,10 @@ class FastFindingClassifier(BaseEstimator):
         teacher_rows = self.featurizer_.transform(distilled.texts) if distilled is not None else None
         self.themes_ = clone(self.themes or ThemeHead())
         if distilled is not None and distilled.themes is not None:
+            labels = self.themes_.labels if self.themes_.labels is not None else [str(j) for j in range(np.shape(Y)[1])]
+            if list(distilled.theme_ids) != [str(t) for t in labels]:
+                raise ValueError(f"the teacher's themes {list(distilled.theme_ids)[:3]}... are not the model's "
+                                 f"{[str(t) for t in labels][:3]}... in the same order.")
             self.themes_.fit(rows, Y, groups, teacher_rows, distilled.themes, distilled.groups)
         else:
             self.themes_.fit(rows, Y, groups)

@@ -23,6 +23,7 @@ from nlp.cli import app
 from nlp.errors import ModelCompatibilityError, TrainingDataError
 from nlp.jsonl import write_jsonl
 from nlp.models.fast import DistilledFindings
+from nlp.scoring import theme_matrix
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import (
     TrainingSettings,
@@ -199,14 +200,16 @@ def test_train_default_taxonomy_has_no_cues_of_its_own_and_uses_the_lexicon():
     assert set(merged) == {"harm"}  # only the theme whose taxonomy entry lists cues, whatever the lexicon knows
 
 
-def _teacher_of(records: list[dict], keep):
-    """A teacher that calls every finding `keep(fold, record)` allows a weakness, with confidence."""
+def _teacher_of(records: list[dict], keep, theme_ids):
+    """A teacher that calls every finding `keep(fold, record)` allows a weakness, with confidence, of its gold themes."""
     polarities = list(DEFAULT_TAXONOMY.polarities)
 
     def teacher(fold):
         taught = [r for r in records if keep(fold, r)]
         soft = np.tile(np.where(np.array(polarities) == "weakness", 0.85, 0.05), (len(taught), 1))
-        return DistilledFindings([r["text"] for r in taught], soft, [r["local_authority"] for r in taught], weight=0.3)
+        themes = theme_matrix([r["themes"] for r in taught], theme_ids)
+        return DistilledFindings([r["text"] for r in taught], soft, [r["local_authority"] for r in taught], weight=0.3,
+                                 themes=themes, theme_ids=theme_ids)
 
     return teacher
 
@@ -218,15 +221,15 @@ def test_train_fast_kind_learns_from_a_teacher_only_outside_each_folds_test_grou
     settings = TrainingSettings(kind="fast", folds=FOLDS)
     for head in ("themes", "polarity"):
         settings.fast[head]["inner_folds"] = 2
-    honest = _teacher_of(records, lambda fold, r: fold == "final" or r["local_authority"] not in tested[fold])
+    honest = _teacher_of(records, lambda fold, r: fold == "final" or r["local_authority"] not in tested[fold], taxonomy.theme_ids)
     trained = train_model(records, taxonomy, settings, teacher=honest)
     assert trained.extra["teacher"]["final_findings"] == len(records)
     assert all(0 < n < len(records) for n in trained.extra["teacher"]["fold_findings"])
     # The card says what the model learnt from beside the gold, and how much each teacher row weighs.
     training_data = training_data_record(data_file, records, "local_authority")
     card = (write_model(trained, tmp_path / "taught", name="taught", version="0.1.0", training_data=training_data) / "README.md").read_text()
-    assert f"also learnt from {len(records):,} corpus findings" in card and "counts 0.3 of a gold finding" in card and "the polarity probabilities of a teacher" in card
-    leaky = _teacher_of(records, lambda fold, r: True)
+    assert f"also learnt from {len(records):,} corpus findings" in card and "counts 0.3 of a gold finding" in card and "the theme decisions and polarity probabilities of a teacher" in card
+    leaky = _teacher_of(records, lambda fold, r: True, taxonomy.theme_ids)
     with pytest.raises(TrainingDataError, match="fold 0 include findings of .* which fold 0 tests on"):
         train_model(records, taxonomy, settings, teacher=leaky)
 

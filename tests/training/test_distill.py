@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from nlp.model_scores import ModelScores
 from nlp.taxonomy import DEFAULT_TAXONOMY
-from training.distill import save, teacher
+from training.distill import label_with, save, teacher
 
 THEMES, POLARITIES = DEFAULT_TAXONOMY.theme_ids, DEFAULT_TAXONOMY.polarities
 
@@ -25,7 +27,7 @@ def findings(n: int) -> list[dict]:
 
 
 def test_the_teacher_gives_the_themes_it_decides_at_its_own_thresholds(tmp_path):
-    save(tmp_path / "fold-0.npz", findings(3), scores(3), seconds=1.0)
+    save(tmp_path / "fold-0.npz", findings(3), scores(3), seconds=1.0, teacher_name="accurate-0.1.0/fold-0")
     taught = teacher(tmp_path, weight=0.3)(0)
     adoption = THEMES.index("adoption")
     assert taught.themes[:, adoption].tolist() == [1, 0, 0]
@@ -38,5 +40,27 @@ def test_the_teacher_gives_the_themes_it_decides_at_its_own_thresholds(tmp_path)
 def test_labels_of_an_older_distill_without_themes_are_refused_by_name(tmp_path):
     np.savez_compressed(tmp_path / "final.npz", texts=np.array(["Finding."]), groups=np.array(["A"]),
                         polarity=np.array([[1.0, 0, 0, 0]]), polarities=np.array(POLARITIES))
-    with pytest.raises(ValueError, match="holds no theme labels: .* run it again"):
+    with pytest.raises(ValueError, match="older training.distill .* run `python -m training.distill folds` and `final` again"):
         teacher(tmp_path, weight=0.3)("final")
+
+
+def test_the_teachers_columns_are_put_in_the_taxonomys_order(monkeypatch):
+    reversed_scores = scores(2).in_order(THEMES[::-1], POLARITIES[::-1])
+
+    class Scorer:
+        name = "teacher"
+
+        def scores(self, texts):
+            return reversed_scores
+
+    monkeypatch.setattr("training.distill.scorer_for_model", lambda model: Scorer())
+    labelled = label_with(Path("accurate"), findings(2))
+    assert labelled.theme_ids == tuple(THEMES) and labelled.polarity_labels == tuple(POLARITIES)
+    assert np.array_equal(labelled.theme_probabilities, scores(2).theme_probabilities)
+    assert np.array_equal(labelled.polarity_probabilities, scores(2).polarity_probabilities)
+
+
+def test_without_themes_the_teacher_teaches_polarity_only(tmp_path):
+    save(tmp_path / "final.npz", findings(2), scores(2), seconds=1.0, teacher_name="accurate-0.1.0")
+    taught = teacher(tmp_path, weight=0.3, themes=False)("final")
+    assert taught.themes is None and taught.polarity.shape == (2, len(POLARITIES))

@@ -19,6 +19,7 @@ from nlp.models.fast import (
     PolarityHead,
     ThemeHead,
 )
+from nlp.models._cv import inner_splits
 from nlp.scoring import theme_matrix
 from nlp.sentences import text_sentences
 from nlp.taxonomy import POLARITIES, THEME_IDS
@@ -257,23 +258,38 @@ def test_a_teachers_theme_decisions_teach_the_theme_head_words_the_gold_never_us
     polarity = np.tile(np.eye(len(POLARITIES))[POLARITIES.index("strength")], (len(taught), 1))
     groups = [f"Authority {k % 3 + 5}" for k in range(len(taught))]
     plain = _fit(records, distilled=DistilledFindings(taught, polarity, groups, weight=1.0))
-    student = _fit(records, distilled=DistilledFindings(taught, polarity, groups, weight=1.0, themes=themes))
+    student = _fit(records, distilled=DistilledFindings(taught, polarity, groups, weight=1.0, themes=themes, theme_ids=THEME_IDS))
     probe = ["Permanence hearings for children in borough 20 come quickly."]
     assert "adoption" not in plain.predict(probe)[0].themes
     assert "adoption" in student.predict(probe)[0].themes
 
 
-def test_an_inner_fold_never_learns_from_teacher_rows_of_the_groups_it_tests_on():
-    texts = TEXTS[:3]
-    rows = FindingFeaturizer(min_df=1).fit(texts).transform(texts)
-    teacher_Y = np.array([[1, 0], [0, 1], [1, 1]])
-    taught = _TaughtThemes(rows, teacher_Y, ["A", "B", "A"], n_themes=2)
-    gold_X, gold_Y = rows.findings[:1], np.array([[0, 0]])
-    X, Y = taught.added_to(gold_X, gold_Y, leaving_out={"A"})
-    assert X.shape[0] == 2 and (X[1] != rows.findings[1]).nnz == 0
-    assert np.array_equal(Y, [[0, 0], [0, 1]])
-    X, Y = taught.added_to(gold_X, gold_Y)
-    assert X.shape[0] == 4 and np.array_equal(Y[1:], teacher_Y)
+def test_an_inner_fold_never_learns_from_teacher_rows_of_the_groups_it_tests_on(monkeypatch):
+    records = tiny_training_set()
+    texts, groups = [r["text"] for r in records], [r["local_authority"] for r in records]
+    featurizer = FindingFeaturizer(min_df=1).fit(texts)
+    taught = [f"{TINY_THEMES['adoption']} in borough {k}." for k in range(8)]
+    teacher_groups = [f"Authority {k % 4}" for k in range(8)]  # the gold's own groups
+    left_out, added = [], _TaughtThemes.added_to
+
+    def spy(self, findings, Y, leaving_out=frozenset()):
+        left_out.append(set(leaving_out))
+        X, Y = added(self, findings, Y, leaving_out)
+        kept = [g for g in teacher_groups if g not in leaving_out]
+        assert X.shape[0] == findings.shape[0] + len(kept)
+        return X, Y
+
+    monkeypatch.setattr(_TaughtThemes, "added_to", spy)
+    teacher_Y = np.zeros((8, len(THEME_IDS)), dtype=int)
+    teacher_Y[:, THEME_IDS.index("adoption")] = 1
+    head = ThemeHead(labels=THEME_IDS, inner_folds=2)
+    head.fit(featurizer.transform(texts), theme_matrix([r["themes"] for r in records], THEME_IDS), groups,
+             featurizer.transform(taught), teacher_Y, teacher_groups)
+    tested = [set(np.array(groups)[test]) for _, test in inner_splits(len(records), 2, groups, 0)]
+    assert left_out == [*tested, set()]  # each inner fit leaves out its test groups; the final fit none
+    with pytest.raises(ValueError, match="give teacher_groups"):
+        ThemeHead(labels=THEME_IDS, inner_folds=2).fit(featurizer.transform(texts), theme_matrix([r["themes"] for r in records], THEME_IDS),
+                                                       groups, featurizer.transform(taught), teacher_Y, None)
 
 
 def test_taking_a_finding_twice_gives_it_its_sentences_twice():
