@@ -74,13 +74,14 @@ class ModelScores:
 
     def aligned_to(self, other: ModelScores) -> ModelScores:
         """These scores with their columns in `other`'s order, for comparing two models."""
-        return self.in_order(other.theme_ids, other.polarity_labels)
+        return self.in_order(other.theme_ids, other.polarity_labels, "the two models label with different themes or polarities, so their scores cannot be compared")
 
-    def in_order(self, theme_ids: Sequence[str], polarity_labels: Sequence[str]) -> ModelScores:
-        """These scores with their columns in the given order (e.g. a taxonomy's)."""
+    def in_order(self, theme_ids: Sequence[str], polarity_labels: Sequence[str], mismatch: str = "the model labels with other themes or polarities than asked for") -> ModelScores:
+        """These scores with their columns in the given order (e.g. a taxonomy's); `mismatch` says
+        what it means when the labels differ."""
         if set(self.theme_ids) != set(theme_ids) or set(self.polarity_labels) != set(polarity_labels):
             raise ModelCompatibilityError(
-                "the model labels with other themes or polarities than asked for, so its scores cannot be put in that order: "
+                f"{mismatch}: "
                 f"{sorted(set(self.theme_ids) ^ set(theme_ids)) or sorted(set(self.polarity_labels) ^ set(polarity_labels))}."
             )
         themes = [self.theme_ids.index(theme) for theme in theme_ids]
