@@ -282,17 +282,26 @@ def fast_out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: Training
 
 
 def _fold_teacher(teacher: Teacher, fold: int, tested: list[dict], group_by: str | None) -> DistilledFindings:
-    """`teacher(fold)`, refused if it holds a finding of a group that fold tests on (or cannot say)."""
+    """`teacher(fold)`, refused if it holds a finding of a group that fold tests on (or cannot say), or
+    if the teacher itself learnt from the gold of such a group (when it says which groups it never saw)."""
     taught = teacher(fold)
     if group_by is None:
         return taught
     if taught.groups is None:
         raise TrainingDataError(f"the teacher's labels for fold {fold} have no groups, so they cannot be kept apart from its test groups.")
-    leaked = {str(r[group_by]) for r in tested} & {str(g) for g in taught.groups}
+    tested_groups = {str(r[group_by]) for r in tested}
+    leaked = tested_groups & {str(g) for g in taught.groups}
     if leaked:
         raise TrainingDataError(
             f"the teacher's labels for fold {fold} include findings of {sorted(leaked)[:5]}, which fold {fold} tests on: "
             "a fold's model must not learn from its test groups, even through a teacher; label each fold without them."
+        )
+    seen = tested_groups - {str(g) for g in taught.unseen_groups} if taught.unseen_groups is not None else set()
+    if seen:
+        raise TrainingDataError(
+            f"fold {fold}'s teacher learnt from the gold of {sorted(seen)[:5]}, which fold {fold} tests on: its labels "
+            "carry that gold into the fold's model. Label fold k with a teacher trained without fold k's gold "
+            "(the folds have changed since the teacher was trained: train it again)."
         )
     return taught
 

@@ -11,9 +11,11 @@ it labels (`nlp.model_scores.EncoderModelScorer`). They are given to findings of
 outside fold k's test set, labelled by the accurate model of fold k
 (`training/runs/fold-models/<accurate model>/fold-k`, written by `training.train`), which never saw
 fold k's gold; so no label it learns from was made by a model that saw its test authorities' gold.
-Output: `<output>/fold-<k>.npz` or `final.npz`, with the findings' ids, texts, authorities and
-probabilities (theme and polarity columns in the taxonomy's order), written fold by fold;
-`teacher` reads them back as the fast kind's `nlp.train.Teacher`.
+Output: `<output>/fold-<k>.npz` or `final.npz`, with the findings' ids, texts, authorities,
+probabilities (theme and polarity columns in the taxonomy's order) and theme thresholds, the
+teacher's name and, for a fold, the authorities whose gold its teacher never saw; written fold by
+fold. `teacher` reads them back as the fast kind's `nlp.train.Teacher`, and training refuses a fold
+teacher that saw gold of an authority the fold tests on.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ OUTPUT = Path("training/runs/distill")
 
 def fold_teachers(config: Config) -> Path:
     """The folder of the accurate model's fold models, for the committed accurate model's version."""
-    return Path(config["paths"]["runs"]) / "fold-models" / resolve_model("accurate").name
+    from training.train import fold_models_folder  # training.train reads this module's teachers
+
+    return fold_models_folder(config["paths"]["runs"], resolve_model("accurate").name)
 
 
 def gold_and_drawn(config_path: Path, sample: int, seed: int) -> tuple[Config, list[dict], list[dict]]:
@@ -63,19 +67,22 @@ def label_with(model: Path, findings: list[dict]) -> ModelScores:
     return scores.in_order(DEFAULT_TAXONOMY.theme_ids, DEFAULT_TAXONOMY.polarities)
 
 
-def save(path: Path, findings: list[dict], scores: ModelScores, seconds: float, teacher_name: str) -> None:
+def save(path: Path, findings: list[dict], scores: ModelScores, seconds: float, teacher_name: str, unseen_groups: set[str] | None = None) -> None:
+    """The teacher's labels of `findings`; `unseen_groups`: the groups whose gold the teacher never saw."""
+    extra = {} if unseen_groups is None else {"unseen_groups": np.array(sorted(unseen_groups))}
     np.savez_compressed(
         path,
         ids=np.array([f["id"] for f in findings]),
         texts=np.array([f["text"] for f in findings]),
         groups=np.array([f["local_authority"] for f in findings]),
-        themes=scores.theme_probabilities.astype(np.float32),
+        themes=scores.theme_probabilities,
         thresholds=scores.theme_thresholds,
         theme_ids=np.array(scores.theme_ids),
         polarity=scores.polarity_probabilities.astype(np.float32),
         polarities=np.array(scores.polarity_labels),
         teacher=np.array(teacher_name),
         seconds=seconds,
+        **extra,
     )
 
 
@@ -83,6 +90,26 @@ def labelled_by(path: Path) -> str | None:
     """The teacher that labelled the findings in `path`, or None for a file of an older distill."""
     with np.load(path) as data:
         return str(data["teacher"]) if "teacher" in data and "themes" in data else None
+
+
+def already_labelled(path: Path, teacher_name: str, findings: list[dict]) -> bool:
+    """Whether `path` holds `teacher_name`'s labels of exactly these findings (same draw)."""
+    if not path.exists() or labelled_by(path) != teacher_name:
+        return False
+    with np.load(path) as data:
+        return [str(i) for i in data["ids"]] == [f["id"] for f in findings]
+
+
+def held_out_by_fold(gold: list[dict], n_folds: int, fold_of: dict[str, int]) -> list[set[str]]:
+    """The authorities each fold tests on, refused unless the fold models were cross-validated on the
+    same folds (`fold_of`, from their folds.json): otherwise a fold's teacher could have seen its
+    test authorities' gold."""
+    held_out = [{gold[i]["local_authority"] for i in test} for _, test in grouped_folds(gold, n_folds)]
+    if {authority: k for k, authorities in enumerate(held_out) for authority in authorities} != fold_of:
+        raise SystemExit("the fold models were cross-validated on other folds than the gold makes now: a fold's "
+                         "teacher could have seen its test authorities. Train the accurate model again "
+                         "(python -m training.train) before distilling.")
+    return held_out
 
 
 def teacher(folder: Path, weight: float, themes: bool = True) -> Teacher:
@@ -106,14 +133,15 @@ def teacher(folder: Path, weight: float, themes: bool = True) -> Teacher:
                 weight,
                 themes=(data["themes"] >= data["thresholds"]).astype(int) if themes else None,
                 theme_ids=DEFAULT_TAXONOMY.theme_ids if themes else None,
+                unseen_groups=[str(g) for g in data["unseen_groups"]] if "unseen_groups" in data else None,
             )
 
     return labels
 
 
-def _label_and_save(model: Path, teacher_name: str, findings: list[dict], path: Path) -> None:
+def _label_and_save(model: Path, teacher_name: str, findings: list[dict], path: Path, unseen_groups: set[str] | None = None) -> None:
     started = time.perf_counter()
-    save(path, findings, label_with(model, findings), time.perf_counter() - started, teacher_name)
+    save(path, findings, label_with(model, findings), time.perf_counter() - started, teacher_name, unseen_groups)
     typer.echo(f"{path.stem}: {len(findings)} findings labelled by {teacher_name} in {time.perf_counter() - started:.0f} s")
 
 
@@ -126,30 +154,25 @@ def folds(
 ) -> None:
     """Label, with each fold's accurate model, the drawn findings of authorities outside its test set.
 
-    A fold whose labels are already there, from the same teacher, is not labelled again; exits 1
-    when a fold's teacher is missing."""
+    A fold whose labels of the same draw by the same teacher are already there is not labelled
+    again; exits 1 when a fold's teacher is missing."""
     from training.train import read_fold_models
 
     config, gold, drawn = gold_and_drawn(config_path, findings, seed)
     teachers = fold_teachers(config)
-    fold_of = read_fold_models(teachers)
-    splits = grouped_folds(gold, config["training"]["folds"])
-    if {gold[i]["local_authority"]: k for k, (_, test) in enumerate(splits) for i in test} != fold_of:
-        raise SystemExit(f"the fold models in {teachers} were cross-validated on other folds than the gold makes now: "
-                         "a fold's teacher could have seen its test authorities. Train the accurate model again "
-                         "(python -m training.train) before distilling.")
+    held_out = held_out_by_fold(gold, config["training"]["folds"], read_fold_models(teachers))
     output.mkdir(parents=True, exist_ok=True)
     missing = []
-    for k in range(len(splits)):
+    for k, tested in enumerate(held_out):
         path, model, name = output / f"fold-{k}.npz", teachers / f"fold-{k}", f"{teachers.name}/fold-{k}"
-        if path.exists() and labelled_by(path) == name:
+        mine = [f for f in drawn if f["local_authority"] not in tested]
+        if already_labelled(path, name, mine):
             typer.echo(f"fold {k}: done, by {name}")
         elif not model.exists():
             missing.append(k)
             typer.echo(f"fold {k}: no teacher: {model} is missing (written by python -m training.train)", err=True)
         else:
-            held_out = {authority for authority, fold in fold_of.items() if fold == k}
-            _label_and_save(model, name, [f for f in drawn if f["local_authority"] not in held_out], path)
+            _label_and_save(model, name, mine, path, unseen_groups=tested)
     if missing:
         raise typer.Exit(1)
 

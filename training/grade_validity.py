@@ -23,11 +23,11 @@ from nlp.batch import label_reports, read_findings
 from nlp.classify import resolve_model
 from nlp.corpus import corpus_dir
 from nlp.validity import MEASURES, grade_validity, grades_from_reports
-from training.train import read_fold_models
+from training.train import fold_models_folder, read_fold_models
 
 TRAINING = Path(__file__).resolve().parent
 REPORTS = TRAINING / "reports"
-FOLD_MODELS = TRAINING / "runs" / "fold-models"
+RUNS = TRAINING / "runs"
 
 
 def validity_summary(findings: pd.DataFrame, grades: pd.DataFrame) -> dict:
@@ -44,7 +44,7 @@ def validity_summary(findings: pd.DataFrame, grades: pd.DataFrame) -> dict:
 def label_leak_free(model: str, reports: Path, outdir: Path, jobs: int) -> pd.DataFrame:
     """Findings of every report in `reports`, each labelled by a model that never saw its authority."""
     final = resolve_model(model)
-    fold_models = FOLD_MODELS / final.name
+    fold_models = fold_models_folder(RUNS, final.name)
     fold_of = read_fold_models(fold_models)
     authorities = {r["id"]: r["local_authority"] for r in map(json.loads, (reports.parent / "reports.jsonl").open())}
     assignment: dict[str, list[str]] = {}

@@ -20,10 +20,10 @@ import typer
 
 from nlp.classify import resolve_model
 from nlp.model_scores import scorer_for_model
-from training.grade_validity import FOLD_MODELS
+from training.grade_validity import RUNS
 from training.simulate_suggest import OUTPUT as SIMULATION_OUTPUT
 from training.simulate_suggest import load_records, queue_errors
-from training.train import read_fold_models
+from training.train import fold_models_folder, read_fold_models
 
 OUTPUT = SIMULATION_OUTPUT.with_name("queue-errors.json")
 
@@ -52,7 +52,7 @@ def main(
     output: Path = typer.Option(OUTPUT),
 ) -> None:
     records = load_records(gold)
-    folders = {name: FOLD_MODELS / resolve_model(name).name for name in filter(None, (model, compare))}
+    folders = {name: fold_models_folder(RUNS, resolve_model(name).name) for name in filter(None, (model, compare))}
     fold_of = read_fold_models(folders[model])
     if compare and read_fold_models(folders[compare]) != fold_of:
         raise SystemExit(f"{folders[model]} and {folders[compare]} were cross-validated on different folds.")

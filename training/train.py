@@ -124,6 +124,11 @@ def write_fold_models(trained: TrainedModel, folder: Path) -> None:
     (folder / "folds.json").write_text(json.dumps({"fold_of_authority": fold_of}, indent=2) + "\n")
 
 
+def fold_models_folder(runs: str | Path, model_name: str) -> Path:
+    """Where `write_fold_models` puts the fold models of the model `model_name` (`<name>-<version>`)."""
+    return Path(runs) / "fold-models" / model_name
+
+
 def read_fold_models(folder: Path) -> dict[str, int]:
     """Which fold each gold authority was tested in, for the fold models `write_fold_models` wrote in `folder`."""
     if not (folder / "folds.json").exists():
@@ -150,7 +155,7 @@ def train(config: Config) -> Path:
     trained.metrics["keyword_baseline"] = evaluate(records, keyword_baseline([r["text"] for r in records]), THEME_IDS, with_calibration=False)
     trained.metrics["human_agreement"] = json.loads((gold_path.parent.parent / "agreement.json").read_text())
     name, version = config["model"]["name"], config["model"]["version"]
-    write_fold_models(trained, Path(paths["runs"]) / "fold-models" / f"{name}-{version}")
+    write_fold_models(trained, fold_models_folder(paths["runs"], f"{name}-{version}"))
     base_encoder = trained.extra.get("base_encoder")
     output = write_model(
         trained,

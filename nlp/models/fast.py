@@ -593,7 +593,8 @@ class DistilledFindings:
     groups: group of each finding (never one of a test fold's). weight: of a distilled row against a
     gold one in the polarity model (a taught theme row counts as a gold row). themes: (n, n_themes)
     indicator of the teacher's theme decisions, columns named by `theme_ids`, or None to learn themes
-    from the gold alone.
+    from the gold alone. unseen_groups: the groups whose gold the teacher never learnt from (a fold's
+    teacher must not have seen the gold of the groups the fold tests on), or None when unknown.
     """
 
     texts: list[str]
@@ -602,6 +603,7 @@ class DistilledFindings:
     weight: float = 0.3
     themes: np.ndarray | None = None
     theme_ids: Sequence[str] | None = None
+    unseen_groups: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         if self.themes is not None and self.theme_ids is None:

@@ -200,7 +200,7 @@ def test_train_default_taxonomy_has_no_cues_of_its_own_and_uses_the_lexicon():
     assert set(merged) == {"harm"}  # only the theme whose taxonomy entry lists cues, whatever the lexicon knows
 
 
-def _teacher_of(records: list[dict], keep, theme_ids):
+def _teacher_of(records: list[dict], keep, theme_ids, unseen=None):
     """A teacher that calls every finding `keep(fold, record)` allows a weakness, with confidence, of its gold themes."""
     polarities = list(DEFAULT_TAXONOMY.polarities)
 
@@ -209,7 +209,7 @@ def _teacher_of(records: list[dict], keep, theme_ids):
         soft = np.tile(np.where(np.array(polarities) == "weakness", 0.85, 0.05), (len(taught), 1))
         themes = theme_matrix([r["themes"] for r in taught], theme_ids)
         return DistilledFindings([r["text"] for r in taught], soft, [r["local_authority"] for r in taught], weight=0.3,
-                                 themes=themes, theme_ids=theme_ids)
+                                 themes=themes, theme_ids=theme_ids, unseen_groups=unseen(fold) if unseen else None)
 
     return teacher
 
@@ -232,6 +232,11 @@ def test_train_fast_kind_learns_from_a_teacher_only_outside_each_folds_test_grou
     leaky = _teacher_of(records, lambda fold, r: True, taxonomy.theme_ids)
     with pytest.raises(TrainingDataError, match="fold 0 include findings of .* which fold 0 tests on"):
         train_model(records, taxonomy, settings, teacher=leaky)
+    # A teacher whose own training saw the gold of the fold's test groups is refused too.
+    learnt_from_the_test = _teacher_of(records, lambda fold, r: fold == "final" or r["local_authority"] not in tested[fold],
+                                       taxonomy.theme_ids, unseen=lambda fold: tested[(fold + 1) % FOLDS] if fold != "final" else None)
+    with pytest.raises(TrainingDataError, match="fold 0's teacher learnt from the gold of"):
+        train_model(records, taxonomy, settings, teacher=learnt_from_the_test)
 
 
 def test_train_cross_validates_data_that_lacks_a_polarity(taxonomy_file, data_file):
