@@ -41,6 +41,7 @@ from nlp.suggest import (
     draw_queue,
     measure_uncertainty,
     queue_strata,
+    score_findings,
     suggest_findings,
 )
 from nlp.taxonomy import DEFAULT_TAXONOMY, THEME_IDS
@@ -198,39 +199,50 @@ def queue_errors(records: list[dict], splits, fold_scorers: FoldScorers, top: in
     for fold, (train, test) in enumerate(splits):
         scorer, compare = fold_scorers(fold, [records[i] for i in train])
         held_out = [records[i] for i in test]
-        by_id = {r["id"]: r for r in held_out}
-        predictions = dict(zip(by_id, with_kind_rule(scorer.labels([r["text"] for r in held_out]), held_out)))
+        predictions = dict(zip((r["id"] for r in held_out), with_kind_rule(scorer.labels([r["text"] for r in held_out]), held_out)))
         all_predictions.update(predictions)
-        exclude = [records[i]["text"] for i in train]
-        entry = {"fold": fold, "all": error_rates(held_out, list(predictions.values()))}
-        for name, share in (("top_default", DEFAULT_RANDOM_SHARE), ("top_uncertainty_only", 0.0)):
-            queue = suggest_findings(held_out, top, scorer, compare=compare, exclude_texts=exclude, seed=seed, random_share=share)
-            entry[name] = error_rates([by_id[q["id"]] for q in queue], [predictions[q["id"]] for q in queue])
-        per_fold.append(entry)
-        eligible = candidate_findings(held_out, exclude)
+        # Scored once, in `suggest`'s batches: the fold's queues and the merged one are drawn from the
+        # same uncertainty, as `suggest_findings` draws a queue after leaving out texts that repeat a
+        # training text.
+        eligible = candidate_findings(held_out, [records[i]["text"] for i in train])
         texts = [r["text"] for r in eligible]
         uncertainty = measure_uncertainty(
-            scorer.scores(texts),
+            score_findings(scorer, texts),
             [r.get("kind") for r in eligible],
-            compare.scores(texts) if compare else None,
+            score_findings(compare, texts) if compare else None,
             compare.name if compare else None,
         )
+        fold_strata = queue_strata(uncertainty, eligible)
+        per_fold.append({
+            "fold": fold,
+            "all": error_rates(held_out, list(predictions.values())),
+            **_queue_error_rates(uncertainty.total, eligible, fold_strata, predictions, top, seed),
+        })
         candidates += eligible
         priorities.append(uncertainty.total)
-        strata.append(queue_strata(uncertainty, eligible))
+        strata.append(fold_strata)
     everything = [records[i] for _, test in splits for i in test]
-    merged = {"all": error_rates(everything, [all_predictions[r["id"]] for r in everything])}
-    for name, share in (("top_default", DEFAULT_RANDOM_SHARE), ("top_uncertainty_only", 0.0)):
-        merged_strata = [sum((list(fold_strata[k]) for fold_strata in strata), []) for k in range(2)]
-        drawn = draw_queue(np.concatenate(priorities), candidates, top, seed=seed, random_share=share, strata=merged_strata)
-        chosen = [candidates[i] for i, _ in drawn]
-        merged[name] = error_rates(chosen, [all_predictions[r["id"]] for r in chosen])
+    merged_strata = [sum((list(fold_strata[k]) for fold_strata in strata), []) for k in range(2)]
+    merged = {
+        "all": error_rates(everything, [all_predictions[r["id"]] for r in everything]),
+        **_queue_error_rates(np.concatenate(priorities), candidates, merged_strata, all_predictions, top, seed),
+    }
     for part in (merged, *per_fold):
         part["ratio_default"] = {  # None: the model makes no error of that kind, so no queue can find more
             measure: round(part["top_default"][measure] / part["all"][measure], 2) if part["all"][measure] else None
             for measure in ERROR_MEASURES
         }
     return {"merged": merged, "per_fold": per_fold}
+
+
+def _queue_error_rates(priority: np.ndarray, findings: list[dict], strata, predictions: dict, top: int, seed: int) -> dict:
+    """Error rates of the queue of `top` drawn from `findings` by `priority` with suggest's default
+    random share ("top_default"), and of the one drawn by uncertainty alone ("top_uncertainty_only")."""
+    rates = {}
+    for name, share in (("top_default", DEFAULT_RANDOM_SHARE), ("top_uncertainty_only", 0.0)):
+        chosen = [findings[i] for i, _ in draw_queue(priority, findings, top, seed=seed, random_share=share, strata=strata)]
+        rates[name] = error_rates(chosen, [predictions[r["id"]] for r in chosen])
+    return rates
 
 
 def summarise(results: dict) -> dict:
