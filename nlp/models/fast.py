@@ -347,34 +347,27 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
     def _linear(self) -> OneVsRestClassifier:
         return OneVsRestClassifier(LinearSVC(C=self.C, dual=True, max_iter=5000, random_state=self.random_state))
 
-    def fit(
-        self,
-        X: FindingRows,
-        Y: np.ndarray,
-        groups: Sequence | None = None,
-        teacher_X: FindingRows | None = None,
-        teacher_Y: np.ndarray | None = None,
-        teacher_groups: Sequence | None = None,
-    ) -> ThemeHead:
-        """Fit on gold rows `X`, `Y`; with `teacher_X`, `teacher_Y` (a teacher model's theme decisions on
-        other findings) the SVMs also learn from those, but calibration and thresholds are fitted on
-        the gold's out-of-fold decisions only, and an inner fold's SVMs never learn from a teacher
-        row of a group it tests on (`teacher_groups`). The teacher itself may have learnt from every
-        gold row here, so the inner decisions are a little optimistic; the outer cross-validation,
-        whose teachers never saw its test groups, is what measures the result."""
+    def fit(self, X: FindingRows, Y: np.ndarray, groups: Sequence | None = None, taught: TaughtThemes | None = None) -> ThemeHead:
+        """Fit on gold rows `X`, `Y`; with `taught` (a teacher model's theme decisions on other
+        findings) the SVMs also learn from those, but calibration and thresholds are fitted on the
+        gold's out-of-fold decisions only, and an inner fold's SVMs never learn from a teacher row of
+        a group it tests on. The teacher itself may have learnt from every gold row here, so the
+        inner decisions are a little optimistic; the outer cross-validation, whose teachers never saw
+        its test groups, is what measures the result."""
         Y = np.asarray(Y, dtype=int)
         self.classes_ = np.asarray(self.labels if self.labels is not None else [str(j) for j in range(Y.shape[1])])
         if Y.ndim != 2 or Y.shape[1] != len(self.classes_):
             raise ValueError(f"Y must be an indicator matrix with {len(self.classes_)} columns; got {Y.shape}.")
-        taught = _TaughtThemes(teacher_X, teacher_Y, teacher_groups, Y.shape[1], gold_grouped=groups is not None)
+        if taught is not None:
+            taught.check(self.classes_, gold_grouped=groups is not None)
         self.cue_index_ = np.array([X.cue_themes.index(t) if t in X.cue_themes else -1 for t in self.classes_])
         inputs = np.zeros((len(X), Y.shape[1], 4))
         for train, test in inner_splits(len(X), self.inner_folds, groups, self.random_state):
             tested = set(np.asarray(groups, dtype=object)[test]) if groups is not None else set()
-            linear = self._linear().fit(*taught.added_to(X.findings[train], Y[train], leaving_out=tested))
+            linear = self._linear().fit(*_learning_rows(taught, X.findings[train], Y[train], leaving_out=tested))
             whole, sentence = _decisions(*_side_by_side(linear), X.take(test))
             inputs[test] = self._inputs(whole, _best_sentence(whole, sentence, X.take(test)), X.finding_cues[test])
-        self.weights_, self.intercept_ = _side_by_side(self._linear().fit(*taught.added_to(X.findings, Y)))
+        self.weights_, self.intercept_ = _side_by_side(self._linear().fit(*_learning_rows(taught, X.findings, Y)))
         coef, intercept = zip(*(_calibration(inputs[:, j], Y[:, j]) for j in range(Y.shape[1])))
         self.calibration_coef_, self.calibration_intercept_ = np.array(coef), np.array(intercept)
         self.thresholds_ = shrunk_thresholds(self._calibrated(inputs), Y, self.threshold_shrinkage)
@@ -405,29 +398,42 @@ class ThemeHead(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
 
 
-class _TaughtThemes:
-    """A teacher's theme decisions on findings of its own, added to the gold rows an SVM learns from."""
+@dataclass
+class TaughtThemes:
+    """A teacher's theme decisions on findings of its own, for `ThemeHead.fit`.
 
-    def __init__(self, X: FindingRows | None, Y: np.ndarray | None, groups: Sequence | None, n_themes: int, gold_grouped: bool) -> None:
-        if (X is None) != (Y is None):
-            raise ValueError("teacher_X and teacher_Y are given together or not at all.")
-        if Y is not None and (np.shape(Y) != (len(X), n_themes)):
-            raise ValueError(f"teacher_Y must be an indicator matrix of shape ({len(X)}, {n_themes}); got {np.shape(Y)}.")
-        if X is not None and gold_grouped and groups is None:
-            raise ValueError("the gold rows have groups but the teacher's rows have none: give teacher_groups, so that an "
+    rows: the findings' `FindingRows`. Y: (n, n_themes) indicator, columns named by `theme_ids`.
+    groups: the group of each finding, so that an inner fold never learns from a teacher row of a
+    group it tests on (required when the gold has groups).
+    """
+
+    rows: FindingRows
+    Y: np.ndarray
+    theme_ids: Sequence[str]
+    groups: Sequence | None = None
+
+    def check(self, classes: np.ndarray, gold_grouped: bool) -> None:
+        if [str(t) for t in self.theme_ids] != [str(c) for c in classes]:
+            raise ValueError(f"the teacher's themes {list(self.theme_ids)[:3]}... are not the model's {list(classes)[:3]}... in the same order.")
+        if np.shape(self.Y) != (len(self.rows), len(classes)):
+            raise ValueError(f"the teacher's theme matrix must have shape ({len(self.rows)}, {len(classes)}); got {np.shape(self.Y)}.")
+        if gold_grouped and self.groups is None:
+            raise ValueError("the gold rows have groups but the teacher's rows have none: give the teacher's groups, so that an "
                              "inner fold does not learn from teacher rows of the groups it tests on.")
-        if groups is not None and len(groups) != len(X):
-            raise ValueError(f"teacher_groups has {len(groups)} entries for {len(X)} teacher rows.")
-        self.findings = X.findings if X is not None else None
-        self.Y = np.asarray(Y, dtype=int) if Y is not None else None
-        self.groups = np.array([str(g) for g in groups], dtype=object) if groups is not None else None
+        if self.groups is not None and len(self.groups) != len(self.rows):
+            raise ValueError(f"the teacher gives {len(self.groups)} groups for {len(self.rows)} findings.")
 
     def added_to(self, findings: sp.csr_matrix, Y: np.ndarray, leaving_out: set = frozenset()) -> tuple[sp.csr_matrix, np.ndarray]:
         """The gold rows with the teacher's rows below them, but for those of the groups `leaving_out`."""
-        if self.findings is None:
-            return findings, Y
-        keep = np.ones(len(self.Y), dtype=bool) if self.groups is None else ~np.isin(self.groups, [str(g) for g in leaving_out])
-        return sp.vstack([findings, self.findings[keep]]).tocsr(), np.vstack([Y, self.Y[keep]])
+        keep = np.ones(len(self.Y), dtype=bool)
+        if self.groups is not None:
+            keep = ~np.isin(np.array([str(g) for g in self.groups], dtype=object), [str(g) for g in leaving_out])
+        return sp.vstack([findings, self.rows.findings[keep]]).tocsr(), np.vstack([Y, np.asarray(self.Y, dtype=int)[keep]])
+
+
+def _learning_rows(taught: TaughtThemes | None, findings: sp.csr_matrix, Y: np.ndarray, leaving_out: set = frozenset()):
+    """What a theme SVM learns from: the gold rows, and the teacher's when there is one."""
+    return taught.added_to(findings, Y, leaving_out) if taught is not None else (findings, Y)
 
 
 def _side_by_side(linear: OneVsRestClassifier) -> tuple[np.ndarray, np.ndarray]:
@@ -646,15 +652,10 @@ class FastFindingClassifier(BaseEstimator):
         self.featurizer_ = clone(self.featurizer or FindingFeaturizer()).fit(X + distilled_texts)
         rows = self.featurizer_.transform(X)
         teacher_rows = self.featurizer_.transform(distilled.texts) if distilled is not None else None
-        self.themes_ = clone(self.themes or ThemeHead())
+        taught = None
         if distilled is not None and distilled.themes is not None:
-            labels = self.themes_.labels if self.themes_.labels is not None else [str(j) for j in range(np.shape(Y)[1])]
-            if list(distilled.theme_ids) != [str(t) for t in labels]:
-                raise ValueError(f"the teacher's themes {list(distilled.theme_ids)[:3]}... are not the model's "
-                                 f"{[str(t) for t in labels][:3]}... in the same order.")
-            self.themes_.fit(rows, Y, groups, teacher_rows, distilled.themes, distilled.groups)
-        else:
-            self.themes_.fit(rows, Y, groups)
+            taught = TaughtThemes(teacher_rows, distilled.themes, distilled.theme_ids, distilled.groups)
+        self.themes_ = clone(self.themes or ThemeHead()).fit(rows, Y, groups, taught)
         self.polarity_ = clone(self.polarity or PolarityHead())
         if distilled is None:
             self.polarity_.fit(rows, polarity, X, groups)

@@ -11,7 +11,7 @@ from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
 
 from nlp.artifact import dumps_estimator, loads_estimator
 from nlp.models.fast import (
-    _TaughtThemes,
+    TaughtThemes,
     CompactCountVectorizer,
     DistilledFindings,
     FastFindingClassifier,
@@ -270,7 +270,7 @@ def test_an_inner_fold_never_learns_from_teacher_rows_of_the_groups_it_tests_on(
     featurizer = FindingFeaturizer(min_df=1).fit(texts)
     taught = [f"{TINY_THEMES['adoption']} in borough {k}." for k in range(8)]
     teacher_groups = [f"Authority {k % 4}" for k in range(8)]  # the gold's own groups
-    left_out, added = [], _TaughtThemes.added_to
+    left_out, added = [], TaughtThemes.added_to
 
     def spy(self, findings, Y, leaving_out=frozenset()):
         left_out.append(set(leaving_out))
@@ -279,17 +279,20 @@ def test_an_inner_fold_never_learns_from_teacher_rows_of_the_groups_it_tests_on(
         assert X.shape[0] == findings.shape[0] + len(kept)
         return X, Y
 
-    monkeypatch.setattr(_TaughtThemes, "added_to", spy)
+    monkeypatch.setattr(TaughtThemes, "added_to", spy)
     teacher_Y = np.zeros((8, len(THEME_IDS)), dtype=int)
     teacher_Y[:, THEME_IDS.index("adoption")] = 1
     head = ThemeHead(labels=THEME_IDS, inner_folds=2)
     head.fit(featurizer.transform(texts), theme_matrix([r["themes"] for r in records], THEME_IDS), groups,
-             featurizer.transform(taught), teacher_Y, teacher_groups)
+             TaughtThemes(featurizer.transform(taught), teacher_Y, THEME_IDS, teacher_groups))
     tested = [set(np.array(groups)[test]) for _, test in inner_splits(len(records), 2, groups, 0)]
     assert left_out == [*tested, set()]  # each inner fit leaves out its test groups; the final fit none
-    with pytest.raises(ValueError, match="give teacher_groups"):
+    with pytest.raises(ValueError, match="give the teacher's groups"):
         ThemeHead(labels=THEME_IDS, inner_folds=2).fit(featurizer.transform(texts), theme_matrix([r["themes"] for r in records], THEME_IDS),
-                                                       groups, featurizer.transform(taught), teacher_Y, None)
+                                                       groups, TaughtThemes(featurizer.transform(taught), teacher_Y, THEME_IDS))
+    with pytest.raises(ValueError, match="are not the model's"):
+        ThemeHead(labels=THEME_IDS, inner_folds=2).fit(featurizer.transform(texts), theme_matrix([r["themes"] for r in records], THEME_IDS),
+                                                       groups, TaughtThemes(featurizer.transform(taught), teacher_Y, THEME_IDS[::-1], teacher_groups))
 
 
 def test_taking_a_finding_twice_gives_it_its_sentences_twice():
