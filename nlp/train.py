@@ -318,7 +318,7 @@ def _out_of_fold(records: list[dict], taxonomy: Taxonomy, settings: TrainingSett
         for i, label in zip(test, model.predict(test_texts, with_evidence=False)):
             predictions[i] = label
         theme_probabilities, polarity_probabilities = model.scores(test_texts)
-        themes[test] = theme_probabilities[:, [list(model.themes_.classes_).index(t) for t in taxonomy.theme_ids]]
+        themes[test] = columns_in_order(model.themes_, theme_probabilities, taxonomy.theme_ids)
         # A training fold may lack a polarity (a team's data without `mixed`): its column stays 0.
         polarity[test] = columns_in_order(model.polarity_, polarity_probabilities, taxonomy.polarities)
         fold_models.append(model)

@@ -86,18 +86,17 @@ def save(path: Path, findings: list[dict], scores: ModelScores, seconds: float, 
     )
 
 
-def labelled_by(path: Path) -> str | None:
-    """The teacher that labelled the findings in `path`, or None for a file of an older distill."""
-    with np.load(path) as data:
-        return str(data["teacher"]) if "teacher" in data and "themes" in data else None
+def labelled_by(data) -> str | None:
+    """The teacher named in a loaded labels file, or None for a file of an older distill."""
+    return str(data["teacher"]) if "teacher" in data and "themes" in data else None
 
 
 def already_labelled(path: Path, teacher_name: str, findings: list[dict]) -> bool:
     """Whether `path` holds `teacher_name`'s labels of exactly these findings (same draw)."""
-    if not path.exists() or labelled_by(path) != teacher_name:
+    if not path.exists():
         return False
     with np.load(path) as data:
-        return [str(i) for i in data["ids"]] == [f["id"] for f in findings]
+        return labelled_by(data) == teacher_name and [str(i) for i in data["ids"]] == [f["id"] for f in findings]
 
 
 def held_out_by_fold(gold: list[dict], n_folds: int, fold_of: dict[str, int]) -> list[set[str]]:
@@ -119,10 +118,10 @@ def teacher(folder: Path, weight: float, themes: bool = True) -> Teacher:
 
     def labels(fold: int | str) -> DistilledFindings:
         path = folder / (f"fold-{fold}.npz" if fold != "final" else "final.npz")
-        if labelled_by(path) is None:
-            raise ValueError(f"{path} was written by an older training.distill (no theme labels, no teacher named): "
-                             "run `python -m training.distill folds` and `final` again.")
         with np.load(path) as data:
+            if labelled_by(data) is None:
+                raise ValueError(f"{path} was written by an older training.distill (no theme labels, no teacher named): "
+                                 "run `python -m training.distill folds` and `final` again.")
             for name, expected in (("theme_ids", DEFAULT_TAXONOMY.theme_ids), ("polarities", DEFAULT_TAXONOMY.polarities)):
                 if list(data[name]) != list(expected):
                     raise ValueError(f"{path} has {name} {list(data[name])}, not the taxonomy's.")
