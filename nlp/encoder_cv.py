@@ -49,9 +49,9 @@ def encoder_targets(records: list[dict], taxonomy: Taxonomy) -> tuple[list[str],
     )
 
 
-def encoder_outputs(onnx: bytes, tokenizer: str, texts: list[str], settings: FinetuneSettings, heads: EncoderHeads, batch_tokens: int) -> dict:
+def encoder_outputs(onnx: bytes, tokenizer: str, texts: list[str], settings: FinetuneSettings, heads: EncoderHeads) -> dict:
     """The labelling-time head outputs for `texts`, as arrays to save."""
-    runtime = OnnxEncoder(onnx, tokenizer, max_length=settings.max_length, batch_tokens=batch_tokens, threads=settings.threads)
+    runtime = OnnxEncoder(onnx, tokenizer, max_length=settings.max_length, threads=settings.threads)
     outputs = heads.apply(runtime.encode(texts), text_sentences(texts))
     return {name: getattr(outputs, name) for name in outputs.__dataclass_fields__}
 
@@ -66,7 +66,6 @@ def run_folds(
     folds: Folds,
     settings: FinetuneSettings,
     load_encoder: Callable[[], LoadedEncoder],
-    batch_tokens: int,
     folder: Path,
     log: Callable[[str], None] = lambda line: None,
 ) -> dict:
@@ -112,7 +111,7 @@ def run_folds(
             onnx = float32_path.read_bytes() if precision == "float32" else quantize_onnx(float32_path.read_bytes())
             (folder / f"fold-{k}-{precision}.onnx").write_bytes(onnx)
             begin = time.perf_counter()
-            arrays = encoder_outputs(onnx, tokenizer, [texts[i] for i in test], settings, heads, batch_tokens)
+            arrays = encoder_outputs(onnx, tokenizer, [texts[i] for i in test], settings, heads)
             fold_log["folds"][str(k)]["label_test_seconds"][precision] = round(time.perf_counter() - begin, 1)
             np.savez_compressed(outputs_path, test=test, **arrays)
         log_path.write_text(json.dumps(fold_log, indent=2) + "\n")

@@ -83,7 +83,6 @@ STACKER_DEFAULTS: dict = {
 }
 ENCODER_DEFAULTS: dict = {
     "base": "all-MiniLM-L6-v2",
-    "batch_tokens": 1024,
     "precision": "int8",
     "finetune": {
         "max_length": 256,
@@ -450,7 +449,7 @@ def _fit_accurate(records, taxonomy, settings, folder, load_encoder, metrics, ti
     load = load_encoder or (lambda: load_base_encoder(encoder["base"]))
     precision, labels = encoder["precision"], taxonomy.theme_ids
     folds = grouped_folds(records, settings.folds, settings.group_by, settings.seed)
-    fold_log = encoder_cv.run_folds(records, taxonomy, folds, finetune_settings, load, encoder["batch_tokens"], folder, log)
+    fold_log = encoder_cv.run_folds(records, taxonomy, folds, finetune_settings, load, folder, log)
     started = time.perf_counter()
     second_opinion = fast_out_of_fold(records, taxonomy, settings)
     metrics["second_opinion"] = evaluate(records, second_opinion.predictions, labels)
@@ -472,7 +471,7 @@ def _fit_accurate(records, taxonomy, settings, folder, load_encoder, metrics, ti
         theme_matrix([r["themes"] for r in records], labels),
         *_polarity_targets(records),
     )
-    runtime = {"max_length": finetune_settings.max_length, "batch_tokens": encoder["batch_tokens"]}
+    runtime = {"max_length": finetune_settings.max_length}
 
     def encoder_model(onnx: bytes, heads, model_stacker, fast) -> EncoderFindingModel:
         # The fast model rides along only when the stacker reads it.

@@ -164,7 +164,7 @@ def tiny_encoder_model(tiny_encoder, tiny_fast_model):
     tuned = finetune(tiny_encoder, texts, themes, polarity, pairs, len(POLARITIES), settings)
     onnx = export_onnx(tuned.encoder, quantize=False)
     heads = EncoderHeads(tuned.heads)
-    runtime = {"max_length": 48, "batch_tokens": 256}
+    runtime = {"max_length": 48}
     outputs = heads.apply(OnnxEncoder(onnx, tuned.tokenizer, **runtime).encode(texts), text_sentences(texts))
     rows = tiny_fast_model.featurizer_.transform(texts)
     inputs = StackInputs.from_outputs(outputs, *tiny_fast_model.scores_of_rows(rows, texts, POLARITIES))

@@ -58,7 +58,6 @@ def folds(config_path: Path = typer.Argument(Path("training/configs/default.cfg"
         grouped_folds(records, config["training"]["folds"]),
         settings_from(config),
         lambda: load_base_encoder(config["encoder"]["base"]),
-        config["encoder"]["batch_tokens"],
         run_folder(config, records),
         log=typer.echo,
     )

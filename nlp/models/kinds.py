@@ -59,7 +59,7 @@ class EncoderFindingModel:
     heads (EncoderHeads); stacker (FindingStacker); fast (FastFindingClassifier | None): the word
     n-gram model, learnt from the gold alone, whose theme (`stacker.ngram`) and polarity
     (`stacker.ngram_polarity`) probabilities the stacker reads, and whose n-grams are the evidence.
-    settings (dict): `max_length` and `batch_tokens` of the encoder.
+    settings (dict): `max_length` of the encoder (tokens per finding).
     threads (int): ONNX Runtime threads (0: one per core).
     """
 
@@ -90,9 +90,7 @@ class EncoderFindingModel:
         self.stacker = stacker
         self.fast = fast
         self.settings = settings
-        self.encoder = OnnxEncoder(
-            onnx, tokenizer, max_length=settings["max_length"], batch_tokens=settings["batch_tokens"], threads=threads
-        )
+        self.encoder = OnnxEncoder(onnx, tokenizer, max_length=settings["max_length"], threads=threads)
 
     @property
     def labels(self) -> tuple[str, ...]:

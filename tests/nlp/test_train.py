@@ -50,7 +50,6 @@ def accurate_trained(taxonomy_file, data_file, tiny_encoder):
     taxonomy = Taxonomy.from_record(json.loads(taxonomy_file.read_text()))
     records = read_training_data(data_file, taxonomy, folds=FOLDS)
     settings = TrainingSettings(kind="accurate", folds=FOLDS)
-    settings.encoder.update(batch_tokens=256)
     settings.encoder["finetune"].update(max_length=48, epochs=1, threads=1)
     return train_model(records, taxonomy, settings, load_encoder=lambda: copy.deepcopy(tiny_encoder))
 
