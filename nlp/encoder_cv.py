@@ -5,9 +5,10 @@ Needs the `train` extra (torch, transformers, onnx) when it fine-tunes; labellin
 `run_folds` fine-tunes on the training groups of each fold, exports the encoder to ONNX (float32
 and int8), and runs the labelling-time code (`nlp.models.encoder`) on the test fold with each
 export. Everything goes to a run folder: `fold-<k>-<precision>.npz` (the head outputs of the test
-findings, each from the fold model that never saw its group), the fold models (ONNX and heads)
-and `folds.json` (time, peak memory and loss curve of each fold); a finished fold is not redone,
-so a run that stops part-way resumes. `encoder_oof` merges the folds' outputs into the
+findings, each from the fold model that never saw its group, and the `OnnxEncoder.ENCODING` that
+computed them), the fold models (ONNX and heads) and `folds.json` (time, peak memory and loss
+curve of each fold); a finished fold is not redone, so a run that stops part-way resumes, but
+outputs of another encoding than labelling's are computed again. `encoder_oof` merges the folds' outputs into the
 out-of-fold outputs of every finding, on which the stacker is evaluated and fitted (`nlp.train`);
 `final_encoder` fine-tunes on every finding for the model itself.
 """
@@ -106,17 +107,25 @@ def run_folds(
         heads = heads_from_bytes(heads_path.read_bytes())
         for precision in PRECISIONS:
             outputs_path = folder / f"fold-{k}-{precision}.npz"
-            if outputs_path.exists():
+            if _encoded_as_labelling_does(outputs_path):
                 continue
             onnx = float32_path.read_bytes() if precision == "float32" else quantize_onnx(float32_path.read_bytes())
             (folder / f"fold-{k}-{precision}.onnx").write_bytes(onnx)
             begin = time.perf_counter()
             arrays = encoder_outputs(onnx, tokenizer, [texts[i] for i in test], settings, heads)
             fold_log["folds"][str(k)]["label_test_seconds"][precision] = round(time.perf_counter() - begin, 1)
-            np.savez_compressed(outputs_path, test=test, **arrays)
+            np.savez_compressed(outputs_path, test=test, encoding=np.array(OnnxEncoder.ENCODING), **arrays)
         log_path.write_text(json.dumps(fold_log, indent=2) + "\n")
         log(f"fold {k} done")
     return fold_log
+
+
+def _encoded_as_labelling_does(outputs_path: Path) -> bool:
+    """Whether saved fold outputs exist and were computed the way `OnnxEncoder` encodes now."""
+    if not outputs_path.exists():
+        return False
+    with np.load(outputs_path) as data:
+        return "encoding" in data.files and str(data["encoding"]) == OnnxEncoder.ENCODING
 
 
 def encoder_oof(n_records: int, n_folds: int, precision: str, folder: Path) -> EncoderOutputs:

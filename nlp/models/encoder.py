@@ -150,6 +150,10 @@ class OnnxEncoder:
     threads (int): ONNX Runtime intra-op threads (0: its default, one per physical core).
     """
 
+    # Names how `encode` calls the encoder, for outputs saved by training: outputs of another scheme
+    # (before 0.3.1: several findings per call) are not what labelling computes, and are redone.
+    ENCODING = "one finding per call"
+
     def __init__(self, model: bytes, tokenizer: str, *, max_length: int, threads: int = 0) -> None:
         import onnxruntime
         from tokenizers import Tokenizer

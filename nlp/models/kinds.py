@@ -151,7 +151,7 @@ class EncoderFindingModel:
             heads=heads_from_bytes(files["heads.safetensors"]),
             stacker=loads_estimator(files["stacker.skops"], "stacker.skops"),
             fast=loads_estimator(files[cls.FAST_FILE], cls.FAST_FILE) if cls.FAST_FILE in files else None,
-            settings=cfg["encoder"],
+            settings={"max_length": cfg["encoder"]["max_length"]},
             threads=threads,
         )
 
