@@ -22,6 +22,7 @@ fast as batches of similar length, and about 6% slower with two threads in one p
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -147,7 +148,7 @@ class OnnxEncoder:
         length)) and its first output the token vectors (float32, (batch, length, dim)).
     tokenizer (str): the tokenizer as `tokenizers` JSON.
     max_length (int): tokens per finding, [CLS] and [SEP] included; longer findings are truncated.
-    threads (int): ONNX Runtime intra-op threads (0: its default, one per physical core).
+    threads (int): ONNX Runtime intra-op threads (0: one per core this process may run on).
     """
 
     # Names how `encode` calls the encoder, for outputs saved by training: outputs of another scheme
@@ -159,7 +160,7 @@ class OnnxEncoder:
         from tokenizers import Tokenizer
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = threads or _usable_cores()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
@@ -181,6 +182,16 @@ class OnnxEncoder:
                 offsets=np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)[content],
             ))
         return results
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (0 where the platform cannot say: ONNX Runtime's default).
+
+    ONNX Runtime's own default is one thread per physical core even when the process may run on
+    fewer (`taskset`, a benchmark's pinning): `classify` pinned to one core then took twice the CPU
+    time of one thread for fewer findings/s (98 against 102, bench_models).
+    """
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
 
 
 def _softmax(values: np.ndarray, axis: int) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,16 @@ def test_finetune_missing_weights_package_says_how_to_install():
     missing = BaseEncoder(**{**BASE_ENCODERS["all-MiniLM-L6-v2"].__dict__, "package": "no-such-weights-package"})
     with pytest.raises(ModelCompatibilityError, match="pip install"):
         base_encoder_folder(missing)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="the platform cannot confine a process to cores")
+def test_finetune_encoder_runs_one_thread_per_core_the_process_may_use(tiny_encoder_model):
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        pinned = OnnxEncoder(tiny_encoder_model.onnx, tiny_encoder_model.tokenizer, max_length=48)
+    finally:
+        os.sched_setaffinity(0, cores)
+    assert pinned.session.get_session_options().intra_op_num_threads == 1
+    unpinned = OnnxEncoder(tiny_encoder_model.onnx, tiny_encoder_model.tokenizer, max_length=48)
+    assert unpinned.session.get_session_options().intra_op_num_threads == len(cores)
