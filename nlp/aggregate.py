@@ -12,6 +12,8 @@ import pandas as pd
 from .taxonomy import POLARITIES
 
 KEYS = ("report_id", "local_authority", "framework", "year", "area")
+# The columns of the findings table that the aggregations read.
+COUNTED_COLUMNS = (*KEYS, "index", "theme_polarity")
 
 
 def as_dict(value) -> dict:
@@ -23,10 +25,12 @@ def as_dict(value) -> dict:
 
 def theme_polarity_long(findings: pd.DataFrame) -> pd.DataFrame:
     """One row per (finding, theme) with that theme's polarity: the unit aggregation counts."""
+    # Only the counted columns are walked: a findings table also holds each finding's text and scores.
+    columns = [findings[name] if name in findings else [None] * len(findings) for name in COUNTED_COLUMNS]
     rows = [
-        {**{key: row.get(key) for key in KEYS}, "index": row["index"], "theme": theme, "polarity": polarity}
-        for row in findings.to_dict("records")
-        for theme, polarity in as_dict(row["theme_polarity"]).items()
+        {**dict(zip(KEYS, keys)), "index": index, "theme": theme, "polarity": polarity}
+        for *keys, index, theme_polarity in zip(*columns)
+        for theme, polarity in as_dict(theme_polarity).items()
     ]
     return pd.DataFrame(rows, columns=[*KEYS, "index", "theme", "polarity"])
 

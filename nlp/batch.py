@@ -10,8 +10,8 @@
   to do. No single report stops a run: a bad input gets its named error, and any other exception
   raised while labelling one report is recorded against it too (`label_file`).
 
-Each report's result is first written as its own part (`OUTDIR/.parts/<report_id>.parquet`,
-renamed into place when complete), so an interrupted run loses only the reports in flight, and a
+Each report's result is first written as its own part (`OUTDIR/.parts/<report_id>.arrow`, an Arrow
+IPC file, renamed into place when complete), so an interrupted run loses only the reports in flight, and a
 rerun skips every report whose part matches the file it came from. The three tables are rebuilt
 from the parts at the end of each run, each written to a temporary file and renamed.
 """
@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from spacy.language import Language
 from tqdm import tqdm
 
-from .aggregate import report_profile
+from .aggregate import COUNTED_COLUMNS, report_profile
 from .errors import DuplicateReportId, NoSuchInput, ReportInputError, UnexpectedLabellingError
 from .extensions import spans_with_texts
 from .ingest import REPORT_SUFFIXES, read_report, report_id_for
@@ -47,6 +47,9 @@ FINDINGS_FILE = "findings.parquet"
 REPORTS_FILE = "reports.parquet"
 ERRORS_FILE = "errors.parquet"
 PARTS_DIR = ".parts"
+# Parts are Arrow IPC files, not Parquet: the client reads every part back when it builds the tables,
+# and 391 corpus parts read in 0.1 s as IPC against 2.2 s as Parquet (an ad hoc measurement).
+PART_SUFFIX = ".arrow"
 _ERROR_KEY = b"inspection_themes.error"
 _FINGERPRINT_KEY = b"inspection_themes.fingerprint"
 _TAXONOMY_KEY = b"inspection_themes.taxonomy"
@@ -269,21 +272,34 @@ def write_part(parts: Path, report_id: str, rows: list[dict], error: str | None,
         metadata[_ERROR_KEY] = error.encode()
     table = pa.Table.from_pylist(rows, schema=schema).replace_schema_metadata(metadata)
     parts.mkdir(parents=True, exist_ok=True)
-    final = parts / f"{report_id}.parquet"
+    final = part_path(parts, report_id)
     # A unique temporary name: a task rerun elsewhere may write the same report at the same time.
     handle, temporary = tempfile.mkstemp(dir=parts, prefix=f".{report_id}.", suffix=".tmp")
     os.close(handle)
-    pq.write_table(table, temporary)
+    with pa.OSFile(temporary, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
     os.replace(temporary, final)
     return final
 
 
+def part_path(parts: Path, report_id: str) -> Path:
+    """Where the part of a report is (or will be) in the parts folder."""
+    return parts / f"{report_id}{PART_SUFFIX}"
+
+
+def _read_part(path: Path) -> pa.Table:
+    """A part as written by `write_part`, its schema metadata included. RAISES (ArrowInvalid, OSError)."""
+    with pa.OSFile(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
 def part_is_current(parts: Path, report_id: str, file_fingerprint: str) -> bool:
-    part = parts / f"{report_id}.parquet"
+    part = part_path(parts, report_id)
     if not part.exists():
         return False
     try:
-        metadata = pq.read_schema(part).metadata or {}
+        with pa.OSFile(str(part)) as source:
+            metadata = pa.ipc.open_file(source).schema.metadata or {}
     except (pa.ArrowInvalid, OSError):
         return False  # a damaged part (e.g. left by a crash before it reached the disk) is redone
     return metadata.get(_FINGERPRINT_KEY, b"").decode() == file_fingerprint
@@ -439,13 +455,13 @@ def write_tables_from_parts(outdir: Path, parts: Path, report_ids: Iterable[str]
     def flush(writer: pq.ParquetWriter) -> None:
         table = pa.concat_tables(chunk) if chunk else schema.empty_table()
         writer.write_table(table)
-        profile = report_profile(_with_theme_dicts(table.to_pandas()))
+        profile = report_profile(_with_theme_dicts(table.select(list(COUNTED_COLUMNS)).to_pandas()))
         profiles.append(pa.Table.from_pandas(profile, schema=REPORT_SCHEMA, preserve_index=False))
         chunk.clear()
 
     with pq.ParquetWriter(temporary, schema) as writer:
         for report_id in report_ids:
-            table = pq.read_table(parts / f"{report_id}.parquet")
+            table = _read_part(part_path(parts, report_id))
             error = (table.schema.metadata or {}).get(_ERROR_KEY)
             if error is not None:
                 details = json.loads(error)

@@ -37,11 +37,13 @@ from nlp.batch import (
     FINDING_COLUMNS,
     finding_schema,
     FINDINGS_FILE,
+    PART_SUFFIX,
     PARTS_DIR,
     REPORT_SCHEMA,
     REPORTS_FILE,
     label_file,
     label_reports,
+    part_path,
     read_findings,
     write_part,
     write_tables_from_parts,
@@ -103,7 +105,7 @@ def copy_as(source: Path, target: Path) -> Path:
 
 def part_identity(outdir: Path, report_id: str) -> tuple[int, int]:
     """Inode and modification time of a report's part: both change when it is written again."""
-    stat = (outdir / PARTS_DIR / f"{report_id}.parquet").stat()
+    stat = part_path(outdir / PARTS_DIR, report_id).stat()
     return stat.st_ino, stat.st_mtime_ns
 
 
@@ -140,8 +142,8 @@ def test_batch_labels_the_samples_into_three_tables(samples_run):
     assert summary.findings == findings.num_rows > 0
     assert pq.read_table(outdir / ERRORS_FILE).num_rows == 0
     assert sorted(path.name for path in (outdir / PARTS_DIR).iterdir()) == [
-        "newham-2019-ilacs.parquet",
-        "stockport-2022-ilacs.parquet",
+        f"newham-2019-ilacs{PART_SUFFIX}",
+        f"stockport-2022-ilacs{PART_SUFFIX}",
     ]
 
 
@@ -433,11 +435,11 @@ def test_batch_leftover_temporary_part_is_not_taken_as_done(tmp_path, tiny_pipel
     outdir = tmp_path / "out"
     label(two_copies, outdir, tiny_pipeline_dir)
     before = sorted_table(outdir / FINDINGS_FILE)
-    part = outdir / PARTS_DIR / f"{alpha.stem}.parquet"
+    part = part_path(outdir / PARTS_DIR, alpha.stem)
     # What a kill during write_part leaves: half a part under its temporary name, none under its own.
     half = part.read_bytes()[: part.stat().st_size // 2]
     part.unlink()
-    (outdir / PARTS_DIR / f".{alpha.stem}.parquet.tmp").write_bytes(half)
+    (outdir / PARTS_DIR / f".{alpha.stem}{PART_SUFFIX}.tmp").write_bytes(half)
     (outdir / f".{FINDINGS_FILE}.tmp").write_bytes(half)
 
     summary = label(two_copies, outdir, tiny_pipeline_dir)
@@ -445,7 +447,7 @@ def test_batch_leftover_temporary_part_is_not_taken_as_done(tmp_path, tiny_pipel
     assert (summary.labelled, summary.skipped) == (1, 1)
     assert_same_findings(sorted_table(outdir / FINDINGS_FILE), before)
     assert sorted(path.name for path in (outdir / PARTS_DIR).iterdir()) == sorted(
-        f"{path.stem}.parquet" for path in two_copies
+        f"{path.stem}{PART_SUFFIX}" for path in two_copies
     )
     assert not (outdir / f".{FINDINGS_FILE}.tmp").exists()
 
@@ -455,7 +457,7 @@ def test_batch_damaged_part_is_labelled_again(tmp_path, tiny_pipeline_dir, two_c
     outdir = tmp_path / "out"
     label(two_copies, outdir, tiny_pipeline_dir)
     before = sorted_table(outdir / FINDINGS_FILE)
-    (outdir / PARTS_DIR / f"{alpha.stem}.parquet").write_bytes(b"")
+    part_path(outdir / PARTS_DIR, alpha.stem).write_bytes(b"")
 
     summary = label(two_copies, outdir, tiny_pipeline_dir)
 
@@ -506,7 +508,7 @@ def test_batch_run_killed_part_way_resumes_to_the_same_tables(tmp_path, tiny_pip
     label(inputs[:1], outdir, tiny_pipeline_dir)
     previous = {name: pq.read_table(outdir / name) for name in (FINDINGS_FILE, REPORTS_FILE, ERRORS_FILE)}
     parts = outdir / PARTS_DIR
-    first_new_part = parts / f"{inputs[1].stem}.parquet"
+    first_new_part = part_path(parts, inputs[1].stem)
 
     process = subprocess.Popen(
         [
@@ -538,7 +540,7 @@ def test_batch_run_killed_part_way_resumes_to_the_same_tables(tmp_path, tiny_pip
     assert still_running, "the run finished before it could be interrupted"
     assert process.returncode == -signal.SIGKILL
 
-    done = sorted(path.name for path in parts.glob("*.parquet"))
+    done = sorted(path.name for path in parts.glob(f"*{PART_SUFFIX}"))
     assert 2 <= len(done) < len(inputs)
     # The tables are the complete ones of the earlier run: the killed run never got to rewrite them.
     for name, table in previous.items():

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from nlp.batch import ERRORS_FILE, FINDINGS_FILE, PARTS_DIR, REPORTS_FILE, label_reports, read_findings
+from nlp.batch import ERRORS_FILE, FINDINGS_FILE, PART_SUFFIX, PARTS_DIR, REPORTS_FILE, label_reports, part_path, read_findings
 from nlp.cli import app
 from nlp.corpus import corpus_dir
 from nlp.distributed import expand_sources, label_batch, label_reports_on_dask
@@ -87,7 +87,7 @@ def assert_same_tables(outdir: Path, expected: Path) -> None:
 
 def part_identity(outdir: Path, report_id: str) -> tuple[int, int]:
     """Inode and modification time of a report's part: both change when it is written again."""
-    stat = (outdir / PARTS_DIR / f"{report_id}.parquet").stat()
+    stat = part_path(outdir / PARTS_DIR, report_id).stat()
     return stat.st_ino, stat.st_mtime_ns
 
 
@@ -215,8 +215,8 @@ def test_resume_skips_the_finished_parts_of_a_local_run(reports, local_run, clie
     outdir = tmp_path / "out"
     shutil.copytree(local_run / PARTS_DIR, outdir / PARTS_DIR)
     redo = "stockport-2022-ilacs"
-    (outdir / PARTS_DIR / f"{redo}.parquet").unlink()
-    kept = {path.stem: part_identity(outdir, path.stem) for path in (outdir / PARTS_DIR).glob("*.parquet")}
+    part_path(outdir / PARTS_DIR, redo).unlink()
+    kept = {path.stem: part_identity(outdir, path.stem) for path in (outdir / PARTS_DIR).glob(f"*{PART_SUFFIX}")}
 
     summary = label_reports_on_dask([str(reports)], outdir, scheduler=client, model=tiny_pipeline_dir, progress=False)
 
@@ -315,7 +315,7 @@ def test_worker_that_cannot_see_an_input_fails_the_task_instead_of_recording_it(
 
     with pytest.raises(ClusterSetupError, match="cannot"):
         label_batch([job], str(tmp_path / PARTS_DIR), str(tiny_pipeline_dir))
-    assert not (tmp_path / PARTS_DIR / "gone.parquet").exists()
+    assert not part_path(tmp_path / PARTS_DIR, "gone").exists()
 
 
 def test_label_without_scheduler_never_imports_dask(tiny_pipeline_dir, tmp_path):
