@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import replace
 
 from ..report_formats import PAGE_NUMBER
-from .lines import SPACES, Line, ends_sentence, letter_count
+from .lines import Line, ends_sentence, letter_count
 
 # Lines at the top and bottom of a page where running headers, footers and page numbers sit.
 EDGE_TOP_LINES, EDGE_BOTTOM_LINES = 3, 5
@@ -46,7 +46,7 @@ def remove_furniture(lines: list[Line]) -> list[Line]:
 
 
 def _furniture_key(text: str) -> str:
-    return SPACES.sub(" ", _DIGITS.sub("#", text.lower())).strip()
+    return " ".join(_DIGITS.sub("#", text.lower()).split())
 
 
 def _pages(lines: list[Line]) -> dict[int, list[int]]:
@@ -66,25 +66,29 @@ def find_furniture(lines: list[Line]) -> set[int]:
     pages = _pages(lines)
     if len(pages) < 2:
         return set()
+    keys = [_furniture_key(line.text) for line in lines]
     edges = {page: idx[:EDGE_TOP_LINES] + idx[-EDGE_BOTTOM_LINES:] for page, idx in pages.items()}
-    seen_on = Counter(key for idx in edges.values() for key in {_furniture_key(lines[i].text) for i in idx})
+    seen_on = Counter(key for idx in edges.values() for key in {keys[i] for i in idx})
     min_pages = max(MIN_RUNNING_PAGES, math.ceil(RUNNING_PAGE_SHARE * len(pages)))
     furniture = {
         i
         for idx in edges.values()
         for i in idx
-        if PAGE_NUMBER.fullmatch(lines[i].text) or _is_running(lines[i].text, seen_on, min_pages)
+        if PAGE_NUMBER.fullmatch(lines[i].text) or _is_running(lines[i].text, seen_on[keys[i]], min_pages)
     }
     furniture |= _displaced_page_numbers(lines, pages, furniture)
     for idx in pages.values():
         furniture |= _footnote(lines, [i for i in idx if i not in furniture])
-    return furniture | _recurring(lines, furniture)
+    return furniture | _recurring(lines, keys, furniture)
 
 
-def _recurring(lines: list[Line], furniture: set[int]) -> set[int]:
-    """Lines elsewhere in the report that repeat a line found to be furniture (digits ignored)."""
-    keys = {_furniture_key(lines[i].text) for i in furniture if letter_count(lines[i].text) >= MIN_RECURRING_LETTERS}
-    return {i for i, line in enumerate(lines) if i not in furniture and _furniture_key(line.text) in keys}
+def _recurring(lines: list[Line], keys: list[str], furniture: set[int]) -> set[int]:
+    """Lines elsewhere in the report that repeat a line found to be furniture (digits ignored).
+
+    keys: each line's `_furniture_key`.
+    """
+    repeated = {keys[i] for i in furniture if letter_count(lines[i].text) >= MIN_RECURRING_LETTERS}
+    return {i for i, key in enumerate(keys) if i not in furniture and key in repeated}
 
 
 def _displaced_page_numbers(lines: list[Line], pages: dict[int, list[int]], furniture: set[int]) -> set[int]:
@@ -108,8 +112,8 @@ def _displaced_page_numbers(lines: list[Line], pages: dict[int, list[int]], furn
     return {i for page, idx in pages.items() for i in idx if lines[i].text.isdigit() and int(lines[i].text) == page + offset}
 
 
-def _is_running(text: str, seen_on: Counter[str], min_pages: int) -> bool:
-    return seen_on[_furniture_key(text)] >= min_pages and letter_count(text) >= MIN_RUNNING_LETTERS
+def _is_running(text: str, pages_seen_on: int, min_pages: int) -> bool:
+    return pages_seen_on >= min_pages and letter_count(text) >= MIN_RUNNING_LETTERS
 
 
 def _footnote(lines: list[Line], page: list[int]) -> set[int]:
