@@ -26,10 +26,10 @@ def as_dict(value) -> dict:
 def theme_polarity_long(findings: pd.DataFrame) -> pd.DataFrame:
     """One row per (finding, theme) with that theme's polarity: the unit aggregation counts."""
     # Only the counted columns are walked: a findings table also holds each finding's text and scores.
-    columns = [findings[name] if name in findings else [None] * len(findings) for name in COUNTED_COLUMNS]
+    keys = [findings[key] if key in findings else [None] * len(findings) for key in KEYS]
     rows = [
-        {**dict(zip(KEYS, keys)), "index": index, "theme": theme, "polarity": polarity}
-        for *keys, index, theme_polarity in zip(*columns)
+        {**dict(zip(KEYS, values)), "index": index, "theme": theme, "polarity": polarity}
+        for *values, index, theme_polarity in zip(*keys, findings["index"], findings["theme_polarity"])
         for theme, polarity in as_dict(theme_polarity).items()
     ]
     return pd.DataFrame(rows, columns=[*KEYS, "index", "theme", "polarity"])

@@ -439,7 +439,7 @@ def test_batch_leftover_temporary_part_is_not_taken_as_done(tmp_path, tiny_pipel
     # What a kill during write_part leaves: half a part under its temporary name, none under its own.
     half = part.read_bytes()[: part.stat().st_size // 2]
     part.unlink()
-    (outdir / PARTS_DIR / f".{alpha.stem}{PART_SUFFIX}.tmp").write_bytes(half)
+    (outdir / PARTS_DIR / f".{alpha.stem}.k2m9x4.tmp").write_bytes(half)  # write_part's mkstemp name
     (outdir / f".{FINDINGS_FILE}.tmp").write_bytes(half)
 
     summary = label(two_copies, outdir, tiny_pipeline_dir)
@@ -457,12 +457,55 @@ def test_batch_damaged_part_is_labelled_again(tmp_path, tiny_pipeline_dir, two_c
     outdir = tmp_path / "out"
     label(two_copies, outdir, tiny_pipeline_dir)
     before = sorted_table(outdir / FINDINGS_FILE)
-    part_path(outdir / PARTS_DIR, alpha.stem).write_bytes(b"")
+    part = part_path(outdir / PARTS_DIR, alpha.stem)
+    part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])  # cut short, as by a full disk
 
     summary = label(two_copies, outdir, tiny_pipeline_dir)
 
     assert (summary.labelled, summary.skipped) == (1, 1)
     assert_same_findings(sorted_table(outdir / FINDINGS_FILE), before)
+
+
+def as_parquet_part_of_an_earlier_version(outdir: Path, report_id: str) -> Path:
+    """Replace a report's part by the Parquet file that inspection-themes before 0.3.2 wrote instead."""
+    part = part_path(outdir / PARTS_DIR, report_id)
+    with pa.OSFile(str(part)) as source:
+        table = pa.ipc.open_file(source).read_all()
+    old = part.with_suffix(".parquet")
+    pq.write_table(table, old)
+    part.unlink()
+    return old
+
+
+def test_batch_folder_labelled_before_parts_were_arrow_files_is_not_labelled_again(tmp_path, tiny_pipeline_dir, two_copies):
+    outdir = tmp_path / "out"
+    label(two_copies, outdir, tiny_pipeline_dir)
+    before = sorted_table(outdir / FINDINGS_FILE)
+    old_parts = [as_parquet_part_of_an_earlier_version(outdir, path.stem) for path in two_copies]
+
+    summary = label(two_copies, outdir, tiny_pipeline_dir)
+
+    assert (summary.labelled, summary.skipped, summary.failed) == (0, 2, 0)
+    assert_same_findings(sorted_table(outdir / FINDINGS_FILE), before)
+    assert sorted(path.name for path in (outdir / PARTS_DIR).iterdir()) == sorted(
+        f"{path.stem}{PART_SUFFIX}" for path in two_copies
+    )
+    assert not any(old.exists() for old in old_parts)
+
+
+def test_batch_damaged_part_of_an_earlier_version_is_labelled_again_and_removed(tmp_path, tiny_pipeline_dir, two_copies):
+    alpha = two_copies[0]
+    outdir = tmp_path / "out"
+    label(two_copies, outdir, tiny_pipeline_dir)
+    before = sorted_table(outdir / FINDINGS_FILE)
+    old = as_parquet_part_of_an_earlier_version(outdir, alpha.stem)
+    old.write_bytes(old.read_bytes()[: old.stat().st_size // 2])
+
+    summary = label(two_copies, outdir, tiny_pipeline_dir)
+
+    assert (summary.labelled, summary.skipped) == (1, 1)
+    assert_same_findings(sorted_table(outdir / FINDINGS_FILE), before)
+    assert not old.exists()
 
 
 @pytest.fixture(scope="module")
