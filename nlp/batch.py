@@ -228,23 +228,25 @@ def finding_rows(doc, source: Path) -> list[dict]:
         "published": _date(report.get("published")),
         "year": int(year_from[:4]) if year_from else None,
     }
-    return [
-        {
-            **common,
-            **{name: getattr(span._, name) for name in ("index", "number", "kind", "section", "area")},
-            **{name: getattr(span._, name) for name in ("page_start", "page_end", "char_start", "char_end")},
-            "text": text,
-            "themes": list(span._.themes),
-            "polarity": span._.polarity,
-            "theme_polarity": dict(span._.theme_polarity),
-            "scores": dict(span._.scores),
-            "evidence": {
-                theme: [{"start": s["start"], "end": s["end"]} for s in item["sentences"]]
-                for theme, item in (span._.evidence or {}).items()
-            },
-        }
-        for span, text in spans_with_texts(doc, doc.spans["findings"])
-    ]
+    # One accessor per finding: spaCy makes a new one on every `span._`.
+    return [_finding_row(common, span._, text) for span, text in spans_with_texts(doc, doc.spans["findings"])]
+
+
+def _finding_row(common: dict, attributes, text: str) -> dict:
+    return {
+        **common,
+        **{name: getattr(attributes, name) for name in ("index", "number", "kind", "section", "area")},
+        **{name: getattr(attributes, name) for name in ("page_start", "page_end", "char_start", "char_end")},
+        "text": text,
+        "themes": list(attributes.themes),
+        "polarity": attributes.polarity,
+        "theme_polarity": dict(attributes.theme_polarity),
+        "scores": dict(attributes.scores),
+        "evidence": {
+            theme: [{"start": s["start"], "end": s["end"]} for s in item["sentences"]]
+            for theme, item in (attributes.evidence or {}).items()
+        },
+    }
 
 
 def label_file(path: Path, nlp: Language) -> tuple[list[dict], str | None]:

@@ -51,15 +51,16 @@ class FindingSegmenter:
             if block.role == "heading":
                 headings.append(span)
                 continue
-            span._.index = len(findings)
-            span._.number = block.number
-            span._.kind = block.kind
-            span._.section = block.section
-            span._.area = block.area
-            span._.page_start = block.page_start if has_pages else None
-            span._.page_end = block.page_end if has_pages else None
-            span._.char_start = block.char_start
-            span._.char_end = block.char_end
+            attributes = span._  # spaCy makes a new accessor object on every `span._`
+            attributes.index = len(findings)
+            attributes.number = block.number
+            attributes.kind = block.kind
+            attributes.section = block.section
+            attributes.area = block.area
+            attributes.page_start = block.page_start if has_pages else None
+            attributes.page_end = block.page_end if has_pages else None
+            attributes.char_start = block.char_start
+            attributes.char_end = block.char_end
             findings.append(span)
         doc.spans[self.spans_key] = findings
         doc.spans[self.headings_key] = headings

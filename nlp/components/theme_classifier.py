@@ -175,13 +175,14 @@ class ThemeClassifierComponent(Pipe):
     def set_annotations(self, docs: Iterable[Doc], predictions: list[list[FindingLabels]]) -> None:
         for doc, labels in zip(docs, predictions):
             for span, label in zip(doc.spans.get(self.spans_key, []), labels):
+                attributes = span._  # spaCy makes a new accessor object on every `span._`
                 if self.recommendations_are_weaknesses:
-                    apply_kind_rule(label, span._.kind)
-                span._.themes = label.themes
-                span._.polarity = label.polarity
-                span._.theme_polarity = label.theme_polarity
-                span._.scores = label.scores
-                span._.evidence = label.evidence
+                    apply_kind_rule(label, attributes.kind)
+                attributes.themes = label.themes
+                attributes.polarity = label.polarity
+                attributes.theme_polarity = label.theme_polarity
+                attributes.scores = label.scores
+                attributes.evidence = label.evidence
 
     def score(self, examples: Iterable[Example], **kwargs) -> dict[str, float | None]:
         """`themes_micro_f`, `themes_macro_f`, `polarity_macro_f`, `theme_polarity_f` (see `nlp.scoring`)."""
