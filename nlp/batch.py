@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from .aggregate import COUNTED_COLUMNS, report_profile
 from .errors import DuplicateReportId, NoSuchInput, ReportInputError, UnexpectedLabellingError
-from .extensions import spans_with_texts
+from .extensions import FINDING_ATTRIBUTES, spans_with_texts
 from .ingest import REPORT_SUFFIXES, read_report, report_id_for
 from .taxonomy import POLARITIES, Taxonomy
 
@@ -235,8 +235,7 @@ def finding_rows(doc, source: Path) -> list[dict]:
 def _finding_row(common: dict, attributes, text: str) -> dict:
     return {
         **common,
-        **{name: getattr(attributes, name) for name in ("index", "number", "kind", "section", "area")},
-        **{name: getattr(attributes, name) for name in ("page_start", "page_end", "char_start", "char_end")},
+        **{name: getattr(attributes, name) for name in FINDING_ATTRIBUTES},
         "text": text,
         "themes": list(attributes.themes),
         "polarity": attributes.polarity,
@@ -301,6 +300,8 @@ def _read_part(path: Path) -> pa.Table:
 
 
 def part_is_current(parts: Path, report_id: str, file_fingerprint: str) -> bool:
+    """Whether the report's part was made from this file and model (a Parquet part of a version
+    before 0.3.2 is converted first)."""
     part = part_path(parts, report_id)
     if not part.exists() and not _converted_parquet_part(parts, report_id):
         return False
@@ -318,14 +319,15 @@ def _converted_parquet_part(parts: Path, report_id: str) -> bool:
     old = parts / f"{report_id}{_PARQUET_PART_SUFFIX}"
     if not old.exists():
         return False
+    # missing_ok: another process converting the same part may have removed it.
     try:
         table = pq.read_table(old)
     except (pa.ArrowInvalid, OSError):
-        table = None  # damaged: the report is labelled again
-    if table is not None:
-        _place_part(parts, report_id, table)
-    old.unlink(missing_ok=True)  # another process converting the same part may have removed it
-    return table is not None
+        old.unlink(missing_ok=True)  # damaged: the report is labelled again
+        return False
+    _place_part(parts, report_id, table)
+    old.unlink(missing_ok=True)
+    return True
 
 
 # --- workers ---------------------------------------------------------------------------------------
