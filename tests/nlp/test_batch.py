@@ -54,6 +54,7 @@ from nlp.errors import ReportInputError
 from nlp.ingest import read_report
 from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES, THEME_IDS
 from tests.conftest import fit_tiny_fast_model, tiny_training_set
+from tests.nlp.parts import part_identity
 from tests.runtime import cli_without_training_libraries
 from tests.nlp.bad_inputs import (
     ENCRYPTED,
@@ -101,12 +102,6 @@ def copy_as(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     return target
-
-
-def part_identity(outdir: Path, report_id: str) -> tuple[int, int]:
-    """Inode and modification time of a report's part: both change when it is written again."""
-    stat = part_path(outdir / PARTS_DIR, report_id).stat()
-    return stat.st_ino, stat.st_mtime_ns
 
 
 def run_cli(*arguments: str) -> subprocess.CompletedProcess:

@@ -30,6 +30,7 @@ from nlp.cli import app
 from nlp.corpus import corpus_dir
 from nlp.distributed import expand_sources, label_batch, label_reports_on_dask
 from nlp.errors import ClusterSetupError
+from tests.nlp.parts import part_identity
 
 distributed = pytest.importorskip("distributed")  # nlp.distributed imports it only when a run starts
 
@@ -83,12 +84,6 @@ def local_cluster_run(reports, tiny_pipeline_dir, tmp_path_factory):
 def assert_same_tables(outdir: Path, expected: Path) -> None:
     for name in TABLES:
         assert pq.read_table(outdir / name).equals(pq.read_table(expected / name), check_metadata=True), name
-
-
-def part_identity(outdir: Path, report_id: str) -> tuple[int, int]:
-    """Inode and modification time of a report's part: both change when it is written again."""
-    stat = part_path(outdir / PARTS_DIR, report_id).stat()
-    return stat.st_ino, stat.st_mtime_ns
 
 
 def report_count(reports: Path) -> int:
