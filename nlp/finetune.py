@@ -131,6 +131,8 @@ class FinetuneSettings:
     theme_loss: float = 1.0
     polarity_loss: float = 1.0
     pair_loss: float = 1.0
+    # Weight of the polarity head's loss on sentences with gold of their own (`sentence_polarity`).
+    sentence_loss: float = 1.0
     theme_attention: bool = False
     seed: int = 0
     threads: int = 2
@@ -179,7 +181,11 @@ def build_model(encoder, n_themes: int, n_polarities: int, dropout: float, theme
             self.theme_attention = nn.Parameter(torch.zeros(n_themes, dim)) if theme_attention else None
             self.scale = 1.0 / math.sqrt(dim)
 
-        def forward(self, input_ids, attention_mask, content_mask):
+        def forward(self, input_ids, attention_mask, content_mask, token_sentence=None):
+            """Theme, polarity and pair logits of each finding; with `token_sentence` ((batch, length): the
+            number among the batch's gold sentences of each token's sentence, -1 for none), also the
+            polarity logits of each of those sentences, whose vector is the mean of its tokens in the
+            context of the whole finding, as labelling pools them."""
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             content = content_mask.unsqueeze(-1).to(hidden.dtype)
             vector = (hidden * content).sum(1) / content.sum(1).clamp(min=1.0)
@@ -192,11 +198,12 @@ def build_model(encoder, n_themes: int, n_polarities: int, dropout: float, theme
             theme_logits = self.theme(dropped)
             if self.theme_attention is not None:
                 theme_logits = theme_logits + (self.dropout(pooled) * self.theme_attention).sum(-1)
-            return (
-                theme_logits,
-                self.polarity(dropped),
-                self.pair(self.dropout(pair_inputs)) + self.pair_theme_bias,
-            )
+            logits = (theme_logits, self.polarity(dropped), self.pair(self.dropout(pair_inputs)) + self.pair_theme_bias)
+            if token_sentence is None:
+                return logits
+            inside = torch.nn.functional.one_hot(token_sentence + 1, int(token_sentence.max()) + 2)[..., 1:].to(hidden.dtype)
+            sentences = torch.einsum("bls,bld->sd", inside, hidden) / inside.sum((0, 1)).clamp(min=1.0).unsqueeze(-1)
+            return (*logits, self.polarity(self.dropout(sentences)))
 
         def head_tensors(self) -> dict[str, np.ndarray]:
             def array(tensor) -> np.ndarray:
@@ -221,6 +228,7 @@ def build_model(encoder, n_themes: int, n_polarities: int, dropout: float, theme
 class _Tokenized:
     ids: list[list[int]]
     content: list[list[int]]
+    offsets: list[list[tuple[int, int]]]
 
 
 def _tokenize(tokenizer_json: str, texts: Sequence[str], max_length: int) -> _Tokenized:
@@ -233,6 +241,7 @@ def _tokenize(tokenizer_json: str, texts: Sequence[str], max_length: int) -> _To
     return _Tokenized(
         ids=[list(e.ids) for e in encodings],
         content=[[int(special == 0) for special in e.special_tokens_mask] for e in encodings],
+        offsets=[list(e.offsets) for e in encodings],
     )
 
 
@@ -254,6 +263,7 @@ def finetune(
     settings: FinetuneSettings,
     log: Callable[[str], None] = lambda message: None,
     on_epoch: Callable[[int, Callable[[Sequence[str]], tuple]], None] | None = None,
+    sentence_polarity: Sequence[Sequence[tuple[int, int, int]] | None] | None = None,
 ) -> FineTuned:
     """Fine-tune the encoder and its heads on findings.
 
@@ -267,6 +277,9 @@ def finetune(
     log (Callable[[str], None]): receives a line per epoch.
     on_epoch (Callable | None): called after each epoch with the epoch number and a function from
         texts to (theme, polarity, pair) logits as numpy arrays, e.g. to follow a validation score.
+    sentence_polarity (Sequence | None): per finding, None or its sentences with gold of their own, as
+        (start, end, polarity index) in the finding's text: the polarity head also learns from them
+        (weight `settings.sentence_loss`), read on the sentence's tokens as labelling reads them.
     RETURNS (FineTuned): the trained encoder and heads.
     """
     torch = _torch()
@@ -309,12 +322,18 @@ def finetune(
         started, total, seen = time.perf_counter(), 0.0, 0
         for batch in _batches_by_length(lengths, settings.batch_size, rng):
             ids, attention, content = _pad([tokenized.ids[i] for i in batch], [tokenized.content[i] for i in batch], torch)
-            theme_logits, polarity_logits, pair_logits = model(ids, attention, content)
+            token_sentence, sentence_targets = _gold_sentences(tokenized, sentence_polarity, batch, ids.shape[1])
+            if sentence_targets:
+                theme_logits, polarity_logits, pair_logits, sentence_logits = model(ids, attention, content, torch.from_numpy(token_sentence))
+            else:
+                theme_logits, polarity_logits, pair_logits = model(ids, attention, content)
             loss = (
                 settings.theme_loss * theme_loss(theme_logits, torch.from_numpy(themes[batch])) / len(batch)
                 + settings.polarity_loss * class_loss(polarity_logits, torch.from_numpy(polarity[batch]))
                 + settings.pair_loss * _pair_loss(class_loss, pair_logits, torch.from_numpy(pairs[batch]))
             )
+            if sentence_targets:
+                loss = loss + settings.sentence_loss * class_loss(sentence_logits, torch.tensor(sentence_targets))
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -342,6 +361,24 @@ def _predict(model, tokenizer: str, texts: Sequence[str], settings: FinetuneSett
             batch = _pad([tokenized.ids[i] for i in rows], [tokenized.content[i] for i in rows], torch)
             outputs.append([tensor.numpy() for tensor in model(*batch)])
     return tuple(np.concatenate(parts) for parts in zip(*outputs))
+
+
+def _gold_sentences(tokenized: _Tokenized, sentence_polarity, batch: list[int], width: int) -> tuple[np.ndarray, list[int]]:
+    """For a batch: the number among its gold sentences of each token's sentence (-1 for none), and
+    each gold sentence's polarity. A token is a sentence's when their character spans overlap, as
+    labelling pools them; a sentence cut off by truncation (no token) is left out."""
+    token_sentence = np.full((len(batch), width), -1, dtype=np.int64)
+    targets: list[int] = []
+    for row, i in enumerate(batch):
+        for start, end, polarity in (sentence_polarity[i] or ()) if sentence_polarity is not None else ():
+            inside = [
+                k for k, ((token_start, token_end), flag) in enumerate(zip(tokenized.offsets[i], tokenized.content[i]))
+                if flag and token_start < end and token_end > start
+            ]
+            if inside:
+                token_sentence[row, inside] = len(targets)
+                targets.append(polarity)
+    return token_sentence, targets
 
 
 def _pair_loss(class_loss, pair_logits, pair_targets):

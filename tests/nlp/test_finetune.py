@@ -109,3 +109,25 @@ def test_finetune_encoder_runs_one_thread_per_core_the_process_may_use(tiny_enco
     assert pinned.session.get_session_options().intra_op_num_threads == 1
     unpinned = OnnxEncoder(tiny_encoder_model.onnx, tiny_encoder_model.tokenizer, max_length=48)
     assert unpinned.session.get_session_options().intra_op_num_threads == len(cores)
+
+
+def test_finetune_sentence_gold_teaches_the_polarity_of_each_sentence_as_labelling_reads_it(tiny_encoder):
+    """Every tiny finding opens with a sentence that only says what the finding is about: with gold of
+    their own, those sentences read as neutral, although the findings around them are not."""
+    import copy
+
+    from nlp.encoder_cv import encoder_targets
+    from nlp.finetune import FinetuneSettings, export_onnx, finetune
+    from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES
+
+    records = tiny_training_set()
+    texts, themes, polarity, pairs = encoder_targets(records, DEFAULT_TAXONOMY)
+    sentences = text_sentences(texts)
+    gold = [[(*spans[0], POLARITIES.index("neutral")), (*spans[1], int(p))] for spans, p in zip(sentences, polarity)]
+    settings = FinetuneSettings(epochs=40, batch_size=8, max_length=48, learning_rate=3e-3, head_learning_rate=1e-2, threads=1, freeze_embeddings=False)
+    tuned = finetune(copy.deepcopy(tiny_encoder), texts, themes, polarity, pairs, len(POLARITIES), settings, sentence_polarity=gold)
+
+    outputs = EncoderHeads(tuned.heads).apply(OnnxEncoder(export_onnx(tuned.encoder, quantize=False), tuned.tokenizer, max_length=48).encode(texts), sentences)
+    read = outputs.sentence_polarity_logits.argmax(1).reshape(len(texts), 2)
+    assert read[:, 0].tolist() == [POLARITIES.index("neutral")] * len(texts)
+    assert read[:, 1].tolist() == polarity.tolist()
