@@ -50,6 +50,16 @@ def encoder_targets(records: list[dict], taxonomy: Taxonomy) -> tuple[list[str],
     )
 
 
+def sentence_targets(records: list[dict], taxonomy: Taxonomy) -> list[list[tuple[int, int, int]] | None]:
+    """Per record, its sentences with gold of their own as (start, end, polarity index), or None:
+    the `sentences` a record carries when sentence gold was attached to it."""
+    polarity_index = {p: k for k, p in enumerate(taxonomy.polarities)}
+    return [
+        [(s["start"], s["end"], polarity_index[s["polarity"]]) for s in r["sentences"]] if r.get("sentences") else None
+        for r in records
+    ]
+
+
 def encoder_outputs(onnx: bytes, tokenizer: str, texts: list[str], settings: FinetuneSettings, heads: EncoderHeads) -> dict:
     """The labelling-time head outputs for `texts`, as arrays to save."""
     runtime = OnnxEncoder(onnx, tokenizer, max_length=settings.max_length, threads=settings.threads)
@@ -76,6 +86,7 @@ def run_folds(
     load_encoder (Callable): a fresh copy of the pretrained encoder (fine-tuning changes it in place).
     """
     texts, themes, polarity, pairs = encoder_targets(records, taxonomy)
+    sentences = sentence_targets(records, taxonomy)
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / "folds.json"
     fold_log = json.loads(log_path.read_text()) if log_path.exists() else {"settings": settings.__dict__, "folds": {}}
@@ -93,6 +104,7 @@ def run_folds(
                 len(taxonomy.polarities),
                 settings,
                 log=lambda line: log(f"fold {k}: {line}"),
+                sentence_polarity=[sentences[i] for i in train],
             )
             heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
             float32_path.write_bytes(export_onnx(tuned.encoder, quantize=False))
@@ -183,7 +195,10 @@ def final_encoder(
     if not onnx_path.exists() or not heads_path.exists():
         started = time.perf_counter()
         texts, themes, polarity, pairs = encoder_targets(records, taxonomy)
-        tuned = finetune(loaded, texts, themes, polarity, pairs, len(taxonomy.polarities), settings, log=lambda line: log(f"final: {line}"))
+        tuned = finetune(
+            loaded, texts, themes, polarity, pairs, len(taxonomy.polarities), settings,
+            log=lambda line: log(f"final: {line}"), sentence_polarity=sentence_targets(records, taxonomy),
+        )
         folder.mkdir(parents=True, exist_ok=True)
         heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
         float32 = export_onnx(tuned.encoder, quantize=False)

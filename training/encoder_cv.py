@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import typer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupShuffleSplit
+from spacy.cli._util import parse_config_overrides
 from thinc.api import Config
 
 from nlp.encoder_cv import encoder_targets, run_folds
@@ -59,28 +61,91 @@ def settings_from(config: Config) -> FinetuneSettings:
 
 def run_folder(config: Config, records: list[dict]) -> Path:
     """Where a run's fold outputs live: one folder per (gold set, settings), so a change retrains."""
-    key = json.dumps({"gold": [(r["id"], r["text"], r["themes"], r["polarity"], r["theme_polarity"]) for r in records],
-                      "base": config["encoder"]["base"], "finetune": config["encoder"]["finetune"],
-                      "folds": config["training"]["folds"]}, sort_keys=True)
+    content = {"gold": [(r["id"], r["text"], r["themes"], r["polarity"], r["theme_polarity"]) for r in records],
+               "base": config["encoder"]["base"], "finetune": config["encoder"]["finetune"],
+               "folds": config["training"]["folds"]}
+    if any(r.get("sentences") for r in records):  # a run without sentence gold keeps its folder
+        content["sentences"] = [r.get("sentences") for r in records]
+    key = json.dumps(content, sort_keys=True)
     return Path(config["paths"]["runs"]) / "encoder-cv" / hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-@app.command()
-def folds(config_path: Path = typer.Argument(Path("training/configs/default.cfg"))) -> None:
-    """Fine-tune one model per grouped fold and save the out-of-fold head outputs."""
-    from training.train import load_gold
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def folds(
+    ctx: typer.Context,
+    config_path: Path = typer.Argument(Path("training/configs/default.cfg")),
+    first: int = typer.Option(0, help="Only the first N folds (0: all), e.g. to try a setting on one fold."),
+) -> None:
+    """Fine-tune one model per grouped fold and save the out-of-fold head outputs; prints the run folder.
 
-    config = Config().from_disk(config_path)
-    records = load_gold(Path(config["paths"]["gold"]), config["training"]["folds"])
+    Config values can be overridden as in training.train, e.g. `--paths.sentence_gold
+    training/data/gold/sentences.jsonl` (sentence gold) or `--encoder.finetune.epochs 4`."""
+    from training.train import gold_of
+
+    config = Config().from_disk(config_path, overrides=parse_config_overrides(ctx.args))
+    records = gold_of(config)
+    splits = grouped_folds(records, config["training"]["folds"])
+    typer.echo(f"run folder: {run_folder(config, records)}")
     run_folds(
         records,
         DEFAULT_TAXONOMY,
-        grouped_folds(records, config["training"]["folds"]),
+        splits[:first] if first else splits,
         settings_from(config),
         lambda: load_base_encoder(config["encoder"]["base"]),
         run_folder(config, records),
         log=typer.echo,
     )
+
+
+def sentence_polarity_accuracy(records: list[dict], test: np.ndarray, outputs) -> dict:
+    """How often the polarity head, read on each sentence, gives the sentence gold of the test findings
+    read sentence by sentence (their sentences are the splitter's, as the outputs' are)."""
+    owner = np.asarray(outputs["sentence_owner"])
+    read = np.asarray(outputs["sentence_polarity_logits"]).argmax(1)
+    right, total = Counter(), Counter()
+    for position, i in enumerate(test):
+        gold = records[i].get("sentences")
+        if not gold:
+            continue
+        for sentence, k in zip(gold, np.flatnonzero(owner == position)):
+            total[sentence["polarity"]] += 1
+            right[sentence["polarity"]] += int(POLARITIES[read[k]] == sentence["polarity"])
+    return {
+        "sentences": sum(total.values()),
+        "accuracy": round(sum(right.values()) / max(1, sum(total.values())), 3),
+        "recall": {polarity: round(right[polarity] / total[polarity], 3) for polarity in POLARITIES if total[polarity]},
+    }
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def compare(
+    ctx: typer.Context,
+    baseline: Path = typer.Argument(..., help="A run folder of `folds` (training/runs/encoder-cv/<run>)."),
+    candidate: Path = typer.Argument(..., help="Another run folder, on the same gold and folds."),
+    config_path: Path = typer.Option(Path("training/configs/default.cfg"), "--config"),
+    output: Path = typer.Option(..., help="JSON report."),
+) -> None:
+    """The heads' own figures (int8, before stacking) of two runs, fold by fold, on the folds both have
+    finished; with `--paths.sentence_gold`, also how well each reads the gold sentences."""
+    from training.train import gold_of
+
+    config = Config().from_disk(config_path, overrides=parse_config_overrides(ctx.args))
+    records = gold_of(config)
+    _, themes, polarity, pairs = encoder_targets(records, DEFAULT_TAXONOMY)
+    report = {"baseline": str(baseline), "candidate": str(candidate), "folds": {}}
+    for k, (_, test) in enumerate(grouped_folds(records, config["training"]["folds"])):
+        paths = {name: folder / f"fold-{k}-int8.npz" for name, folder in (("baseline", baseline), ("candidate", candidate))}
+        if not all(path.exists() for path in paths.values()):
+            continue
+        report["folds"][str(k)] = {}
+        for name, path in paths.items():
+            with np.load(path) as data:
+                outputs = {key: data[key] for key in data.files}
+            assert np.array_equal(outputs["test"], test), f"{path} tested other findings than fold {k} of this gold"
+            scores = encoder_only_scores(themes[test], polarity[test], pairs[test], outputs["theme_logits"], outputs["polarity_logits"], outputs["pair_logits"])
+            report["folds"][str(k)][name] = {**scores, "sentence_polarity": sentence_polarity_accuracy(records, test, outputs)}
+    output.write_text(json.dumps(report, indent=1) + "\n")
+    typer.echo(json.dumps(report, indent=1))
 
 
 @app.command()

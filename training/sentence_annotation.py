@@ -140,18 +140,18 @@ def build(output: Path = typer.Option(OUTPUT)) -> None:
     adjudicated = FOLDER / f"labels_{DOUBLE}_adjudicated.jsonl"
     if adjudicated.exists():
         labels.update(read_labels(adjudicated, FOLDER / f"batch_{DOUBLE}.jsonl"))
-    records = []
+    built = []
     for batch in sorted(FOLDER.glob("batch_s[0-9]*.jsonl")):
         for finding in records(batch):
-            records.append({
+            built.append({
                 "id": finding["id"],
                 "sentences": [
                     {"start": s["start"], "end": s["end"], "polarity": p} for s, p in zip(finding["sentences"], labels[finding["id"]])
                 ],
             })
-    records.sort(key=lambda r: r["id"])
-    write_jsonl(records, output)
-    typer.echo(f"{len(records)} findings, {sum(len(r['sentences']) for r in records)} sentences -> {output}")
+    built.sort(key=lambda r: r["id"])
+    write_jsonl(built, output)
+    typer.echo(f"{len(built)} findings, {sum(len(r['sentences']) for r in built)} sentences -> {output}")
 
 
 if __name__ == "__main__":

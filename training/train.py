@@ -32,6 +32,7 @@ from thinc.api import Config
 from nlp.about import __version__
 from nlp.artifact import dumps_estimator, loads_estimator
 from nlp.classify import save_pipeline
+from nlp.jsonl import read_jsonl
 from nlp.models import FindingLabels
 from nlp.pipeline import make_segmenter
 from nlp.scoring import evaluate
@@ -61,6 +62,18 @@ NGRAM_SETTINGS = ("themes", "polarity", "theme_polarity", "finding")
 def load_gold(path: Path, folds: int = 5) -> list[dict]:
     """Gold findings, checked against the default taxonomy like any training data."""
     return read_training_data(path, DEFAULT_TAXONOMY, DEFAULT_GROUP_FIELD, folds)
+
+
+def gold_of(config: Config) -> list[dict]:
+    """The config's gold findings; with `paths.sentence_gold`, those read sentence by sentence carry
+    their `sentences` (training.sentence_annotation), which the encoder's fine-tune then learns from."""
+    records = load_gold(Path(config["paths"]["gold"]), config["training"]["folds"])
+    if config["paths"].get("sentence_gold"):
+        sentences = {r["id"]: r["sentences"] for _, r in read_jsonl(config["paths"]["sentence_gold"])}
+        for record in records:
+            if record["id"] in sentences:
+                record["sentences"] = sentences[record["id"]]
+    return records
 
 
 def settings_from(config: Config) -> TrainingSettings:
@@ -142,7 +155,7 @@ def train(config: Config) -> Path:
     settings = settings_from(config)
     gold_path = Path(paths["gold"])
     gold_sha256 = hashlib.sha256(gold_path.read_bytes()).hexdigest()  # of the file as read, before a long run
-    records = load_gold(gold_path, settings.folds)
+    records = gold_of(config)
     trained = train_model(
         records,
         DEFAULT_TAXONOMY,
