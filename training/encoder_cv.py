@@ -22,13 +22,17 @@ from pathlib import Path
 
 import numpy as np
 import typer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from sklearn.model_selection import GroupShuffleSplit
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from spacy.cli._util import parse_config_overrides
 from thinc.api import Config
 
 from nlp.encoder_cv import encoder_targets, run_folds
 from nlp.finetune import FinetuneSettings, finetune, load_base_encoder
+from nlp.models.text_features import pool_max
 from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES
 from nlp.train import grouped_folds
 
@@ -117,6 +121,24 @@ def sentence_polarity_accuracy(records: list[dict], test: np.ndarray, outputs) -
     }
 
 
+def polarity_read_with_sentences(records: list[dict], test: np.ndarray, outputs, folds: int = 5) -> dict:
+    """Finding polarity from the finding's polarity logits and its sentences' most positive and most
+    negative polarity logits (what the stacker reads of them, the second opinion aside), by a
+    logistic regression cross-validated *within* the test fold, grouped by authority: whether a
+    run's heads carry more of the polarity, with no finding ever scored by a model that saw it."""
+    n = len(test)
+    owner = np.asarray(outputs["sentence_owner"])
+    sentences = np.asarray(outputs["sentence_polarity_logits"])
+    features = np.hstack([outputs["polarity_logits"], pool_max(sentences, owner, n), -pool_max(-sentences, owner, n)])
+    gold = np.array([records[i]["polarity"] for i in test])
+    groups = [records[i]["local_authority"] for i in test]
+    read = cross_val_predict(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), features, gold, groups=groups, cv=GroupKFold(folds))
+    return {
+        "polarity_macro_f1": round(float(f1_score(gold, read, average="macro")), 3),
+        "mixed_recall": round(float((read[gold == "mixed"] == "mixed").mean()), 3),
+    }
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def compare(
     ctx: typer.Context,
@@ -143,7 +165,11 @@ def compare(
                 outputs = {key: data[key] for key in data.files}
             assert np.array_equal(outputs["test"], test), f"{path} tested other findings than fold {k} of this gold"
             scores = encoder_only_scores(themes[test], polarity[test], pairs[test], outputs["theme_logits"], outputs["polarity_logits"], outputs["pair_logits"])
-            report["folds"][str(k)][name] = {**scores, "sentence_polarity": sentence_polarity_accuracy(records, test, outputs)}
+            report["folds"][str(k)][name] = {
+                **scores,
+                "sentence_polarity": sentence_polarity_accuracy(records, test, outputs),
+                "polarity_read_with_sentences": polarity_read_with_sentences(records, test, outputs),
+            }
     output.write_text(json.dumps(report, indent=1) + "\n")
     typer.echo(json.dumps(report, indent=1))
 

@@ -6,7 +6,7 @@ import numpy as np
 from thinc.api import Config
 
 from nlp.taxonomy import POLARITIES
-from training.encoder_cv import encoder_only_scores, run_folder, sentence_polarity_accuracy
+from training.encoder_cv import encoder_only_scores, polarity_read_with_sentences, run_folder, sentence_polarity_accuracy
 
 STRENGTH, WEAKNESS, MIXED, NEUTRAL = (POLARITIES.index(p) for p in ("strength", "weakness", "mixed", "neutral"))
 
@@ -62,3 +62,22 @@ def test_encoder_only_scores_tell_right_heads_from_wrong_ones():
     assert wrong["theme_micro_f1_at_0.5"] == 0.0
     assert wrong["mixed_recall"] == 0.0
     assert wrong["pair_polarity_accuracy"] == 0.0
+
+
+def test_polarity_read_with_sentences_finds_a_mixed_finding_from_its_sentences_alone():
+    """The finding's own logits are noise here; only its two sentences say what it is."""
+    rng = np.random.default_rng(0)
+    kinds = {"strength": (STRENGTH, STRENGTH), "weakness": (WEAKNESS, WEAKNESS), "mixed": (STRENGTH, WEAKNESS)}
+    records, sentence_logits = [], []
+    for i in range(90):
+        polarity = list(kinds)[i % 3]
+        records.append(gold_record(i) | {"polarity": polarity, "local_authority": f"Authority {i % 6}"})
+        for read in kinds[polarity]:
+            sentence_logits.append(np.eye(len(POLARITIES))[read] * 4 + rng.normal(0, 0.3, len(POLARITIES)))
+    outputs = {
+        "polarity_logits": rng.normal(0, 1, (90, len(POLARITIES))),
+        "sentence_polarity_logits": np.array(sentence_logits),
+        "sentence_owner": np.repeat(np.arange(90), 2),
+    }
+    result = polarity_read_with_sentences(records, np.arange(90), outputs)
+    assert result == {"polarity_macro_f1": 1.0, "mixed_recall": 1.0}
