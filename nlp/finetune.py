@@ -369,8 +369,10 @@ def _gold_sentences(tokenized: _Tokenized, sentence_polarity, batch: list[int], 
     labelling pools them; a sentence cut off by truncation (no token) is left out."""
     token_sentence = np.full((len(batch), width), -1, dtype=np.int64)
     targets: list[int] = []
+    if sentence_polarity is None:
+        return token_sentence, targets
     for row, i in enumerate(batch):
-        for start, end, polarity in (sentence_polarity[i] or ()) if sentence_polarity is not None else ():
+        for start, end, polarity in sentence_polarity[i] or ():
             inside = [
                 k for k, ((token_start, token_end), flag) in enumerate(zip(tokenized.offsets[i], tokenized.content[i]))
                 if flag and token_start < end and token_end > start

@@ -111,7 +111,9 @@ def sentence_polarity_accuracy(records: list[dict], test: np.ndarray, outputs) -
         gold = records[i].get("sentences")
         if not gold:
             continue
-        for sentence, k in zip(gold, np.flatnonzero(owner == position)):
+        sentences = np.flatnonzero(owner == position)
+        assert len(sentences) == len(gold), f"{records[i]['id']}: its sentence gold was cut by another splitter"
+        for sentence, k in zip(gold, sentences):
             total[sentence["polarity"]] += 1
             right[sentence["polarity"]] += int(POLARITIES[read[k]] == sentence["polarity"])
     return {
