@@ -10,7 +10,10 @@ computed them), the fold models (ONNX and heads) and `folds.json` (time, peak me
 curve of each fold); a finished fold is not redone, so a run that stops part-way resumes, but
 outputs of another encoding than labelling's are computed again. `encoder_oof` merges the folds' outputs into the
 out-of-fold outputs of every finding, on which the stacker is evaluated and fitted (`nlp.train`);
-`final_encoder` fine-tunes on every finding for the model itself.
+`final_encoder` fine-tunes on every finding for the model itself. Records that carry `sentences`
+(sentence gold, attached by `training.train.gold_of`) also teach the polarity head their sentences'
+polarity (`sentence_targets`, `nlp.finetune.finetune`'s `sentence_polarity`); a fold learns only
+from its training records' sentences.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Needs the `train` extra (torch, transformers, onnx); labelling never imports thi
 The model is one shared encoder with three heads (`nlp.models.encoder` explains what each reads):
 a multi-label theme head, a finding polarity head and a per-theme polarity head. They are trained
 together: binary cross-entropy on the themes plus cross-entropy on the finding's polarity and on
-the polarity of each gold theme. After training, the encoder is exported to ONNX (optionally
+the polarity of each gold theme, and, for findings with sentence gold, on the polarity of each of
+their sentences read by the finding polarity head (as labelling reads sentences). After training, the encoder is exported to ONNX (optionally
 quantised to int8) and the heads are handed over as numpy arrays, so labelling runs on ONNX Runtime
 and numpy alone.
 
@@ -279,13 +280,16 @@ def finetune(
         texts to (theme, polarity, pair) logits as numpy arrays, e.g. to follow a validation score.
     sentence_polarity (Sequence | None): per finding, None or its sentences with gold of their own, as
         (start, end, polarity index) in the finding's text: the polarity head also learns from them
-        (weight `settings.sentence_loss`), read on the sentence's tokens as labelling reads them.
+        (weight `settings.sentence_loss`), read on the sentence's tokens as labelling reads them; a
+        sentence wholly cut off by `max_length` is left out (labelling gives it the finding's vector).
     RETURNS (FineTuned): the trained encoder and heads.
     """
     torch = _torch()
     torch.manual_seed(settings.seed)
     rng = random.Random(settings.seed)
     torch.set_num_threads(settings.threads)
+    if sentence_polarity is not None and len(sentence_polarity) != len(texts):
+        raise ValueError(f"sentence_polarity has {len(sentence_polarity)} entries for {len(texts)} texts.")
     themes = np.asarray(themes, dtype=np.float32)
     pairs = np.asarray(pairs, dtype=np.int64)
     polarity = np.asarray(polarity, dtype=np.int64)
@@ -319,11 +323,11 @@ def finetune(
     history = []
     model.train()
     for epoch in range(settings.epochs):
-        started, total, seen = time.perf_counter(), 0.0, 0
+        started, total, seen, sentence_total, sentences_seen = time.perf_counter(), 0.0, 0, 0.0, 0
         for batch in _batches_by_length(lengths, settings.batch_size, rng):
             ids, attention, content = _pad([tokenized.ids[i] for i in batch], [tokenized.content[i] for i in batch], torch)
-            token_sentence, sentence_targets = _gold_sentences(tokenized, sentence_polarity, batch, ids.shape[1])
-            if sentence_targets:
+            token_sentence, sentence_labels = _gold_sentences(tokenized, sentence_polarity, batch, ids.shape[1])
+            if sentence_labels:
                 theme_logits, polarity_logits, pair_logits, sentence_logits = model(ids, attention, content, torch.from_numpy(token_sentence))
             else:
                 theme_logits, polarity_logits, pair_logits = model(ids, attention, content)
@@ -332,8 +336,11 @@ def finetune(
                 + settings.polarity_loss * class_loss(polarity_logits, torch.from_numpy(polarity[batch]))
                 + settings.pair_loss * _pair_loss(class_loss, pair_logits, torch.from_numpy(pairs[batch]))
             )
-            if sentence_targets:
-                loss = loss + settings.sentence_loss * class_loss(sentence_logits, torch.tensor(sentence_targets))
+            if sentence_labels:
+                sentence_loss = class_loss(sentence_logits, torch.tensor(sentence_labels))
+                loss = loss + settings.sentence_loss * sentence_loss
+                sentence_total += float(sentence_loss.detach()) * len(sentence_labels)
+                sentences_seen += len(sentence_labels)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -342,6 +349,8 @@ def finetune(
             total += float(loss.detach()) * len(batch)
             seen += len(batch)
         record = {"epoch": epoch + 1, "loss": round(total / max(seen, 1), 4), "seconds": round(time.perf_counter() - started, 1)}
+        if sentences_seen:  # the loss above includes it, weighted; apart, so runs with and without compare
+            record["sentence_loss"] = round(sentence_total / sentences_seen, 4)
         history.append(record)
         log(f"epoch {record['epoch']}/{settings.epochs}: loss {record['loss']} ({record['seconds']} s)")
         if on_epoch is not None:

@@ -135,6 +135,15 @@ def _data_lines(custom: dict, metrics: dict) -> list[str]:
         f"{human['theme_micro_f1']}, macro-F1 {human['theme_macro_f1']}, polarity Cohen's kappa {human['polarity_kappa']}, "
         f"(theme, polarity) pair F1 {human['pair_f1']}. Readers applying the same written protocol agree more than "
         "independent human experts typically would, so treat this ceiling as optimistic.",
+        *(
+            [
+                f"- Sentence gold: the encoder's polarity head also learnt the polarity of {data['sentence_gold_sentences']} "
+                f"sentences of {data['sentence_gold_findings']} gold findings, read sentence by sentence "
+                f"(`{data['sentence_gold_path']}`, sha256 `{data['sentence_gold_sha256'][:16]}…`)."
+            ]
+            if "sentence_gold_path" in data
+            else []
+        ),
         "- Source reports: Ofsted, Open Government Licence v3.0 (Crown copyright).",
         *_teacher_lines(custom.get("teacher")),
     ]

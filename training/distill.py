@@ -56,9 +56,14 @@ def gold_and_drawn(config_path: Path, sample: int, seed: int) -> tuple[Config, l
 
     config = Config().from_disk(config_path)
     gold = load_gold(Path(config["paths"]["gold"]), config["training"]["folds"])
-    gold_texts = {normalise_text(r["text"]) for r in gold}
-    pool = [f for f in corpus_findings(corpus_dir()) if f["kind"] == "finding" and normalise_text(f["text"]) not in gold_texts]
+    pool = corpus_findings_not_gold(gold)
     return config, gold, random.Random(seed).sample(pool, min(sample, len(pool)))
+
+
+def corpus_findings_not_gold(gold: list[dict]) -> list[dict]:
+    """The corpus findings of kind "finding" whose normalised text is no gold finding's."""
+    gold_texts = {normalise_text(r["text"]) for r in gold}
+    return [f for f in corpus_findings(corpus_dir()) if f["kind"] == "finding" and normalise_text(f["text"]) not in gold_texts]
 
 
 def label_with(model: Path, findings: list[dict]) -> ModelScores:

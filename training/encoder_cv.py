@@ -47,14 +47,13 @@ def encoder_only_scores(themes, polarity, pairs, theme_logits, polarity_logits, 
     probabilities = 1 / (1 + np.exp(-theme_logits))
     best = max(np.arange(0.1, 0.9, 0.05), key=lambda t: f1_score(themes, probabilities >= t, average="micro"))
     mask = pairs >= 0
-    mixed = polarity == POLARITIES.index("mixed")
     return {
         "theme_micro_f1_at_0.5": round(float(f1_score(themes, probabilities >= 0.5, average="micro")), 3),
         "theme_micro_f1_best_threshold": round(float(f1_score(themes, probabilities >= best, average="micro")), 3),
         "best_threshold": round(float(best), 2),
         "theme_macro_f1_at_0.5": round(float(f1_score(themes, probabilities >= 0.5, average="macro", zero_division=0)), 3),
         "polarity_macro_f1": round(float(f1_score(polarity, polarity_logits.argmax(1), average="macro")), 3),
-        "mixed_recall": round(float((polarity_logits.argmax(1)[mixed] == polarity[mixed]).mean()), 3),
+        "mixed_recall": _recall(polarity_logits.argmax(1), polarity, POLARITIES.index("mixed")),
         "pair_polarity_accuracy": round(float((pair_logits.argmax(-1)[mask] == pairs[mask]).mean()), 3),
     }
 
@@ -89,14 +88,15 @@ def folds(
     config = Config().from_disk(config_path, overrides=parse_config_overrides(ctx.args))
     records = gold_of(config)
     splits = grouped_folds(records, config["training"]["folds"])
-    typer.echo(f"run folder: {run_folder(config, records)}")
+    folder = run_folder(config, records)
+    typer.echo(f"run folder: {folder}")
     run_folds(
         records,
         DEFAULT_TAXONOMY,
         splits[:first] if first else splits,
         settings_from(config),
         lambda: load_base_encoder(config["encoder"]["base"]),
-        run_folder(config, records),
+        folder,
         log=typer.echo,
     )
 
@@ -112,7 +112,8 @@ def sentence_polarity_accuracy(records: list[dict], test: np.ndarray, outputs) -
         if not gold:
             continue
         sentences = np.flatnonzero(owner == position)
-        assert len(sentences) == len(gold), f"{records[i]['id']}: its sentence gold was cut by another splitter"
+        if len(sentences) != len(gold):
+            raise ValueError(f"{records[i]['id']}: {len(gold)} gold sentences, {len(sentences)} in the outputs: cut by another splitter.")
         for sentence, k in zip(gold, sentences):
             total[sentence["polarity"]] += 1
             right[sentence["polarity"]] += int(POLARITIES[read[k]] == sentence["polarity"])
@@ -123,22 +124,27 @@ def sentence_polarity_accuracy(records: list[dict], test: np.ndarray, outputs) -
     }
 
 
-def polarity_read_with_sentences(records: list[dict], test: np.ndarray, outputs, folds: int = 5) -> dict:
-    """Finding polarity from the finding's polarity logits and its sentences' most positive and most
-    negative polarity logits (what the stacker reads of them, the second opinion aside), by a
-    logistic regression cross-validated *within* the test fold, grouped by authority: whether a
-    run's heads carry more of the polarity, with no finding ever scored by a model that saw it."""
+def polarity_read_with_sentences(records: list[dict], test: np.ndarray, outputs, stacker: dict, inner_folds: int = 5) -> dict:
+    """Finding polarity read from the finding's polarity logits and its sentences' most positive and
+    most negative polarity logits, by a logistic regression with the stacker's `polarity_C` and
+    `polarity_class_weight`, cross-validated *within* the test fold, grouped by authority. A proxy
+    of what the stacker can take from the heads (it reads a second opinion too, and is fitted on
+    out-of-fold outputs of the other folds), with no finding scored by a model that saw it."""
     n = len(test)
     owner = np.asarray(outputs["sentence_owner"])
     sentences = np.asarray(outputs["sentence_polarity_logits"])
     features = np.hstack([outputs["polarity_logits"], pool_max(sentences, owner, n), -pool_max(-sentences, owner, n)])
     gold = np.array([records[i]["polarity"] for i in test])
     groups = [records[i]["local_authority"] for i in test]
-    read = cross_val_predict(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), features, gold, groups=groups, cv=GroupKFold(folds))
-    return {
-        "polarity_macro_f1": round(float(f1_score(gold, read, average="macro")), 3),
-        "mixed_recall": round(float((read[gold == "mixed"] == "mixed").mean()), 3),
-    }
+    regression = LogisticRegression(C=stacker["polarity_C"], class_weight=dict(stacker.get("polarity_class_weight") or {}) or None, max_iter=2000)
+    read = cross_val_predict(make_pipeline(StandardScaler(), regression), features, gold, groups=groups, cv=GroupKFold(inner_folds))
+    return {"polarity_macro_f1": round(float(f1_score(gold, read, average="macro")), 3), "mixed_recall": _recall(read, gold, "mixed")}
+
+
+def _recall(read: np.ndarray, gold: np.ndarray, value) -> float | None:
+    """Share of the `value`s of `gold` read as `value`; None when gold has none."""
+    wanted = gold == value
+    return round(float((read[wanted] == value).mean()), 3) if wanted.any() else None
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -165,12 +171,14 @@ def compare(
         for name, path in paths.items():
             with np.load(path) as data:
                 outputs = {key: data[key] for key in data.files}
-            assert np.array_equal(outputs["test"], test), f"{path} tested other findings than fold {k} of this gold"
+            if not np.array_equal(outputs["test"], test):
+                raise SystemExit(f"{path} tested other findings than fold {k} of this gold: compare runs on the same gold.")
             scores = encoder_only_scores(themes[test], polarity[test], pairs[test], outputs["theme_logits"], outputs["polarity_logits"], outputs["pair_logits"])
+            read = sentence_polarity_accuracy(records, test, outputs)
             report["folds"][str(k)][name] = {
                 **scores,
-                "sentence_polarity": sentence_polarity_accuracy(records, test, outputs),
-                "polarity_read_with_sentences": polarity_read_with_sentences(records, test, outputs),
+                **({"sentence_polarity": read} if read["sentences"] else {}),
+                "polarity_read_with_sentences": polarity_read_with_sentences(records, test, outputs, dict(config["stacker"])),
             }
     output.write_text(json.dumps(report, indent=1) + "\n")
     typer.echo(json.dumps(report, indent=1))

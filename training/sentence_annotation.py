@@ -68,8 +68,11 @@ def draw(
     batches: int = typer.Option(4),
     double: int = typer.Option(100, help="Findings of the batches read a second time."),
     seed: int = 0,
+    force: bool = typer.Option(False, help="Overwrite batches already drawn (their labels would no longer match)."),
 ) -> None:
     """Write the reading batches and the second-reading batch."""
+    if list(FOLDER.glob("batch_s*.jsonl")) and not force:
+        raise SystemExit(f"{FOLDER} already holds batches, and labels read from them: draw elsewhere, or --force.")
     rng = random.Random(seed)
     gold = records(GOLD)
     by_polarity = {
@@ -90,9 +93,13 @@ def read_labels(path: Path, batch: Path) -> dict[str, list[str]]:
     expected = {r["id"]: len(r["sentences"]) for r in records(batch)}
     labels = {}
     for record in records(path):
+        numbers = sorted(s["n"] for s in record["sentences"])
         polarities = [s["polarity"] for s in sorted(record["sentences"], key=lambda s: s["n"])]
-        if record["id"] not in expected or len(polarities) != expected[record["id"]] or set(polarities) - set(POLARITIES):
-            raise SystemExit(f"{path}: {record['id']}: labels do not match its sentences in {batch.name}, or use a value outside {POLARITIES}.")
+        if record["id"] in labels or numbers != list(range(expected.get(record["id"], -1))) or set(polarities) - set(POLARITIES):
+            raise SystemExit(
+                f"{path}: {record['id']}: labelled twice, not in {batch.name}, not one label for each of its sentences, "
+                f"or a value outside {POLARITIES}."
+            )
         labels[record["id"]] = polarities
     if set(labels) != set(expected):
         raise SystemExit(f"{path}: {len(set(expected) - set(labels))} findings of {batch.name} are not labelled.")
@@ -135,7 +142,8 @@ def agreement(output: Path = typer.Option(AGREEMENT)) -> None:
 
 @app.command()
 def build(output: Path = typer.Option(OUTPUT)) -> None:
-    """Sentence gold of every finding read: the first reading, the adjudicated one where two disagreed."""
+    """Sentence gold of every finding read: the first reading, or for the findings read twice, the
+    adjudicated reading (the agreed labels, and a decision where the two readings differed)."""
     labels = first_readings()
     adjudicated = FOLDER / f"labels_{DOUBLE}_adjudicated.jsonl"
     if adjudicated.exists():

@@ -36,7 +36,7 @@ from nlp.scoring import evaluate
 from nlp.taxonomy import DEFAULT_TAXONOMY
 from nlp.train import fast_out_of_fold, grouped_folds, stacked_cross_validation
 from training.encoder_cv import run_folder
-from training.train import cached_ngram_out_of_fold, load_gold, settings_from
+from training.train import cached_ngram_out_of_fold, gold_of, settings_from
 
 app = typer.Typer(add_completion=False)
 
@@ -68,7 +68,7 @@ def main(
     overrides = parse_config_overrides(ctx.args)
     config = Config().from_disk(config_path, overrides=overrides)
     settings = settings_from(config)
-    records = load_gold(Path(config["paths"]["gold"]), settings.folds)
+    records = gold_of(config)
     folder = run_folder(config, records)
     if not (folder / f"fold-{settings.folds - 1}-int8.npz").exists():
         raise SystemExit(f"{folder} holds no finished encoder folds: run `python -m training.train {config_path}` first.")

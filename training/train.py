@@ -36,6 +36,7 @@ from nlp.jsonl import read_jsonl
 from nlp.models import FindingLabels
 from nlp.pipeline import make_segmenter
 from nlp.scoring import evaluate
+from nlp.sentences import sentence_spans
 from nlp.taxonomy import DEFAULT_TAXONOMY, THEME_IDS
 from nlp.train import (
     DEFAULT_GROUP_FIELD,
@@ -66,13 +67,24 @@ def load_gold(path: Path, folds: int = 5) -> list[dict]:
 
 def gold_of(config: Config) -> list[dict]:
     """The config's gold findings; with `paths.sentence_gold`, those read sentence by sentence carry
-    their `sentences` (training.sentence_annotation), which the encoder's fine-tune then learns from."""
+    their `sentences` (training.sentence_annotation), which the encoder's fine-tune then learns from.
+
+    RAISES (SystemExit): when the sentence gold names a finding that is not gold, or its sentences are
+        not the ones `nlp.sentences.sentence_spans` cuts from the finding's text (gold changed since).
+    """
     records = load_gold(Path(config["paths"]["gold"]), config["training"]["folds"])
-    if config["paths"].get("sentence_gold"):
-        sentences = {r["id"]: r["sentences"] for _, r in read_jsonl(config["paths"]["sentence_gold"])}
-        for record in records:
-            if record["id"] in sentences:
-                record["sentences"] = sentences[record["id"]]
+    path = config["paths"].get("sentence_gold")
+    if path:
+        by_id = {r["id"]: r for r in records}
+        for number, finding in read_jsonl(path):
+            record = by_id.get(finding["id"])
+            spans = [(s["start"], s["end"]) for s in finding["sentences"]]
+            if record is None or spans != sentence_spans(record["text"]):
+                raise SystemExit(
+                    f"{path}:{number}: {finding['id']} is not a gold finding, or its sentences are not those of its gold text: "
+                    "build the sentence gold again (python -m training.sentence_annotation build) after a change of gold."
+                )
+            record["sentences"] = finding["sentences"]
     return records
 
 
@@ -149,6 +161,19 @@ def read_fold_models(folder: Path) -> dict[str, int]:
     return json.loads((folder / "folds.json").read_text())["fold_of_authority"]
 
 
+def sentence_gold_record(path: str | None, records: list[dict]) -> dict:
+    """What sentence gold the model learnt from, for its meta and card (nothing when none)."""
+    if not path:
+        return {}
+    taught = [r for r in records if r.get("sentences")]
+    return {
+        "sentence_gold_path": str(path),
+        "sentence_gold_sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        "sentence_gold_findings": len(taught),
+        "sentence_gold_sentences": sum(len(r["sentences"]) for r in taught),
+    }
+
+
 def train(config: Config) -> Path:
     """Evaluate and fit the configured model, write the artifact and return its folder."""
     paths = config["paths"]
@@ -182,6 +207,7 @@ def train(config: Config) -> Path:
             "gold_findings": len(records),
             "gold_reports": len({r["report_id"] for r in records}),
             "gold_local_authorities": len({r["local_authority"] for r in records}),
+            **sentence_gold_record(paths.get("sentence_gold"), records),
         },
         meta={
             "license": "MIT (model); training text: Ofsted reports under the Open Government Licence v3.0",

@@ -43,14 +43,19 @@ def test_finetune_numpy_heads_on_onnx_equal_the_torch_model(tiny_encoder, tiny_e
     texts = [r["text"] for r in tiny_training_set()[:6]]
     encoder = tiny_encoder_model.encoder
     runtime = EncoderHeads(heads).apply(encoder.encode(texts), text_sentences(texts))
-    from nlp.finetune import _pad, _tokenize
+    from nlp.finetune import _gold_sentences, _pad, _tokenize
 
     tokenized = _tokenize(tiny_encoder_model.tokenizer, texts, 48)
+    padded = _pad(tokenized.ids, tokenized.content, torch)
+    every_sentence = [[(start, end, 0) for start, end in spans] for spans in text_sentences(texts)]
+    token_sentence, _ = _gold_sentences(tokenized, every_sentence, list(range(len(texts))), padded[0].shape[1])
     with torch.no_grad():
-        theme, polarity, pair = model(*_pad(tokenized.ids, tokenized.content, torch))
+        theme, polarity, pair, sentence_polarity = model(*padded, torch.from_numpy(token_sentence))
     assert np.allclose(runtime.theme_logits, theme.numpy(), atol=1e-4)
     assert np.allclose(runtime.polarity_logits, polarity.numpy(), atol=1e-4)
     assert np.allclose(runtime.pair_logits, pair.numpy(), atol=1e-4)
+    # Sentence gold teaches the polarity head on the vectors labelling reads for each sentence.
+    assert np.allclose(runtime.sentence_polarity_logits, sentence_polarity.numpy(), atol=1e-4)
 
 
 def test_finetune_int8_vectors_of_a_finding_do_not_depend_on_the_findings_encoded_with_it(tiny_encoder):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nlp.taxonomy import POLARITIES
-from training.self_training import teacher_labels
+from training.self_training import student_findings, teacher_labels
 
 STRENGTH, WEAKNESS, MIXED = (POLARITIES.index(p) for p in ("strength", "weakness", "mixed"))
 
@@ -26,3 +26,11 @@ def test_teacher_targets_keep_theme_probabilities_and_give_pair_polarity_only_fo
     np.testing.assert_allclose(themes, [[0.9, 0.3, 0.5], [0.1, 0.7, 0.2]], rtol=1e-5)
     assert polarity.tolist() == [MIXED, STRENGTH]
     assert pairs.tolist() == [[WEAKNESS, -1, WEAKNESS], [-1, WEAKNESS, -1]]
+
+
+def test_the_student_is_never_taught_findings_of_the_authorities_its_fold_tests_on():
+    pool = [{"id": f"f{i}", "local_authority": f"Authority {i % 4}"} for i in range(40)]
+    drawn = student_findings(pool, {"Authority 1", "Authority 3"}, 15, seed=0)
+    assert len(drawn) == len({f["id"] for f in drawn}) == 15
+    assert {f["local_authority"] for f in drawn} == {"Authority 0", "Authority 2"}
+    assert drawn == student_findings(pool, {"Authority 1", "Authority 3"}, 15, seed=0)

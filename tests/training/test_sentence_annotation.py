@@ -32,9 +32,17 @@ def test_a_reader_sees_the_sentences_the_models_split_with_their_offsets():
     assert [s["text"] for s in record["sentences"]] == ["Adopters are matched quickly.", "However, support after adoption is too slow."]
 
 
-@pytest.mark.parametrize("bad", [labels("strength"), labels("strength", "weakness", "neutral"), labels("strength", "poor")])
+TWICE = [labels("strength", "weakness"), labels("strength", "mixed")]
+RENUMBERED = [{"id": "a#1", "sentences": [{"n": 0, "polarity": "strength"}, {"n": 0, "polarity": "weakness"}]}]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [[labels("strength")], [labels("strength", "weakness", "neutral")], [labels("strength", "poor")], TWICE, RENUMBERED],
+    ids=["too few", "too many", "unknown value", "labelled twice", "a sentence twice"],
+)
 def test_labels_that_do_not_match_the_sentences_read_are_refused_by_name(folder, bad):
-    write_jsonl([bad], folder / "labels_s1.jsonl")
+    write_jsonl(bad, folder / "labels_s1.jsonl")
     with pytest.raises(SystemExit, match="a#1"):
         sentence_annotation.read_labels(folder / "labels_s1.jsonl", folder / "batch_s1.jsonl")
 
@@ -49,3 +57,10 @@ def test_sentence_gold_is_the_first_reading_unless_adjudicated(folder, tmp_path)
     sentence_annotation.build(output)
     gold = json.loads(output.read_text())
     assert gold == {"id": "a#1", "sentences": [{"start": 0, "end": 29, "polarity": "strength"}, {"start": 30, "end": 74, "polarity": "weakness"}]}
+
+
+def test_drawing_again_never_overwrites_batches_that_were_read(folder):
+    before = (folder / "batch_s1.jsonl").read_text()
+    with pytest.raises(SystemExit, match="already holds batches"):
+        sentence_annotation.draw(mixed=1, plain=1, batches=1, double=1, seed=0, force=False)
+    assert (folder / "batch_s1.jsonl").read_text() == before
