@@ -19,20 +19,19 @@ import hashlib
 import json
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import typer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit, cross_val_predict
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 from spacy.cli._util import parse_config_overrides
 from thinc.api import Config
 
 from nlp.encoder_cv import encoder_targets, run_folds
 from nlp.finetune import FinetuneSettings, finetune, load_base_encoder
-from nlp.models.text_features import pool_max
+from nlp.models.stacking import FindingStacker, StackInputs
+from nlp.scoring import evaluate, theme_matrix
 from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES
 from nlp.train import grouped_folds
 
@@ -124,21 +123,37 @@ def sentence_polarity_accuracy(records: list[dict], test: np.ndarray, outputs) -
     }
 
 
-def polarity_read_with_sentences(records: list[dict], test: np.ndarray, outputs, stacker: dict, inner_folds: int = 5) -> dict:
-    """Finding polarity read from the finding's polarity logits and its sentences' most positive and
-    most negative polarity logits, by a logistic regression with the stacker's `polarity_C` and
-    `polarity_class_weight`, cross-validated *within* the test fold, grouped by authority. A proxy
-    of what the stacker can take from the heads (it reads a second opinion too, and is fitted on
-    out-of-fold outputs of the other folds), with no finding scored by a model that saw it."""
-    n = len(test)
-    owner = np.asarray(outputs["sentence_owner"])
-    sentences = np.asarray(outputs["sentence_polarity_logits"])
-    features = np.hstack([outputs["polarity_logits"], pool_max(sentences, owner, n), -pool_max(-sentences, owner, n)])
-    gold = np.array([records[i]["polarity"] for i in test])
-    groups = [records[i]["local_authority"] for i in test]
-    regression = LogisticRegression(C=stacker["polarity_C"], class_weight=dict(stacker.get("polarity_class_weight") or {}) or None, max_iter=2000)
-    read = cross_val_predict(make_pipeline(StandardScaler(), regression), features, gold, groups=groups, cv=GroupKFold(inner_folds))
-    return {"polarity_macro_f1": round(float(f1_score(gold, read, average="macro")), 3), "mixed_recall": _recall(read, gold, "mixed")}
+def stacked_within_fold(records: list[dict], test: np.ndarray, outputs, stacker: dict, inner_folds: int = 5) -> dict:
+    """The stacker of the config's `[stacker]` settings, without its second opinion, fitted and scored
+    on a fold's own test outputs by a cross-validation *within* the test fold, grouped by authority:
+    a one-fold proxy of the stacked figures (themes, polarity, `mixed` recall, pair F1) that needs
+    no other fold, with no finding scored by a stacker or an encoder that saw it."""
+    test_records = [records[i] for i in test]
+    inputs = StackInputs.from_outputs(SimpleNamespace(**outputs))
+    Y = theme_matrix([r["themes"] for r in test_records], DEFAULT_TAXONOMY.theme_ids)
+    polarity = [r["polarity"] for r in test_records]
+    predictions: list = [None] * len(test)
+    for fit, held in GroupKFold(inner_folds).split(Y, groups=[r["local_authority"] for r in test_records]):
+        model = FindingStacker(
+            ngram=False,
+            ngram_polarity=False,
+            pair_strategy=stacker["pair_strategy"],
+            theme_C=stacker["theme_C"],
+            polarity_C=stacker["polarity_C"],
+            polarity_class_weight=dict(stacker.get("polarity_class_weight") or {}) or None,
+            threshold_shrinkage=stacker["threshold_shrinkage"],
+            labels=DEFAULT_TAXONOMY.theme_ids,
+        ).fit(inputs.take(fit), Y[fit], [polarity[i] for i in fit], [test_records[i]["theme_polarity"] for i in fit])
+        for i, label in zip(held, model.finding_labels(inputs.take(held))[0]):
+            predictions[i] = label
+    result = evaluate(test_records, predictions, DEFAULT_TAXONOMY.theme_ids, with_calibration=False)
+    return {
+        "theme_micro_f1": result["themes"]["micro_f1"],
+        "theme_macro_f1": result["themes"]["macro_f1"],
+        "polarity_macro_f1": result["polarity"]["macro_f1"],
+        "mixed_recall": result["polarity"]["per_class"]["mixed"]["recall"],
+        "pair_f1": result["theme_polarity_pairs"]["f1"],
+    }
 
 
 def _recall(read: np.ndarray, gold: np.ndarray, value) -> float | None:
@@ -178,7 +193,7 @@ def compare(
             report["folds"][str(k)][name] = {
                 **scores,
                 **({"sentence_polarity": read} if read["sentences"] else {}),
-                "polarity_read_with_sentences": polarity_read_with_sentences(records, test, outputs, dict(config["stacker"])),
+                "stacked_within_fold": stacked_within_fold(records, test, outputs, dict(config["stacker"])),
             }
     output.write_text(json.dumps(report, indent=1) + "\n")
     typer.echo(json.dumps(report, indent=1))

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from thinc.api import Config
 
-from nlp.taxonomy import POLARITIES
-from training.encoder_cv import encoder_only_scores, polarity_read_with_sentences, run_folder, sentence_polarity_accuracy
+from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES
+from training.encoder_cv import encoder_only_scores, run_folder, sentence_polarity_accuracy, stacked_within_fold
 
 STRENGTH, WEAKNESS, MIXED, NEUTRAL = (POLARITIES.index(p) for p in ("strength", "weakness", "mixed", "neutral"))
 
@@ -71,20 +71,22 @@ def test_encoder_only_scores_tell_right_heads_from_wrong_ones():
     assert wrong["pair_polarity_accuracy"] == 0.0
 
 
-def test_polarity_read_with_sentences_finds_a_mixed_finding_from_its_sentences_alone():
-    """The finding's own logits are noise here; only its two sentences say what it is."""
+def test_stacked_within_fold_scores_what_the_fold_outputs_say():
+    """Outputs that name each finding's theme and polarity plainly give the stacker's labels back."""
     rng = np.random.default_rng(0)
-    kinds = {"strength": (STRENGTH, STRENGTH), "weakness": (WEAKNESS, WEAKNESS), "mixed": (STRENGTH, WEAKNESS)}
-    records, sentence_logits = [], []
-    for i in range(90):
-        polarity = list(kinds)[i % 3]
-        records.append(gold_record(i) | {"polarity": polarity, "local_authority": f"Authority {i % 6}"})
-        for read in kinds[polarity]:
-            sentence_logits.append(np.eye(len(POLARITIES))[read] * 4 + rng.normal(0, 0.3, len(POLARITIES)))
+    themes, n = DEFAULT_TAXONOMY.theme_ids, 120
+    records, theme_logits, polarity_logits = [], np.full((n, len(themes)), -6.0), np.zeros((n, len(POLARITIES)))
+    for i in range(n):
+        theme, polarity = themes[i % 2], POLARITIES[i % 4]
+        records.append(gold_record(i) | {"themes": [theme], "polarity": polarity, "theme_polarity": {theme: polarity}, "local_authority": f"Authority {i % 6}"})
+        theme_logits[i, i % 2] = 6.0
+        polarity_logits[i, POLARITIES.index(polarity)] = 6.0
+    theme_logits += rng.normal(0, 0.3, theme_logits.shape)
+    pair_logits = np.repeat(polarity_logits[:, None, :], len(themes), axis=1)
     outputs = {
-        "polarity_logits": rng.normal(0, 1, (90, len(POLARITIES))),
-        "sentence_polarity_logits": np.array(sentence_logits),
-        "sentence_owner": np.repeat(np.arange(90), 2),
+        "theme_logits": theme_logits, "polarity_logits": polarity_logits, "pair_logits": pair_logits,
+        "sentence_theme_logits": theme_logits, "sentence_polarity_logits": polarity_logits, "sentence_owner": np.arange(n),
     }
-    result = polarity_read_with_sentences(records, np.arange(90), outputs, {"polarity_C": 1.0, "polarity_class_weight": {"mixed": 1.5}})
-    assert result == {"polarity_macro_f1": 1.0, "mixed_recall": 1.0}
+    stacker = {"pair_strategy": "hybrid", "theme_C": 1.0, "polarity_C": 1.0, "polarity_class_weight": {"mixed": 1.5}, "threshold_shrinkage": 50.0}
+    result = stacked_within_fold(records, np.arange(n), outputs, stacker)
+    assert result["theme_micro_f1"] == result["polarity_macro_f1"] == result["mixed_recall"] == result["pair_f1"] == 1.0
