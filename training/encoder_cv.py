@@ -162,6 +162,19 @@ def _recall(read: np.ndarray, gold: np.ndarray, value) -> float | None:
     return round(float((read[wanted] == value).mean()), 3) if wanted.any() else None
 
 
+def fold_figures(records: list[dict], test: np.ndarray, outputs, stacker: dict) -> dict:
+    """Everything a one-fold comparison reports of a run's outputs on a test fold: the heads' own
+    figures, how they read the gold sentences (when the records carry sentence gold), and the
+    stacker fitted within the fold."""
+    _, themes, polarity, pairs = encoder_targets([records[i] for i in test], DEFAULT_TAXONOMY)
+    read = sentence_polarity_accuracy(records, test, outputs)
+    return {
+        **encoder_only_scores(themes, polarity, pairs, outputs["theme_logits"], outputs["polarity_logits"], outputs["pair_logits"]),
+        **({"sentence_polarity": read} if read["sentences"] else {}),
+        "stacked_within_fold": stacked_within_fold(records, test, outputs, stacker),
+    }
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def compare(
     ctx: typer.Context,
@@ -176,7 +189,6 @@ def compare(
 
     config = Config().from_disk(config_path, overrides=parse_config_overrides(ctx.args))
     records = gold_of(config)
-    _, themes, polarity, pairs = encoder_targets(records, DEFAULT_TAXONOMY)
     report = {"baseline": str(baseline), "candidate": str(candidate), "folds": {}}
     for k, (_, test) in enumerate(grouped_folds(records, config["training"]["folds"])):
         paths = {name: folder / f"fold-{k}-int8.npz" for name, folder in (("baseline", baseline), ("candidate", candidate))}
@@ -188,13 +200,7 @@ def compare(
                 outputs = {key: data[key] for key in data.files}
             if not np.array_equal(outputs["test"], test):
                 raise SystemExit(f"{path} tested other findings than fold {k} of this gold: compare runs on the same gold.")
-            scores = encoder_only_scores(themes[test], polarity[test], pairs[test], outputs["theme_logits"], outputs["polarity_logits"], outputs["pair_logits"])
-            read = sentence_polarity_accuracy(records, test, outputs)
-            report["folds"][str(k)][name] = {
-                **scores,
-                **({"sentence_polarity": read} if read["sentences"] else {}),
-                "stacked_within_fold": stacked_within_fold(records, test, outputs, dict(config["stacker"])),
-            }
+            report["folds"][str(k)][name] = fold_figures(records, test, outputs, dict(config["stacker"]))
     output.write_text(json.dumps(report, indent=1) + "\n")
     typer.echo(json.dumps(report, indent=1))
 

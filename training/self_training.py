@@ -13,9 +13,9 @@ Self-training, measured fold by fold on the grouped folds of `training.train`. F
    polarity of each theme it gives;
 3. the student is fine-tuned from the pretrained weights, with the config's settings, on fold k's
    training gold plus those labelled findings;
-4. the student, as int8 ONNX as labelling runs it, labels fold k's test findings, and the heads' own
-   figures (`training.encoder_cv.encoder_only_scores`, before stacking) are compared with those of
-   the teacher's outputs that `run_folds` saved.
+4. the student, as int8 ONNX as labelling runs it, labels fold k's test findings, and its figures
+   (`training.encoder_cv.fold_figures`: the heads' own, and the stacker fitted within the fold) are
+   compared with those of the teacher's outputs that `run_folds` saved.
 
 Each step's result is kept in `training/runs/self-training/<run>/` and the figures are written to
 `--output` after every fold. The model labels of step 2 are training signal, never gold.
@@ -39,7 +39,7 @@ from nlp.models.encoder import EncoderHeads, heads_from_bytes, heads_to_bytes
 from nlp.taxonomy import DEFAULT_TAXONOMY
 from nlp.train import grouped_folds
 from training.distill import corpus_findings_not_gold
-from training.encoder_cv import encoder_only_scores, run_folder, settings_from
+from training.encoder_cv import fold_figures, run_folder, settings_from
 
 app = typer.Typer(add_completion=False)
 
@@ -125,10 +125,7 @@ def main(
             "test": len(test),
             "taught": len(drawn),
             "student_fine_tune_seconds": record["fine_tune_seconds"],
-            **{
-                name: encoder_only_scores(themes[test], polarity[test], pairs[test], arrays["theme_logits"], arrays["polarity_logits"], arrays["pair_logits"])
-                for name, arrays in (("teacher", teacher), ("student", student))
-            },
+            **{name: fold_figures(gold, test, arrays, dict(config["stacker"])) for name, arrays in (("teacher", teacher), ("student", student))},
         }
         output.write_text(json.dumps(results, indent=1) + "\n")
         typer.echo(f"fold {k}: " + json.dumps({n: results["folds"][str(k)][n] for n in ("teacher", "student")}))
