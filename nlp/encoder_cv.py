@@ -14,18 +14,31 @@ out-of-fold outputs of every finding, on which the stacker is evaluated and fitt
 (sentence gold, attached by `training.train.gold_of`) also teach the polarity head their sentences'
 polarity (`sentence_targets`, `nlp.finetune.finetune`'s `sentence_polarity`); a fold learns only
 from its training records' sentences.
+
+**Self-training** (`SelfTraining`, off unless `findings` > 0): each fine-tune, as a teacher, labels
+`findings` unlabelled findings drawn at random from groups its test fold does not hold (the final
+model's teacher draws from all), and a student is fine-tuned from the pretrained weights on the
+same gold plus those labels (`Taught`: theme probabilities kept soft, the polarity, and the
+polarity of each theme the teacher gives). `run_students` and `final_encoder(taught=)` keep the
+students in a folder of the teachers' run folder, in the same layout, so that everything that reads
+a run folder reads the students alike. Only the precision the model is exported at is kept for a
+student (the export's loss is measured on the teachers); the teacher's labels are kept beside it
+and are training signal, never gold.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import resource
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .errors import TrainingDataError
 from .finetune import FinetuneSettings, LoadedEncoder, export_onnx, finetune, quantize_onnx
 from .models.encoder import EncoderHeads, EncoderOutputs, OnnxEncoder, heads_from_bytes, heads_to_bytes
 from .scoring import theme_matrix
@@ -74,6 +87,83 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+@dataclass(frozen=True)
+class Taught:
+    """Findings a teacher labelled, as targets beside the gold: their texts, theme probabilities (kept
+    soft: the theme loss is a binary cross-entropy), polarity indices, and the polarity index of each
+    theme the teacher gives (probability >= 0.5), -1 for the others."""
+
+    texts: list[str]
+    themes: np.ndarray
+    polarity: np.ndarray
+    pairs: np.ndarray
+
+    @classmethod
+    def from_outputs(cls, texts: list[str], outputs: dict) -> Taught:
+        probabilities = 1 / (1 + np.exp(-outputs["theme_logits"]))
+        pairs = np.where(probabilities >= 0.5, outputs["pair_logits"].argmax(-1), -1)
+        return cls(texts, probabilities.astype(np.float32), outputs["polarity_logits"].argmax(1), pairs.astype(np.int64))
+
+
+@dataclass(frozen=True)
+class SelfTraining:
+    """The `[encoder.self_training]` settings: how many unlabelled findings each teacher labels (0: no
+    self-training) and the seed of their draw."""
+
+    findings: int = 0
+    seed: int = 0
+
+    def folder(self, teachers: Path) -> Path:
+        """Where the students of the teachers in run folder `teachers` live."""
+        return teachers / f"self-training-{self.findings}-{self.seed}"
+
+    def draw(self, unlabelled: list[dict], group_by: str | None, tested: set, index: int) -> list[dict]:
+        """The findings teacher `index` (a fold, or the number of folds for the final model) labels:
+        `findings` of `unlabelled` at random, none of a group in `tested`.
+
+        RAISES (TrainingDataError): fewer eligible findings than `findings`.
+        """
+        eligible = [f for f in unlabelled if group_by is None or f.get(group_by) not in tested]
+        if len(eligible) < self.findings:
+            raise TrainingDataError(
+                f"self-training asks for {self.findings} unlabelled findings per model, but only {len(eligible)} "
+                f"are outside the {len(tested)} groups tested on: give more unlabelled findings or lower "
+                "[encoder.self_training] findings."
+            )
+        return random.Random(self.seed + index).sample(eligible, self.findings)
+
+
+def teach(teacher_onnx: bytes, heads: EncoderHeads, tokenizer: str, findings: list[dict], settings: FinetuneSettings, path: Path) -> Taught:
+    """The teacher's labels of `findings` (each with "id" and "text"), kept at `path` and read from it
+    when it holds the same findings.
+
+    RAISES (TrainingDataError): `path` holds the labels of other findings (the gold or the
+    unlabelled findings changed since): remove its folder.
+    """
+    ids = [f["id"] for f in findings]
+    texts = [f["text"] for f in findings]
+    if not path.exists():
+        np.savez_compressed(path, ids=np.array(ids), **encoder_outputs(teacher_onnx, tokenizer, texts, settings, heads))
+    with np.load(path) as data:
+        if [str(i) for i in data["ids"]] != ids:
+            raise TrainingDataError(f"{path} holds a teacher's labels of other findings (the gold or the unlabelled findings changed): remove {path.parent}.")
+        return Taught.from_outputs(texts, {name: data[name] for name in data.files})
+
+
+def _fine_tune(load_encoder, targets: tuple, rows, taught: Taught | None, n_polarities: int, settings: FinetuneSettings, log):
+    """Fine-tune a fresh encoder on the records at `rows` of `targets` (`encoder_targets` and
+    `sentence_targets`), and on `taught` when given."""
+    texts, themes, polarity, pairs, sentences = targets
+    texts, themes, polarity, pairs, sentences = [texts[i] for i in rows], themes[rows], polarity[rows], pairs[rows], [sentences[i] for i in rows]
+    if taught is not None:
+        texts = texts + taught.texts
+        themes = np.vstack([themes, taught.themes])
+        polarity = np.concatenate([polarity, taught.polarity])
+        pairs = np.vstack([pairs, taught.pairs])
+        sentences = sentences + [None] * len(taught.texts)
+    return finetune(load_encoder(), texts, themes, polarity, pairs, n_polarities, settings, log=log, sentence_polarity=sentences)
+
+
 def run_folds(
     records: list[dict],
     taxonomy: Taxonomy,
@@ -82,14 +172,18 @@ def run_folds(
     load_encoder: Callable[[], LoadedEncoder],
     folder: Path,
     log: Callable[[str], None] = lambda line: None,
+    taught: Callable[[int], Taught] | None = None,
+    precisions: tuple[str, ...] = PRECISIONS,
 ) -> dict:
     """Fine-tune the fold models that are not done yet in `folder`, and label each test fold at every
-    precision not done yet (int8 is quantised from the saved float32 export); return the folds' log.
+    one of `precisions` not done yet (int8 is quantised from the float32 export); return the folds' log.
 
     load_encoder (Callable): a fresh copy of the pretrained encoder (fine-tuning changes it in place).
+    taught (Callable | None): fold k -> the findings a teacher labelled that fold k's model also
+        learns from (`run_students`).
     """
-    texts, themes, polarity, pairs = encoder_targets(records, taxonomy)
-    sentences = sentence_targets(records, taxonomy)
+    targets = (*encoder_targets(records, taxonomy), sentence_targets(records, taxonomy))
+    texts = targets[0]
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / "folds.json"
     fold_log = json.loads(log_path.read_text()) if log_path.exists() else {"settings": settings.__dict__, "folds": {}}
@@ -98,34 +192,28 @@ def run_folds(
         float32_path, heads_path = folder / f"fold-{k}-float32.onnx", folder / f"fold-{k}-heads.safetensors"
         if str(k) not in fold_log["folds"]:
             started = time.perf_counter()
-            tuned = finetune(
-                load_encoder(),
-                [texts[i] for i in train],
-                themes[train],
-                polarity[train],
-                pairs[train],
-                len(taxonomy.polarities),
-                settings,
-                log=lambda line: log(f"fold {k}: {line}"),
-                sentence_polarity=[sentences[i] for i in train],
-            )
+            extra = taught(k) if taught is not None else None
+            tuned = _fine_tune(load_encoder, targets, train, extra, len(taxonomy.polarities), settings, lambda line: log(f"fold {k}: {line}"))
             heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
             float32_path.write_bytes(export_onnx(tuned.encoder, quantize=False))
             fold_log["folds"][str(k)] = {
                 "train": len(train),
                 "test": len(test),
+                **({"taught": len(extra.texts)} if extra is not None else {}),
                 "fine_tune_seconds": round(time.perf_counter() - started, 1),
                 "label_test_seconds": {},
                 "peak_rss_mb": _peak_rss_mb(),
                 "history": tuned.history,
             }
         heads = heads_from_bytes(heads_path.read_bytes())
-        for precision in PRECISIONS:
+        for precision in precisions:
             outputs_path = folder / f"fold-{k}-{precision}.npz"
             if _encoded_as_labelling_does(outputs_path):
                 continue
-            onnx = float32_path.read_bytes() if precision == "float32" else quantize_onnx(float32_path.read_bytes())
-            (folder / f"fold-{k}-{precision}.onnx").write_bytes(onnx)
+            onnx_path = folder / f"fold-{k}-{precision}.onnx"
+            if not onnx_path.exists():
+                onnx_path.write_bytes(quantize_onnx(float32_path.read_bytes()))
+            onnx = onnx_path.read_bytes()
             begin = time.perf_counter()
             arrays = encoder_outputs(onnx, tokenizer, [texts[i] for i in test], settings, heads)
             fold_log["folds"][str(k)]["label_test_seconds"][precision] = round(time.perf_counter() - begin, 1)
@@ -179,6 +267,44 @@ def fold_encoders(n_folds: int, precision: str, folder: Path) -> list[dict]:
     ]
 
 
+def run_students(
+    records: list[dict],
+    taxonomy: Taxonomy,
+    folds: Folds,
+    settings: FinetuneSettings,
+    load_encoder: Callable[[], LoadedEncoder],
+    teachers: Path,
+    unlabelled: list[dict],
+    self_training: SelfTraining,
+    group_by: str | None,
+    precision: str,
+    log: Callable[[str], None] = lambda line: None,
+) -> tuple[Path, dict]:
+    """Self-training of the fold models `run_folds` left in `teachers`: fold k's teacher labels its
+    draw of `unlabelled` (findings with "id", "text" and the `group_by` field; none of a group fold
+    k tests on) and fold k's student learns from its training records and those labels. The students
+    are kept as `run_folds` keeps fold models, at `precision` only, in `self_training.folder(teachers)`.
+
+    RETURNS (tuple): the students' folder and their folds' log.
+    """
+    folder = self_training.folder(teachers)
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = load_encoder().tokenizer
+
+    def taught(k: int) -> Taught:
+        tested = {records[i].get(group_by) for i in folds[k][1]} if group_by else set()
+        return teach(
+            (teachers / f"fold-{k}-float32.onnx").read_bytes(),
+            heads_from_bytes((teachers / f"fold-{k}-heads.safetensors").read_bytes()),
+            tokenizer,
+            self_training.draw(unlabelled, group_by, tested, k),
+            settings,
+            folder / f"fold-{k}-teacher-labels.npz",
+        )
+
+    return folder, run_folds(records, taxonomy, folds, settings, load_encoder, folder, lambda line: log(f"student {line}"), taught, (precision,))
+
+
 def final_encoder(
     records: list[dict],
     taxonomy: Taxonomy,
@@ -187,26 +313,28 @@ def final_encoder(
     precision: str,
     folder: Path,
     log: Callable[[str], None] = lambda line: None,
+    taught: Taught | None = None,
 ) -> dict:
-    """The encoder fine-tuned on every record and exported at `precision` (kept in `folder`).
+    """The encoder fine-tuned on every record (and on `taught`, when given) and exported at
+    `precision` (kept in `folder`, with its float32 export, from which a student's teacher labels).
 
     RETURNS (dict): "onnx", "heads", "tokenizer", "provenance" and "fine_tune_seconds" (of the run
         that fine-tuned it, which may be an earlier one: the export is kept and reused).
     """
-    onnx_path, heads_path = folder / f"final-{precision}.onnx", folder / "final-heads.safetensors"
+    onnx_path, float32_path, heads_path = folder / f"final-{precision}.onnx", folder / "final-float32.onnx", folder / "final-heads.safetensors"
     loaded = load_encoder()
-    if not onnx_path.exists() or not heads_path.exists():
+    if not all(path.exists() for path in (onnx_path, float32_path, heads_path)):
         started = time.perf_counter()
-        texts, themes, polarity, pairs = encoder_targets(records, taxonomy)
-        tuned = finetune(
-            loaded, texts, themes, polarity, pairs, len(taxonomy.polarities), settings,
-            log=lambda line: log(f"final: {line}"), sentence_polarity=sentence_targets(records, taxonomy),
-        )
+        targets = (*encoder_targets(records, taxonomy), sentence_targets(records, taxonomy))
+        tuned = _fine_tune(lambda: loaded, targets, np.arange(len(records)), taught, len(taxonomy.polarities), settings, lambda line: log(f"final: {line}"))
         folder.mkdir(parents=True, exist_ok=True)
         heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
-        float32 = export_onnx(tuned.encoder, quantize=False)
-        onnx_path.write_bytes(float32 if precision == "float32" else quantize_onnx(float32))
+        float32_path.write_bytes(export_onnx(tuned.encoder, quantize=False))
+        if precision != "float32":
+            onnx_path.write_bytes(quantize_onnx(float32_path.read_bytes()))
         record = {"history": tuned.history, "fine_tune_seconds": round(time.perf_counter() - started, 1)}
+        if taught is not None:
+            record["taught"] = len(taught.texts)
         (folder / "final.json").write_text(json.dumps(record, indent=2) + "\n")
     return {
         "onnx": onnx_path.read_bytes(),
@@ -215,3 +343,31 @@ def final_encoder(
         "provenance": loaded.provenance,
         "fine_tune_seconds": json.loads((folder / "final.json").read_text()).get("fine_tune_seconds"),
     }
+
+
+def final_student(
+    records: list[dict],
+    taxonomy: Taxonomy,
+    settings: FinetuneSettings,
+    load_encoder: Callable[[], LoadedEncoder],
+    precision: str,
+    teachers: Path,
+    unlabelled: list[dict],
+    self_training: SelfTraining,
+    n_folds: int,
+    log: Callable[[str], None] = lambda line: None,
+) -> dict:
+    """The final model's student: `final_encoder` in `teachers` (its teacher) labels its draw of all
+    of `unlabelled`, and the student learns from every record and those labels; as `final_encoder`."""
+    final_encoder(records, taxonomy, settings, load_encoder, precision, teachers, log)
+    folder = self_training.folder(teachers)
+    folder.mkdir(parents=True, exist_ok=True)
+    taught = teach(
+        (teachers / "final-float32.onnx").read_bytes(),
+        heads_from_bytes((teachers / "final-heads.safetensors").read_bytes()),
+        load_encoder().tokenizer,
+        self_training.draw(unlabelled, None, set(), n_folds),
+        settings,
+        folder / "final-teacher-labels.npz",
+    )
+    return final_encoder(records, taxonomy, settings, load_encoder, precision, folder, lambda line: log(f"student {line}"), taught)

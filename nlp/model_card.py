@@ -28,17 +28,18 @@ def _library_versions() -> dict[str, str]:
 
 # Models another kind's run may also have measured on the same folds.
 _OTHER_MODELS = (
+    ("without_self_training", "this model without self-training (its teachers' outputs, stacked alike)"),
     ("fast", "fast model"),
     ("second_opinion", "fast model of the gold alone (the accurate kind's second opinion)"),
     ("ngram", "n-gram model (`FindingClassifier`: the fast model, and the accurate model's second opinion, before 0.4.0)"),
 )
 
 
-def _compared(metrics: dict) -> list[tuple[str, dict]]:
-    """The models measured in the same run, best first: this one, the other kind, the keyword baseline."""
+def _compared(metrics: dict, kind: str) -> list[tuple[str, dict]]:
+    """The models measured in the same run, best first: this one (of `kind`), the others, the keyword baseline."""
     columns = [("this model", metrics["model"])]
     for key, name in _OTHER_MODELS:
-        if metrics.get(key) is not None and metrics[key] != metrics["model"]:
+        if key != kind and metrics.get(key) is not None:
             columns.append((name, metrics[key]))
     if metrics.get("keyword_baseline") is not None:
         columns.append(("keyword baseline", metrics["keyword_baseline"]))
@@ -80,6 +81,15 @@ def _training_lines(metrics: dict) -> list[str]:
     if folds:
         seconds = sum(f["fine_tune_seconds"] for f in folds.values())
         lines.append(f"- encoder fine-tuning: {len(folds)} fold models in {seconds:.0f} s, then one on all findings in {training.get('final_fine_tune_seconds')} s")
+    students = (training.get("self_training") or {}).get("folds", {})
+    if students:
+        seconds = sum(f["fine_tune_seconds"] for f in students.values())
+        taught = sorted({f.get("taught") for f in students.values()})
+        lines.append(
+            f"- self-training: each fold model labelled {', '.join(map(str, taught))} unlabelled findings of authorities it is not tested on, "
+            f"and a student learnt from its gold and those labels ({len(students)} students in {seconds:.0f} s); the final model is the student "
+            "of the encoder fine-tuned on all findings. The teachers' labels are training signal, never gold."
+        )
     return lines
 
 
@@ -177,7 +187,7 @@ def model_card(meta: dict) -> str:
     custom = meta["inspection_themes"]
     metrics = custom["metrics"]
     model, human = metrics["model"], metrics.get("human_agreement")
-    compared = _compared(metrics)
+    compared = _compared(metrics, custom["kind"])
     header = " | ".join(name for name, _ in compared) + (" | two human readings" if human else "")
     # Each row: this run's models, then the human ceiling where there is one.
     row = lambda label, value, ceiling="": (  # noqa: E731

@@ -100,6 +100,7 @@ ENCODER_DEFAULTS: dict = {
         "seed": 0,
         "threads": 2,
     },
+    "self_training": {"findings": 0, "seed": 0},
 }
 
 
@@ -358,10 +359,12 @@ class TrainedModel:
 
     metrics (dict): `evaluate` results under "fast" for the fast kind, "second_opinion" (the fast
         model of the gold alone), "accurate", "accurate_float32" and "accurate_int8" for the
-        accurate kind, "ngram" for either when its cross-validation was given, "model" (this
-        kind's), "cross_validation" (folds and groups) and "training" (seconds, peak memory,
-        encoder fold log).
-    extra (dict): for the accurate kind, the base encoder's provenance and the export precision.
+        accurate kind ("accurate_int8" only, with self-training, beside "without_self_training":
+        the same stacking of the teachers' outputs), "ngram" for either when its cross-validation
+        was given, "model" (this kind's), "cross_validation" (folds and groups) and "training"
+        (seconds, peak memory, encoder fold log, and the students' with self-training).
+    extra (dict): for the accurate kind, the base encoder's provenance, the export precision and
+        the self-training settings when it self-trained.
     """
 
     model: NgramFindingModel | EncoderFindingModel
@@ -382,6 +385,7 @@ def train_model(
     teacher: Teacher | None = None,
     encoder_folder: Path | None = None,
     load_encoder: Callable | None = None,
+    unlabelled: list[dict] | None = None,
     log: Callable[[str], None] = lambda line: None,
 ) -> TrainedModel:
     """Cross-validate and fit the model `settings` describe (see the module docstring).
@@ -396,6 +400,8 @@ def train_model(
         them there reuses them (default: a temporary folder).
     load_encoder (Callable | None): a fresh copy of the pretrained encoder, each call (default: the
         pinned `settings.encoder["base"]`; tests pass a tiny random one).
+    unlabelled (list[dict] | None): findings without labels ("id", "text" and the `group_by` field),
+        for the accurate kind's self-training (`settings.encoder["self_training"]`), which needs them.
     """
     if settings.kind not in MODEL_KINDS:
         raise TrainingDataError(f"unknown model kind {settings.kind!r}; choose one of {list(MODEL_KINDS)}.")
@@ -413,9 +419,9 @@ def train_model(
     if settings.kind == "accurate":
         if encoder_folder is None:
             with tempfile.TemporaryDirectory(prefix="encoder-cv-") as scratch:
-                model, fold_models, extra = _fit_accurate(records, taxonomy, settings, Path(scratch), load_encoder, metrics, timings, log)
+                model, fold_models, extra = _fit_accurate(records, taxonomy, settings, Path(scratch), load_encoder, unlabelled, metrics, timings, log)
         else:
-            model, fold_models, extra = _fit_accurate(records, taxonomy, settings, encoder_folder, load_encoder, metrics, timings, log)
+            model, fold_models, extra = _fit_accurate(records, taxonomy, settings, encoder_folder, load_encoder, unlabelled, metrics, timings, log)
     else:
         fast = fast_out_of_fold(records, taxonomy, settings, teacher)
         metrics["fast"] = evaluate(records, fast.predictions, labels)
@@ -437,33 +443,51 @@ def train_model(
     return TrainedModel(model, taxonomy, records, settings, metrics, fold_models, extra)
 
 
-def _fit_accurate(records, taxonomy, settings, folder, load_encoder, metrics, timings, log):
-    """The accurate kind: encoder folds, the fast model's cross-validation (its second opinion),
-    stacked cross-validation, final encoder, fast model and stacker; fills `metrics` and `timings`,
-    returns (model, fold models, extra)."""
+def _fit_accurate(records, taxonomy, settings, folder, load_encoder, unlabelled, metrics, timings, log):
+    """The accurate kind: encoder folds (and their students, with self-training), the fast model's
+    cross-validation (its second opinion), stacked cross-validation, final encoder, fast model and
+    stacker; fills `metrics` and `timings`, returns (model, fold models, extra)."""
     from . import encoder_cv
     from .finetune import FinetuneSettings, load_base_encoder
 
     encoder = settings.encoder
     finetune_settings = FinetuneSettings(**encoder["finetune"])
+    self_training = encoder_cv.SelfTraining(**encoder.get("self_training", {}))
+    if self_training.findings and not unlabelled:
+        raise TrainingDataError("[encoder.self_training] findings > 0 needs unlabelled findings to teach: pass `unlabelled`, or set it to 0.")
     load = load_encoder or (lambda: load_base_encoder(encoder["base"]))
     precision, labels = encoder["precision"], taxonomy.theme_ids
     folds = grouped_folds(records, settings.folds, settings.group_by, settings.seed)
-    fold_log = encoder_cv.run_folds(records, taxonomy, folds, finetune_settings, load, folder, log)
+    timings["encoder_cv"] = encoder_cv.run_folds(records, taxonomy, folds, finetune_settings, load, folder, log)
+    teachers, variants = folder, encoder_cv.PRECISIONS
+    if self_training.findings:
+        folder, timings["self_training"] = encoder_cv.run_students(
+            records, taxonomy, folds, finetune_settings, load, teachers, unlabelled, self_training, settings.group_by, precision, log
+        )
+        variants = (precision,)
     started = time.perf_counter()
     second_opinion = fast_out_of_fold(records, taxonomy, settings)
     metrics["second_opinion"] = evaluate(records, second_opinion.predictions, labels)
     timings["second_opinion_cv_seconds"] = round(time.perf_counter() - started, 1)
     make_stacker = lambda: FindingStacker(**settings.stacker, labels=labels, polarities=taxonomy.polarities)  # noqa: E731
+
+    def stacked(outputs):
+        inputs = StackInputs.from_outputs(outputs, second_opinion.theme_probabilities, second_opinion.polarity_probabilities)
+        predictions, probabilities, fold_stackers = stacked_cross_validation(records, inputs, make_stacker, folds, labels)
+        return evaluate(records, predictions, labels, probabilities=probabilities), fold_stackers
+
     fold_stackers, oof = {}, {}
-    for variant in encoder_cv.PRECISIONS:
+    for variant in variants:
         oof[variant] = encoder_cv.encoder_oof(len(records), len(folds), variant, folder)
-        inputs = StackInputs.from_outputs(oof[variant], second_opinion.theme_probabilities, second_opinion.polarity_probabilities)
-        predictions, probabilities, fold_stackers[variant] = stacked_cross_validation(records, inputs, make_stacker, folds, labels)
-        metrics[f"accurate_{variant}"] = evaluate(records, predictions, labels, probabilities=probabilities)
+        metrics[f"accurate_{variant}"], fold_stackers[variant] = stacked(oof[variant])
     metrics["accurate"] = metrics[f"accurate_{precision}"]
-    timings["encoder_cv"] = fold_log
-    final = encoder_cv.final_encoder(records, taxonomy, finetune_settings, load, precision, folder, log)
+    if self_training.findings:
+        metrics["without_self_training"] = stacked(encoder_cv.encoder_oof(len(records), len(folds), precision, teachers))[0]
+        final = encoder_cv.final_student(
+            records, taxonomy, finetune_settings, load, precision, teachers, unlabelled, self_training, len(folds), log
+        )
+    else:
+        final = encoder_cv.final_encoder(records, taxonomy, finetune_settings, load, precision, folder, log)
     timings["final_fine_tune_seconds"] = final["fine_tune_seconds"]
     fast_model = fit_finding_classifier(make_fast_classifier(settings.fast, taxonomy), records, taxonomy, settings.group_by)
     stacker = make_stacker().fit(
@@ -490,7 +514,10 @@ def _fit_accurate(records, taxonomy, settings, folder, load_encoder, metrics, ti
         encoder_model(fold["onnx"], fold["heads"], fold_stacker, fold_fast)
         for fold, fold_stacker, fold_fast in zip(encoder_cv.fold_encoders(len(folds), precision, folder), fold_stackers[precision], second_opinion.fold_models)
     ]
-    return model, fold_models, {"precision": precision, "base_encoder": final["provenance"]}
+    extra = {"precision": precision, "base_encoder": final["provenance"]}
+    if self_training.findings:
+        extra["self_training"] = {"findings": self_training.findings, "seed": self_training.seed, "unlabelled": len(unlabelled)}
+    return model, fold_models, extra
 
 
 def _peak_rss_mb() -> float:
@@ -553,6 +580,7 @@ def write_model(
                 "base_encoder": trained.extra.get("base_encoder"),
                 "precision": trained.extra.get("precision"),
                 "teacher": trained.extra.get("teacher"),
+                "self_training": trained.extra.get("self_training"),
                 "settings": {"folds": trained.settings.folds, "group_by": trained.settings.group_by, "seed": trained.settings.seed},
                 "metrics": trained.metrics,
                 **custom,

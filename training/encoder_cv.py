@@ -28,11 +28,12 @@ from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 from spacy.cli._util import parse_config_overrides
 from thinc.api import Config
 
-from nlp.encoder_cv import encoder_targets, run_folds
+from nlp.encoder_cv import SelfTraining, encoder_targets, run_folds, run_students
 from nlp.finetune import FinetuneSettings, finetune, load_base_encoder
 from nlp.models.stacking import FindingStacker, StackInputs
 from nlp.scoring import evaluate, theme_matrix
 from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES
+from nlp.models.training import DEFAULT_GROUP_FIELD
 from nlp.train import grouped_folds
 
 app = typer.Typer(add_completion=False)
@@ -81,23 +82,27 @@ def folds(
     """Fine-tune one model per grouped fold and save the out-of-fold head outputs; prints the run folder.
 
     Config values can be overridden as in training.train, e.g. `--paths.sentence_gold
-    training/data/gold/sentences.jsonl` (sentence gold) or `--encoder.finetune.epochs 4`."""
-    from training.train import gold_of
+    training/data/gold/sentences.jsonl` (sentence gold), `--encoder.finetune.epochs 4`, or
+    `--encoder.self_training.findings 3000`: each fold model then also teaches a student (kept in a
+    folder of the run folder; `compare RUN RUN/self-training-3000-0` weighs them)."""
+    from training.train import gold_of, unlabelled_of
 
     config = Config().from_disk(config_path, overrides=parse_config_overrides(ctx.args))
     records = gold_of(config)
     splits = grouped_folds(records, config["training"]["folds"])
+    splits = splits[:first] if first else splits
     folder = run_folder(config, records)
     typer.echo(f"run folder: {folder}")
-    run_folds(
-        records,
-        DEFAULT_TAXONOMY,
-        splits[:first] if first else splits,
-        settings_from(config),
-        lambda: load_base_encoder(config["encoder"]["base"]),
-        folder,
-        log=typer.echo,
-    )
+    settings = settings_from(config)
+    load_encoder = lambda: load_base_encoder(config["encoder"]["base"])  # noqa: E731
+    run_folds(records, DEFAULT_TAXONOMY, splits, settings, load_encoder, folder, log=typer.echo)
+    self_training = SelfTraining(**config["encoder"]["self_training"])
+    if self_training.findings:
+        students, _ = run_students(
+            records, DEFAULT_TAXONOMY, splits, settings, load_encoder, folder, unlabelled_of(config, records),
+            self_training, DEFAULT_GROUP_FIELD, config["encoder"]["precision"], log=typer.echo,
+        )
+        typer.echo(f"students: {students}")
 
 
 def sentence_polarity_accuracy(records: list[dict], test: np.ndarray, outputs) -> dict:

@@ -50,7 +50,7 @@ from nlp.train import (
     train_model,
     write_model,
 )
-from training.distill import teacher
+from training.distill import corpus_findings_not_gold, teacher
 from training.encoder_cv import run_folder
 from training.evaluate import keyword_baseline
 
@@ -105,6 +105,14 @@ def teacher_from(config: Config) -> Teacher | None:
     """The fast kind's teacher of `[fast.distill]` (None without one): labels per fold and for the final model."""
     distill = config.get("fast", {}).get("distill", {})
     return teacher(Path(distill["teacher"]), float(distill["weight"]), bool(distill.get("themes", True))) if distill.get("teacher") else None
+
+
+def unlabelled_of(config: Config, records: list[dict]) -> list[dict] | None:
+    """The findings the accurate kind's self-training teaches from (`[encoder.self_training]`): the
+    corpus findings that are not gold; None when the config does not self-train."""
+    if config["model"]["kind"] != "accurate" or not config["encoder"]["self_training"]["findings"]:
+        return None
+    return corpus_findings_not_gold(records)
 
 
 def cached_ngram_out_of_fold(config: Config, records: list[dict], settings: TrainingSettings) -> OutOfFold:
@@ -188,6 +196,7 @@ def train(config: Config) -> Path:
         ngram=cached_ngram_out_of_fold(config, records, settings),
         teacher=teacher_from(config) if settings.kind == "fast" else None,
         encoder_folder=run_folder(config, records),
+        unlabelled=unlabelled_of(config, records),
         log=typer.echo,
     )
     trained.metrics["keyword_baseline"] = evaluate(records, keyword_baseline([r["text"] for r in records]), THEME_IDS, with_calibration=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -35,3 +36,125 @@ def test_encoder_cv_recomputes_fold_outputs_that_labelling_would_not_give(tiny_e
     with np.load(outputs) as data:
         assert str(data["encoding"]) == OnnxEncoder.ENCODING
         assert np.array_equal(data["theme_logits"], fresh["theme_logits"])
+
+
+def unlabelled_findings() -> list[dict]:
+    """Findings without labels, of the tiny set's authorities: what self-training teaches from."""
+    return [
+        {"id": f"u{i}", "text": r["text"].replace("borough", "district"), "local_authority": r["local_authority"]}
+        for i, r in enumerate(tiny_training_set())
+    ]
+
+
+def logit(probability: float) -> float:
+    return float(np.log(probability / (1 - probability)))
+
+
+def test_a_teacher_teaches_its_theme_probabilities_and_pair_polarity_only_for_the_themes_it_gives():
+    from nlp.encoder_cv import Taught
+    from nlp.taxonomy import POLARITIES
+
+    strength, weakness, mixed = (POLARITIES.index(p) for p in ("strength", "weakness", "mixed"))
+    pair_logits = np.zeros((2, 3, len(POLARITIES)))
+    pair_logits[:, :, weakness] = 1.0
+    outputs = {
+        "theme_logits": np.array([[logit(0.9), logit(0.3), logit(0.5)], [logit(0.1), logit(0.7), logit(0.2)]]),
+        "polarity_logits": np.eye(len(POLARITIES))[[mixed, strength]] * 3,
+        "pair_logits": pair_logits,
+    }
+    taught = Taught.from_outputs(["a", "b"], outputs)
+    np.testing.assert_allclose(taught.themes, [[0.9, 0.3, 0.5], [0.1, 0.7, 0.2]], rtol=1e-5)
+    assert taught.polarity.tolist() == [mixed, strength]
+    assert taught.pairs.tolist() == [[weakness, -1, weakness], [-1, weakness, -1]]
+
+
+def test_a_student_is_never_taught_findings_of_the_groups_its_fold_tests_on():
+    from nlp.encoder_cv import SelfTraining
+
+    pool = [{"id": f"f{i}", "local_authority": f"Authority {i % 4}"} for i in range(40)]
+    self_training = SelfTraining(findings=15, seed=3)
+    drawn = self_training.draw(pool, "local_authority", {"Authority 1", "Authority 3"}, 0)
+    assert len({f["id"] for f in drawn}) == 15
+    assert {f["local_authority"] for f in drawn} == {"Authority 0", "Authority 2"}
+    assert drawn == self_training.draw(pool, "local_authority", {"Authority 1", "Authority 3"}, 0)
+    assert drawn != self_training.draw(pool, "local_authority", {"Authority 1", "Authority 3"}, 1)
+
+
+def test_self_training_refuses_to_draw_more_findings_than_there_are_outside_the_tested_groups():
+    from nlp.encoder_cv import SelfTraining
+    from nlp.errors import TrainingDataError
+
+    pool = [{"id": f"f{i}", "local_authority": f"Authority {i % 4}"} for i in range(40)]
+    with pytest.raises(TrainingDataError, match="only 20 are outside the 2 groups"):
+        SelfTraining(findings=21).draw(pool, "local_authority", {"Authority 1", "Authority 3"}, 0)
+
+
+def test_students_are_kept_as_fold_models_are_and_never_taught_a_group_their_fold_tests_on(tiny_encoder, tmp_path):
+    from nlp.encoder_cv import SelfTraining, encoder_oof, run_folds, run_students
+
+    records = tiny_training_set()
+    folds = grouped_folds(records, 2, "local_authority")
+    settings = FinetuneSettings(epochs=1, batch_size=8, max_length=48, threads=1)
+    load = lambda: copy.deepcopy(tiny_encoder)  # noqa: E731
+    run_folds(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path)
+    self_training = SelfTraining(findings=10)
+    unlabelled = unlabelled_findings()
+    students, log = run_students(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, unlabelled, self_training, "local_authority", "int8")
+    assert students == tmp_path / "self-training-10-0"
+    assert [log["folds"][k]["taught"] for k in ("0", "1")] == [10, 10]
+    for k, (_, test) in enumerate(folds):
+        with np.load(students / f"fold-{k}-teacher-labels.npz") as labels:
+            taught = {str(i) for i in labels["ids"]}
+        tested = {records[i]["local_authority"] for i in test}
+        assert not tested & {f["local_authority"] for f in unlabelled if f["id"] in taught}
+    assert not (students / "fold-0-float32.npz").exists()
+    teacher, student = (encoder_oof(len(records), 2, "int8", folder) for folder in (tmp_path, students))
+    assert teacher.theme_logits.shape == student.theme_logits.shape
+    assert not np.allclose(teacher.theme_logits, student.theme_logits)
+    # Done once: a second run reuses the students (a fine-tune would change their outputs' file).
+    written = (students / "fold-0-int8.npz").stat().st_mtime_ns
+    run_students(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, unlabelled, self_training, "local_authority", "int8")
+    assert (students / "fold-0-int8.npz").stat().st_mtime_ns == written
+
+
+def test_teacher_labels_of_another_draw_are_refused_not_reused(tiny_encoder, tmp_path):
+    from nlp.encoder_cv import SelfTraining, run_folds, run_students
+    from nlp.errors import TrainingDataError
+
+    records = tiny_training_set()
+    folds = grouped_folds(records, 2, "local_authority")[:1]
+    settings = FinetuneSettings(epochs=1, batch_size=8, max_length=48, threads=1)
+    load = lambda: copy.deepcopy(tiny_encoder)  # noqa: E731
+    run_folds(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path)
+    self_training = SelfTraining(findings=10)
+    students = self_training.folder(tmp_path)
+    students.mkdir()
+    np.savez_compressed(students / "fold-0-teacher-labels.npz", ids=np.array([f"other{i}" for i in range(10)]))
+    with pytest.raises(TrainingDataError, match="labels of other findings"):
+        run_students(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, unlabelled_findings(), self_training, "local_authority", "int8")
+
+
+def test_a_self_trained_model_is_the_final_encoders_student_and_reports_its_teachers_stacked_alike(tiny_encoder, tmp_path):
+    from nlp.errors import TrainingDataError
+    from nlp.train import TrainingSettings, train_model, write_model
+
+    records = tiny_training_set()
+    settings = TrainingSettings(kind="accurate", folds=2)
+    settings.encoder["finetune"].update(max_length=48, epochs=1, batch_size=8, threads=1)
+    settings.encoder["self_training"] = {"findings": 10, "seed": 0}
+    load = lambda: copy.deepcopy(tiny_encoder)  # noqa: E731
+    with pytest.raises(TrainingDataError, match="needs unlabelled findings"):
+        train_model(records, DEFAULT_TAXONOMY, settings, encoder_folder=tmp_path, load_encoder=load)
+    trained = train_model(records, DEFAULT_TAXONOMY, settings, encoder_folder=tmp_path, load_encoder=load, unlabelled=unlabelled_findings())
+    students = tmp_path / "self-training-10-0"
+    assert trained.model.onnx == (students / "final-int8.onnx").read_bytes() != (tmp_path / "final-int8.onnx").read_bytes()
+    assert json.loads((students / "final.json").read_text())["taught"] == 10
+    assert [fold.onnx for fold in trained.fold_models] == [(students / f"fold-{k}-int8.onnx").read_bytes() for k in range(2)]
+    metrics = trained.metrics
+    assert metrics["model"] is metrics["accurate_int8"] and "accurate_float32" not in metrics
+    assert metrics["without_self_training"]["themes"]["micro_f1"] is not None
+    assert trained.extra["self_training"] == {"findings": 10, "seed": 0, "unlabelled": len(unlabelled_findings())}
+    training_data = {"findings": len(records), "grouped_by": "local_authority", "groups": 4, "path": "tiny.jsonl", "sha256": "0" * 64}
+    card = (write_model(trained, tmp_path / "model", name="tiny_self_trained", version="0.1.0", training_data=training_data) / "README.md").read_text()
+    assert "self-training: each fold model labelled 10 unlabelled findings" in card
+    assert "this model without self-training" in card
