@@ -44,6 +44,7 @@ class Round:
 ROUNDS = (
     Round("1", ("1", "2", "3", "4", "5", "6"), "cue-word sampling by theme, with top-ups (ANNOTATION.md §3)", ""),
     Round("2", ("7a", "7b", "7c", "7d", "7e", "7f"), "the `suggest` queue 7: model uncertainty and diversity (ANNOTATION.md §10)", "_7"),
+    Round("3", ("8a", "8b", "8c", "8d", "8e", "8f", "8g"), "uniformly at random from the corpus findings not yet read (ANNOTATION.md §12)", "_8"),
 )
 # Batch 4's file was written to by other annotators' scripts for a while (a shared /tmp); its labels
 # are readings under the protocol, but not certainly all by one annotator, so agreement is measured

@@ -1,0 +1,69 @@
+"""How good are the committed models on gold findings they never trained on, drawn uniformly at random?
+
+    python -m training.score_sample --batches 8a,8b,8c,8d,8e,8f,8g --output training/reports/random-sample-quality.json
+
+Grouped cross-validation scores gold, and gold before round 3 was drawn by cue words and by model
+uncertainty, so its figures say how a model does on those findings, not on a corpus. Round 3
+(ANNOTATION.md §12) was drawn uniformly at random from the corpus findings no gold round had read:
+its figures estimate what a user labelling these reports gets, finding by finding, with the
+committed models as they are. The models never saw these findings' labels, but they did learn from
+other findings of the same authorities, so this is not a figure on unseen authorities (grouped CV
+gives that); and the fast model's distillation drew corpus findings that may include some of these
+texts, with the accurate model's labels, never gold ones.
+
+Each model labels the findings' texts as `label` does (the kind rule applied), and is scored by
+`nlp.scoring.evaluate`, beside the keyword baseline.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from nlp.components.theme_classifier import apply_kind_rule
+from nlp.model_scores import scorer_for_model
+from nlp.scoring import evaluate
+from nlp.taxonomy import THEME_IDS
+from training.build_gold import GOLD_PATH
+from training.evaluate import keyword_baseline
+
+HEADLINE = (
+    ("theme micro-F1", lambda m: m["themes"]["micro_f1"]),
+    ("theme macro-F1", lambda m: m["themes"]["macro_f1"]),
+    ("polarity macro-F1", lambda m: m["polarity"]["macro_f1"]),
+    ("recall of `mixed`", lambda m: m["polarity"]["per_class"]["mixed"]["recall"]),
+    ("(theme, polarity) pair F1", lambda m: m["theme_polarity_pairs"]["f1"]),
+)
+
+
+def main(
+    batches: str = typer.Option(..., help="Comma-separated annotation batches whose gold findings are scored."),
+    models: str = typer.Option("accurate,fast", help="Comma-separated models (short names, folders or packages)."),
+    gold: Path = typer.Option(GOLD_PATH),
+    output: Path = typer.Option(...),
+) -> None:
+    wanted = set(batches.split(","))
+    records = [r for r in map(json.loads, open(gold, encoding="utf-8")) if r["batch"] in wanted]
+    if not records:
+        raise SystemExit(f"no gold finding of batches {sorted(wanted)} in {gold}.")
+    texts = [r["text"] for r in records]
+    results = {"gold": str(gold), "batches": sorted(wanted), "findings": len(records), "models": {}}
+    for model in models.split(","):
+        scorer = scorer_for_model(model)
+        labels = [apply_kind_rule(label, r.get("kind")) for label, r in zip(scorer.labels(texts), records)]
+        results["models"][scorer.name] = evaluate(records, labels, THEME_IDS, with_calibration=False)
+    results["models"]["keyword baseline"] = evaluate(records, keyword_baseline(texts), THEME_IDS, with_calibration=False)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=1) + "\n")
+    names = list(results["models"])
+    typer.echo(f"{len(records)} gold findings of batches {', '.join(sorted(wanted))}\n")
+    typer.echo("| | " + " | ".join(names) + " |")
+    typer.echo("| --- |" + " --- |" * len(names))
+    for label, value in HEADLINE:
+        typer.echo(f"| {label} | " + " | ".join(str(value(results["models"][name])) for name in names) + " |")
+
+
+if __name__ == "__main__":
+    typer.run(main)
