@@ -21,13 +21,15 @@ model's teacher draws from all), and a student is fine-tuned from the pretrained
 same gold plus those labels (`Taught`: theme probabilities kept soft, the polarity, and the
 polarity of each theme the teacher gives). `run_students` and `final_encoder(taught=)` keep the
 students in a folder of the teachers' run folder, in the same layout, so that everything that reads
-a run folder reads the students alike. Only the precision the model is exported at is kept for a
-student (the export's loss is measured on the teachers); the teacher's labels are kept beside it
-and are training signal, never gold.
+a run folder reads the students alike; a student's test outputs are computed only at the precision
+the model is exported at (the loss of int8 against float32 is measured on the teachers). The
+teacher's labels are kept beside each student, with a digest of the teacher and the findings that
+a kept student must match; they are training signal, never gold.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import resource
@@ -91,24 +93,26 @@ def _peak_rss_mb() -> float:
 class Taught:
     """Findings a teacher labelled, as targets beside the gold: their texts, theme probabilities (kept
     soft: the theme loss is a binary cross-entropy), polarity indices, and the polarity index of each
-    theme the teacher gives (probability >= 0.5), -1 for the others."""
+    theme the teacher gives (probability >= 0.5), -1 for the others; `digest` names the teacher and
+    the findings, so that a student of another teacher or draw is never taken for this one's."""
 
     texts: list[str]
     themes: np.ndarray
     polarity: np.ndarray
     pairs: np.ndarray
+    digest: str = ""
 
     @classmethod
-    def from_outputs(cls, texts: list[str], outputs: dict) -> Taught:
+    def from_outputs(cls, texts: list[str], outputs: dict, digest: str = "") -> Taught:
         probabilities = 1 / (1 + np.exp(-outputs["theme_logits"]))
         pairs = np.where(probabilities >= 0.5, outputs["pair_logits"].argmax(-1), -1)
-        return cls(texts, probabilities.astype(np.float32), outputs["polarity_logits"].argmax(1), pairs.astype(np.int64))
+        return cls(texts, probabilities.astype(np.float32), outputs["polarity_logits"].argmax(1), pairs.astype(np.int64), digest)
 
 
 @dataclass(frozen=True)
 class SelfTraining:
     """The `[encoder.self_training]` settings: how many unlabelled findings each teacher labels (0: no
-    self-training) and the seed of their draw."""
+    self-training) and the seed of their draw (teacher k draws with `seed + k`)."""
 
     findings: int = 0
     seed: int = 0
@@ -121,9 +125,15 @@ class SelfTraining:
         """The findings teacher `index` (a fold, or the number of folds for the final model) labels:
         `findings` of `unlabelled` at random, none of a group in `tested`.
 
-        RAISES (TrainingDataError): fewer eligible findings than `findings`.
+        RAISES (TrainingDataError): an unlabelled finding without `group_by`, or fewer eligible
+            findings than `findings`.
         """
-        eligible = [f for f in unlabelled if group_by is None or f.get(group_by) not in tested]
+        if group_by is not None and (missing := next((f for f in unlabelled if f.get(group_by) is None), None)):
+            raise TrainingDataError(
+                f"unlabelled finding {missing.get('id')!r} has no {group_by!r}: self-training could teach a student findings "
+                "of the groups its fold is tested on. Give every unlabelled finding its group."
+            )
+        eligible = [f for f in unlabelled if group_by is None or f[group_by] not in tested]
         if len(eligible) < self.findings:
             raise TrainingDataError(
                 f"self-training asks for {self.findings} unlabelled findings per model, but only {len(eligible)} "
@@ -133,21 +143,25 @@ class SelfTraining:
         return random.Random(self.seed + index).sample(eligible, self.findings)
 
 
-def teach(teacher_onnx: bytes, heads: EncoderHeads, tokenizer: str, findings: list[dict], settings: FinetuneSettings, path: Path) -> Taught:
-    """The teacher's labels of `findings` (each with "id" and "text"), kept at `path` and read from it
-    when it holds the same findings.
+def teach(teacher_onnx: bytes, heads: bytes, tokenizer: str, findings: list[dict], settings: FinetuneSettings, path: Path) -> Taught:
+    """The labels that the teacher (its ONNX export and heads file) gives `findings` (each with "id"
+    and "text"), kept at `path` and read from it when it holds this teacher's labels of them.
 
-    RAISES (TrainingDataError): `path` holds the labels of other findings (the gold or the
-    unlabelled findings changed since): remove its folder.
+    RAISES (TrainingDataError): `path` holds another teacher's labels or labels of other findings
+        (the gold, the settings or the unlabelled findings changed since): remove its folder.
     """
-    ids = [f["id"] for f in findings]
     texts = [f["text"] for f in findings]
+    content = hashlib.sha256(teacher_onnx)
+    content.update(heads)
+    content.update(json.dumps([(f["id"], f["text"]) for f in findings]).encode())
+    digest = content.hexdigest()
     if not path.exists():
-        np.savez_compressed(path, ids=np.array(ids), **encoder_outputs(teacher_onnx, tokenizer, texts, settings, heads))
+        outputs = encoder_outputs(teacher_onnx, tokenizer, texts, settings, heads_from_bytes(heads))
+        np.savez_compressed(path, ids=np.array([f["id"] for f in findings]), digest=np.array(digest), **outputs)
     with np.load(path) as data:
-        if [str(i) for i in data["ids"]] != ids:
-            raise TrainingDataError(f"{path} holds a teacher's labels of other findings (the gold or the unlabelled findings changed): remove {path.parent}.")
-        return Taught.from_outputs(texts, {name: data[name] for name in data.files})
+        if "digest" not in data.files or str(data["digest"]) != digest:
+            raise TrainingDataError(f"{path} holds another teacher's labels or labels of other findings (the gold, the settings or the unlabelled findings changed): remove {path.parent}.")
+        return Taught.from_outputs(texts, {name: data[name] for name in data.files}, digest)
 
 
 def _fine_tune(load_encoder, targets: tuple, rows, taught: Taught | None, n_polarities: int, settings: FinetuneSettings, log):
@@ -175,12 +189,16 @@ def run_folds(
     taught: Callable[[int], Taught] | None = None,
     precisions: tuple[str, ...] = PRECISIONS,
 ) -> dict:
-    """Fine-tune the fold models that are not done yet in `folder`, and label each test fold at every
-    one of `precisions` not done yet (int8 is quantised from the float32 export); return the folds' log.
+    """Fine-tune the fold models that are not done yet in `folder` (a fold fine-tuned again loses the
+    exports and outputs of its earlier fine-tune), and label each test fold at every one of
+    `precisions` not done yet, with the fold's export at that precision (int8: quantised from the
+    float32 export when there is none); return the folds' log.
 
     load_encoder (Callable): a fresh copy of the pretrained encoder (fine-tuning changes it in place).
     taught (Callable | None): fold k -> the findings a teacher labelled that fold k's model also
-        learns from (`run_students`).
+        learns from (`run_students`); a fold done with other taught findings is refused.
+
+    RAISES (TrainingDataError): a done fold of `folder` was taught by another teacher or draw.
     """
     targets = (*encoder_targets(records, taxonomy), sentence_targets(records, taxonomy))
     texts = targets[0]
@@ -190,16 +208,25 @@ def run_folds(
     tokenizer = load_encoder().tokenizer
     for k, (train, test) in enumerate(folds):
         float32_path, heads_path = folder / f"fold-{k}-float32.onnx", folder / f"fold-{k}-heads.safetensors"
-        if str(k) not in fold_log["folds"]:
+        extra = taught(k) if taught is not None else None
+        done = fold_log["folds"].get(str(k))
+        if done is not None and extra is not None and done.get("taught_sha256") != extra.digest:
+            raise TrainingDataError(
+                f"fold {k} in {folder} was taught by another teacher or other findings than this run's "
+                "(the teachers, the settings or the unlabelled findings changed): remove the folder."
+            )
+        if done is None:
+            for precision in PRECISIONS:
+                for stale in (folder / f"fold-{k}-{precision}.onnx", folder / f"fold-{k}-{precision}.npz"):
+                    stale.unlink(missing_ok=True)
             started = time.perf_counter()
-            extra = taught(k) if taught is not None else None
             tuned = _fine_tune(load_encoder, targets, train, extra, len(taxonomy.polarities), settings, lambda line: log(f"fold {k}: {line}"))
             heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
             float32_path.write_bytes(export_onnx(tuned.encoder, quantize=False))
             fold_log["folds"][str(k)] = {
                 "train": len(train),
                 "test": len(test),
-                **({"taught": len(extra.texts)} if extra is not None else {}),
+                **({"taught": len(extra.texts), "taught_sha256": extra.digest} if extra is not None else {}),
                 "fine_tune_seconds": round(time.perf_counter() - started, 1),
                 "label_test_seconds": {},
                 "peak_rss_mb": _peak_rss_mb(),
@@ -283,19 +310,21 @@ def run_students(
     """Self-training of the fold models `run_folds` left in `teachers`: fold k's teacher labels its
     draw of `unlabelled` (findings with "id", "text" and the `group_by` field; none of a group fold
     k tests on) and fold k's student learns from its training records and those labels. The students
-    are kept as `run_folds` keeps fold models, at `precision` only, in `self_training.folder(teachers)`.
+    are kept as `run_folds` keeps fold models, in `self_training.folder(teachers)`, with test outputs
+    at `precision` only.
 
     RETURNS (tuple): the students' folder and their folds' log.
+    RAISES (TrainingDataError): see `SelfTraining.draw`, `teach` and `run_folds`.
     """
     folder = self_training.folder(teachers)
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = load_encoder().tokenizer
 
     def taught(k: int) -> Taught:
-        tested = {records[i].get(group_by) for i in folds[k][1]} if group_by else set()
+        tested = {records[i][group_by] for i in folds[k][1]} if group_by else set()
         return teach(
             (teachers / f"fold-{k}-float32.onnx").read_bytes(),
-            heads_from_bytes((teachers / f"fold-{k}-heads.safetensors").read_bytes()),
+            (teachers / f"fold-{k}-heads.safetensors").read_bytes(),
             tokenizer,
             self_training.draw(unlabelled, group_by, tested, k),
             settings,
@@ -314,34 +343,41 @@ def final_encoder(
     folder: Path,
     log: Callable[[str], None] = lambda line: None,
     taught: Taught | None = None,
+    keep_float32: bool = False,
 ) -> dict:
     """The encoder fine-tuned on every record (and on `taught`, when given) and exported at
-    `precision` (kept in `folder`, with its float32 export, from which a student's teacher labels).
+    `precision` (kept in `folder`, with its float32 export too when `keep_float32`: a teacher's).
 
     RETURNS (dict): "onnx", "heads", "tokenizer", "provenance" and "fine_tune_seconds" (of the run
         that fine-tuned it, which may be an earlier one: the export is kept and reused).
+    RAISES (TrainingDataError): the kept final model was taught other findings than `taught`.
     """
     onnx_path, float32_path, heads_path = folder / f"final-{precision}.onnx", folder / "final-float32.onnx", folder / "final-heads.safetensors"
+    record_path = folder / "final.json"
     loaded = load_encoder()
-    if not all(path.exists() for path in (onnx_path, float32_path, heads_path)):
+    kept = [onnx_path, heads_path, record_path] + ([float32_path] if keep_float32 else [])
+    if all(path.exists() for path in kept) and taught is not None and json.loads(record_path.read_text()).get("taught_sha256") != taught.digest:
+        raise TrainingDataError(f"{folder}'s final model was taught by another teacher or other findings than this run's: remove the folder.")
+    if not all(path.exists() for path in kept):
         started = time.perf_counter()
         targets = (*encoder_targets(records, taxonomy), sentence_targets(records, taxonomy))
         tuned = _fine_tune(lambda: loaded, targets, np.arange(len(records)), taught, len(taxonomy.polarities), settings, lambda line: log(f"final: {line}"))
         folder.mkdir(parents=True, exist_ok=True)
         heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
-        float32_path.write_bytes(export_onnx(tuned.encoder, quantize=False))
-        if precision != "float32":
-            onnx_path.write_bytes(quantize_onnx(float32_path.read_bytes()))
+        float32 = export_onnx(tuned.encoder, quantize=False)
+        onnx_path.write_bytes(float32 if precision == "float32" else quantize_onnx(float32))
+        if keep_float32:
+            float32_path.write_bytes(float32)
         record = {"history": tuned.history, "fine_tune_seconds": round(time.perf_counter() - started, 1)}
         if taught is not None:
-            record["taught"] = len(taught.texts)
-        (folder / "final.json").write_text(json.dumps(record, indent=2) + "\n")
+            record.update(taught=len(taught.texts), taught_sha256=taught.digest)
+        record_path.write_text(json.dumps(record, indent=2) + "\n")
     return {
         "onnx": onnx_path.read_bytes(),
         "heads": heads_from_bytes(heads_path.read_bytes()),
         "tokenizer": loaded.tokenizer,
         "provenance": loaded.provenance,
-        "fine_tune_seconds": json.loads((folder / "final.json").read_text()).get("fine_tune_seconds"),
+        "fine_tune_seconds": json.loads(record_path.read_text()).get("fine_tune_seconds"),
     }
 
 
@@ -358,16 +394,18 @@ def final_student(
     log: Callable[[str], None] = lambda line: None,
 ) -> dict:
     """The final model's student: `final_encoder` in `teachers` (its teacher) labels its draw of all
-    of `unlabelled`, and the student learns from every record and those labels; as `final_encoder`."""
-    final_encoder(records, taxonomy, settings, load_encoder, precision, teachers, log)
+    of `unlabelled`, and the student learns from every record and those labels; as `final_encoder`,
+    with "teacher_fine_tune_seconds" besides."""
+    teacher = final_encoder(records, taxonomy, settings, load_encoder, precision, teachers, log, keep_float32=True)
     folder = self_training.folder(teachers)
     folder.mkdir(parents=True, exist_ok=True)
     taught = teach(
         (teachers / "final-float32.onnx").read_bytes(),
-        heads_from_bytes((teachers / "final-heads.safetensors").read_bytes()),
+        (teachers / "final-heads.safetensors").read_bytes(),
         load_encoder().tokenizer,
         self_training.draw(unlabelled, None, set(), n_folds),
         settings,
         folder / "final-teacher-labels.npz",
     )
-    return final_encoder(records, taxonomy, settings, load_encoder, precision, folder, lambda line: log(f"student {line}"), taught)
+    student = final_encoder(records, taxonomy, settings, load_encoder, precision, folder, lambda line: log(f"student {line}"), taught)
+    return {**student, "teacher_fine_tune_seconds": teacher["fine_tune_seconds"]}

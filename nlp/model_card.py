@@ -88,7 +88,8 @@ def _training_lines(metrics: dict) -> list[str]:
         lines.append(
             f"- self-training: each fold model labelled {', '.join(map(str, taught))} unlabelled findings of authorities it is not tested on, "
             f"and a student learnt from its gold and those labels ({len(students)} students in {seconds:.0f} s); the final model is the student "
-            "of the encoder fine-tuned on all findings. The teachers' labels are training signal, never gold."
+            f"of the encoder fine-tuned on all findings (the one on all findings above is the student; its teacher took "
+            f"{training.get('final_teacher_fine_tune_seconds')} s). The teachers' labels are training signal, never gold."
         )
     return lines
 
@@ -100,7 +101,7 @@ def _sample_lines(model: dict) -> list[str]:
         return []
     return [
         "",
-        "The training data holds findings drawn in different ways (for the Ofsted gold set, `training/ANNOTATION.md` §3 and §10); the same "
+        "The training data holds findings drawn in different ways (for the Ofsted gold set, `training/ANNOTATION.md` §3, §10 and §12); the same "
         "cross-validated predictions, scored on each sample apart:",
         "",
         "| sample | findings | theme micro-F1 | theme macro-F1 | polarity macro-F1 | recall of `mixed` | pair F1 |",

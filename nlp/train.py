@@ -359,8 +359,8 @@ class TrainedModel:
 
     metrics (dict): `evaluate` results under "fast" for the fast kind, "second_opinion" (the fast
         model of the gold alone), "accurate", "accurate_float32" and "accurate_int8" for the
-        accurate kind ("accurate_int8" only, with self-training, beside "without_self_training":
-        the same stacking of the teachers' outputs), "ngram" for either when its cross-validation
+        accurate kind (with self-training, only "accurate_<precision>" of the export, beside
+        "without_self_training": the teachers' outputs stacked alike), "ngram" for either when its cross-validation
         was given, "model" (this kind's), "cross_validation" (folds and groups) and "training"
         (seconds, peak memory, encoder fold log, and the students' with self-training).
     extra (dict): for the accurate kind, the base encoder's provenance, the export precision and
@@ -489,6 +489,8 @@ def _fit_accurate(records, taxonomy, settings, folder, load_encoder, unlabelled,
     else:
         final = encoder_cv.final_encoder(records, taxonomy, finetune_settings, load, precision, folder, log)
     timings["final_fine_tune_seconds"] = final["fine_tune_seconds"]
+    if self_training.findings:
+        timings["final_teacher_fine_tune_seconds"] = final["teacher_fine_tune_seconds"]
     fast_model = fit_finding_classifier(make_fast_classifier(settings.fast, taxonomy), records, taxonomy, settings.group_by)
     stacker = make_stacker().fit(
         StackInputs.from_outputs(oof[precision], second_opinion.theme_probabilities, second_opinion.polarity_probabilities),

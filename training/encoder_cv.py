@@ -96,7 +96,7 @@ def folds(
     settings = settings_from(config)
     load_encoder = lambda: load_base_encoder(config["encoder"]["base"])  # noqa: E731
     run_folds(records, DEFAULT_TAXONOMY, splits, settings, load_encoder, folder, log=typer.echo)
-    self_training = SelfTraining(**config["encoder"]["self_training"])
+    self_training = SelfTraining(**config["encoder"].get("self_training", {}))
     if self_training.findings:
         students, _ = run_students(
             records, DEFAULT_TAXONOMY, splits, settings, load_encoder, folder, unlabelled_of(config, records),
@@ -206,6 +206,8 @@ def compare(
             if not np.array_equal(outputs["test"], test):
                 raise SystemExit(f"{path} tested other findings than fold {k} of this gold: compare runs on the same gold.")
             report["folds"][str(k)][name] = fold_figures(records, test, outputs, dict(config["stacker"]))
+    if not report["folds"]:
+        raise SystemExit(f"no fold has int8 test outputs (fold-<k>-int8.npz) in both {baseline} and {candidate}.")
     output.write_text(json.dumps(report, indent=1) + "\n")
     typer.echo(json.dumps(report, indent=1))
 

@@ -28,7 +28,7 @@ SAMPLED_FIELDS = (
 )
 
 
-def candidate_findings(corpus: Path) -> list[dict]:
+def readable_findings(corpus: Path) -> list[dict]:
     """Every finding of the corpus (the findings component's) long enough to be read for annotation."""
     return [
         {name: finding[name] for name in SAMPLED_FIELDS}
@@ -74,7 +74,7 @@ def main(
     double: int = typer.Option(300, help="Findings also given to a second, independent annotator."),
     seed: int = typer.Option(13),
 ) -> None:
-    findings = candidate_findings(corpus_dir())
+    findings = readable_findings(corpus_dir())
     selected = draw(findings, total, seed)
     out.mkdir(parents=True, exist_ok=True)
     for b in range(batches):

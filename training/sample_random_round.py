@@ -22,14 +22,15 @@ from pathlib import Path
 import typer
 
 from nlp.corpus import corpus_dir
-from nlp.suggest import candidate_findings as unread_findings
-from training.sample_for_annotation import candidate_findings
+from nlp.jsonl import read_jsonl
+from nlp.suggest import candidate_findings
+from training.sample_for_annotation import readable_findings
 
 
 def draw_round(findings: list[dict], read: list[str], count: int, batches: int, double: int, seed: int) -> tuple[list[list[dict]], list[dict]]:
     """`count` of `findings` drawn uniformly at random, none a text of `read` nor a near duplicate of
     one, dealt into `batches`; and `double` of the drawn ones for a second reading."""
-    eligible = unread_findings(findings, read)
+    eligible = candidate_findings(findings, read)
     rng = random.Random(seed)
     drawn = rng.sample(eligible, count)
     return [drawn[k::batches] for k in range(batches)], rng.sample(drawn, double)
@@ -51,12 +52,8 @@ def main(
     double_path = annotation_dir / f"batch_double_{name}.jsonl"
     if existing := [str(p) for p in (*paths, double_path) if p.exists()]:
         raise SystemExit(f"{', '.join(existing)} exist: a drawn round is never redrawn over its readings.")
-    read = [
-        record["text"]
-        for path in sorted(annotation_dir.glob("batch_*.jsonl"))
-        for record in map(json.loads, open(path, encoding="utf-8"))
-    ]
-    dealt, second = draw_round(candidate_findings(corpus_dir()), read, count, batches, double, seed)
+    read = [record["text"] for path in sorted(annotation_dir.glob("batch_*.jsonl")) for _, record in read_jsonl(path)]
+    dealt, second = draw_round(readable_findings(corpus_dir()), read, count, batches, double, seed)
     for path, batch in zip(paths, dealt):
         write_batch(path, batch)
     write_batch(double_path, second)

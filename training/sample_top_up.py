@@ -13,7 +13,7 @@ import typer
 
 from nlp.corpus import corpus_dir
 from nlp.lexicon import THEME_PATTERNS
-from training.sample_for_annotation import candidate_findings
+from training.sample_for_annotation import readable_findings
 
 
 def main(
@@ -29,7 +29,7 @@ def main(
         for path in annotation_dir.glob("batch_*.jsonl")
         for record in map(json.loads, open(path, encoding="utf-8"))
     }
-    findings = [f for f in candidate_findings(corpus_dir()) if (f["report_id"], f["text"]) not in taken]
+    findings = [f for f in readable_findings(corpus_dir()) if (f["report_id"], f["text"]) not in taken]
     rng = random.Random(seed)
     chosen: dict[str, dict] = {}
     for name in theme:

@@ -110,7 +110,7 @@ def teacher_from(config: Config) -> Teacher | None:
 def unlabelled_of(config: Config, records: list[dict]) -> list[dict] | None:
     """The findings the accurate kind's self-training teaches from (`[encoder.self_training]`): the
     corpus findings that are not gold; None when the config does not self-train."""
-    if config["model"]["kind"] != "accurate" or not config["encoder"]["self_training"]["findings"]:
+    if not config["encoder"].get("self_training", {}).get("findings"):
         return None
     return corpus_findings_not_gold(records)
 
@@ -196,7 +196,7 @@ def train(config: Config) -> Path:
         ngram=cached_ngram_out_of_fold(config, records, settings),
         teacher=teacher_from(config) if settings.kind == "fast" else None,
         encoder_folder=run_folder(config, records),
-        unlabelled=unlabelled_of(config, records),
+        unlabelled=unlabelled_of(config, records) if settings.kind == "accurate" else None,
         log=typer.echo,
     )
     trained.metrics["keyword_baseline"] = evaluate(records, keyword_baseline([r["text"] for r in records]), THEME_IDS, with_calibration=False)
@@ -216,6 +216,7 @@ def train(config: Config) -> Path:
             "gold_findings": len(records),
             "gold_reports": len({r["report_id"] for r in records}),
             "gold_local_authorities": len({r["local_authority"] for r in records}),
+            "gold_batches": sorted({r["batch"] for r in records}),
             **sentence_gold_record(paths.get("sentence_gold"), records),
         },
         meta={

@@ -89,7 +89,7 @@ def test_self_training_refuses_to_draw_more_findings_than_there_are_outside_the_
         SelfTraining(findings=21).draw(pool, "local_authority", {"Authority 1", "Authority 3"}, 0)
 
 
-def test_students_are_kept_as_fold_models_are_and_never_taught_a_group_their_fold_tests_on(tiny_encoder, tmp_path):
+def test_students_are_kept_as_fold_models_are_and_never_taught_a_group_their_fold_tests_on(tiny_encoder, tmp_path, monkeypatch):
     from nlp.encoder_cv import SelfTraining, encoder_oof, run_folds, run_students
 
     records = tiny_training_set()
@@ -111,10 +111,41 @@ def test_students_are_kept_as_fold_models_are_and_never_taught_a_group_their_fol
     teacher, student = (encoder_oof(len(records), 2, "int8", folder) for folder in (tmp_path, students))
     assert teacher.theme_logits.shape == student.theme_logits.shape
     assert not np.allclose(teacher.theme_logits, student.theme_logits)
-    # Done once: a second run reuses the students (a fine-tune would change their outputs' file).
-    written = (students / "fold-0-int8.npz").stat().st_mtime_ns
+    # Done once: a second run fine-tunes nothing.
+    monkeypatch.setattr("nlp.encoder_cv.finetune", lambda *args, **kwargs: pytest.fail("a kept student was fine-tuned again"))
     run_students(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, unlabelled, self_training, "local_authority", "int8")
-    assert (students / "fold-0-int8.npz").stat().st_mtime_ns == written
+
+
+def test_a_kept_student_of_another_draw_is_refused_and_a_refitted_fold_loses_its_old_exports(tiny_encoder, tmp_path):
+    from nlp.encoder_cv import SelfTraining, run_folds, run_students
+    from nlp.errors import TrainingDataError
+
+    records = tiny_training_set()
+    folds = grouped_folds(records, 2, "local_authority")[:1]
+    settings = FinetuneSettings(epochs=1, batch_size=8, max_length=48, threads=1)
+    load = lambda: copy.deepcopy(tiny_encoder)  # noqa: E731
+    run_folds(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path)
+    self_training = SelfTraining(findings=10)
+    students, _ = run_students(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, unlabelled_findings(), self_training, "local_authority", "int8")
+    other_pool = [dict(f, text=f["text"] + " Further text.") for f in unlabelled_findings()]
+    (students / "fold-0-teacher-labels.npz").unlink()  # even without the labels file to tell
+    with pytest.raises(TrainingDataError, match="fold 0 .* was taught by another teacher or other findings"):
+        run_students(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, other_pool, self_training, "local_authority", "int8")
+    # A run that stopped before it logged fold 0 fine-tunes it again: its earlier exports go with it.
+    stale = (students / "fold-0-int8.onnx").read_bytes()
+    (students / "folds.json").unlink()
+    (students / "fold-0-teacher-labels.npz").unlink(missing_ok=True)
+    run_students(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, other_pool, self_training, "local_authority", "int8")
+    assert (students / "fold-0-int8.onnx").read_bytes() != stale
+
+
+def test_self_training_refuses_unlabelled_findings_without_their_group():
+    from nlp.encoder_cv import SelfTraining
+    from nlp.errors import TrainingDataError
+
+    pool = [{"id": f"f{i}", "local_authority": f"Authority {i % 4}"} for i in range(40)] + [{"id": "loose"}]
+    with pytest.raises(TrainingDataError, match="'loose' has no 'local_authority'"):
+        SelfTraining(findings=5).draw(pool, "local_authority", {"Authority 1"}, 0)
 
 
 def test_teacher_labels_of_another_draw_are_refused_not_reused(tiny_encoder, tmp_path):
@@ -129,8 +160,8 @@ def test_teacher_labels_of_another_draw_are_refused_not_reused(tiny_encoder, tmp
     self_training = SelfTraining(findings=10)
     students = self_training.folder(tmp_path)
     students.mkdir()
-    np.savez_compressed(students / "fold-0-teacher-labels.npz", ids=np.array([f"other{i}" for i in range(10)]))
-    with pytest.raises(TrainingDataError, match="labels of other findings"):
+    np.savez_compressed(students / "fold-0-teacher-labels.npz", ids=np.array([f"other{i}" for i in range(10)]), digest=np.array("another"))
+    with pytest.raises(TrainingDataError, match="another teacher's labels or labels of other findings"):
         run_students(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, unlabelled_findings(), self_training, "local_authority", "int8")
 
 
@@ -152,7 +183,23 @@ def test_a_self_trained_model_is_the_final_encoders_student_and_reports_its_teac
     assert [fold.onnx for fold in trained.fold_models] == [(students / f"fold-{k}-int8.onnx").read_bytes() for k in range(2)]
     metrics = trained.metrics
     assert metrics["model"] is metrics["accurate_int8"] and "accurate_float32" not in metrics
-    assert metrics["without_self_training"]["themes"]["micro_f1"] is not None
+    settings.encoder["self_training"] = {"findings": 0, "seed": 0}
+    untaught = train_model(records, DEFAULT_TAXONOMY, settings, encoder_folder=tmp_path, load_encoder=load)  # reuses every fine-tune
+    assert metrics["without_self_training"] == untaught.metrics["accurate_int8"]
+    assert untaught.model.onnx == (tmp_path / "final-int8.onnx").read_bytes()
+    # The final student was taught by the final teacher: its labels are that teacher's outputs.
+    from nlp.encoder_cv import encoder_outputs
+    from nlp.models.encoder import heads_from_bytes
+
+    with np.load(students / "final-teacher-labels.npz") as labels:
+        taught_texts = [f["text"] for f in unlabelled_findings() if f["id"] in set(labels["ids"].tolist())]
+        order = {i: k for k, i in enumerate(labels["ids"].tolist())}
+        ids = [f["id"] for f in unlabelled_findings() if f["id"] in order]
+        outputs = encoder_outputs(
+            (tmp_path / "final-float32.onnx").read_bytes(), tiny_encoder.tokenizer, taught_texts,
+            FinetuneSettings(**settings.encoder["finetune"]), heads_from_bytes((tmp_path / "final-heads.safetensors").read_bytes()),
+        )
+        np.testing.assert_allclose(labels["theme_logits"][[order[i] for i in ids]], outputs["theme_logits"], rtol=1e-5, atol=1e-5)
     assert trained.extra["self_training"] == {"findings": 10, "seed": 0, "unlabelled": len(unlabelled_findings())}
     training_data = {"findings": len(records), "grouped_by": "local_authority", "groups": 4, "path": "tiny.jsonl", "sha256": "0" * 64}
     card = (write_model(trained, tmp_path / "model", name="tiny_self_trained", version="0.1.0", training_data=training_data) / "README.md").read_text()

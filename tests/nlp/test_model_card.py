@@ -14,3 +14,16 @@ def test_the_card_names_the_sentence_gold_a_model_learnt_from_and_only_then():
     assert "2731 sentences of 560 gold findings" in taught
     assert "`sentences.jsonl`, sha256 `cdcdcdcdcdcdcdcd…`" in taught
     assert "Sentence gold" not in "\n".join(_data_lines({"training_data": GOLD}, HUMAN))
+
+
+def test_the_card_compares_every_other_model_of_the_run_even_with_figures_equal_to_its_own():
+    from nlp.model_card import _compared
+
+    figures = {"themes": {"micro_f1": 0.8}}
+    metrics = {"model": figures, "fast": figures, "without_self_training": dict(figures), "second_opinion": dict(figures)}
+    assert [name for name, _ in _compared(metrics, "fast")] == [
+        "this model",
+        "this model without self-training (its teachers' outputs, stacked alike)",
+        "fast model of the gold alone (the accurate kind's second opinion)",
+    ]
+    assert "fast model" in [name for name, _ in _compared(metrics | {"model": {"themes": {"micro_f1": 0.9}}}, "accurate")]
