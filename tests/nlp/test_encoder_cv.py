@@ -116,15 +116,24 @@ def test_students_are_kept_as_fold_models_are_and_never_taught_a_group_their_fol
     run_students(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, unlabelled, self_training, "local_authority", "int8")
 
 
-def test_a_kept_student_of_another_draw_is_refused_and_a_refitted_fold_loses_its_old_exports(tiny_encoder, tmp_path):
-    from nlp.encoder_cv import SelfTraining, run_folds, run_students
-    from nlp.errors import TrainingDataError
+@pytest.fixture
+def fold_0_teacher(tiny_encoder, tmp_path):
+    """Fold 0 of the tiny set fine-tuned in `tmp_path`: records, folds (fold 0 only), settings, loader."""
+    from nlp.encoder_cv import run_folds
 
     records = tiny_training_set()
     folds = grouped_folds(records, 2, "local_authority")[:1]
     settings = FinetuneSettings(epochs=1, batch_size=8, max_length=48, threads=1)
     load = lambda: copy.deepcopy(tiny_encoder)  # noqa: E731
     run_folds(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path)
+    return records, folds, settings, load
+
+
+def test_a_kept_student_of_another_draw_is_refused_and_a_refitted_fold_loses_its_old_exports(fold_0_teacher, tmp_path):
+    from nlp.encoder_cv import SelfTraining, run_students
+    from nlp.errors import TrainingDataError
+
+    records, folds, settings, load = fold_0_teacher
     self_training = SelfTraining(findings=10)
     students, _ = run_students(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, unlabelled_findings(), self_training, "local_authority", "int8")
     other_pool = [dict(f, text=f["text"] + " Further text.") for f in unlabelled_findings()]
@@ -148,15 +157,11 @@ def test_self_training_refuses_unlabelled_findings_without_their_group():
         SelfTraining(findings=5).draw(pool, "local_authority", {"Authority 1"}, 0)
 
 
-def test_teacher_labels_of_another_draw_are_refused_not_reused(tiny_encoder, tmp_path):
-    from nlp.encoder_cv import SelfTraining, run_folds, run_students
+def test_teacher_labels_of_another_draw_are_refused_not_reused(fold_0_teacher, tmp_path):
+    from nlp.encoder_cv import SelfTraining, run_students
     from nlp.errors import TrainingDataError
 
-    records = tiny_training_set()
-    folds = grouped_folds(records, 2, "local_authority")[:1]
-    settings = FinetuneSettings(epochs=1, batch_size=8, max_length=48, threads=1)
-    load = lambda: copy.deepcopy(tiny_encoder)  # noqa: E731
-    run_folds(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path)
+    records, folds, settings, load = fold_0_teacher
     self_training = SelfTraining(findings=10)
     students = self_training.folder(tmp_path)
     students.mkdir()
