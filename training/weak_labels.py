@@ -828,9 +828,10 @@ def readme(stored: Sequence[dict], lf_rows: Sequence[dict], evaluation: dict) ->
         ),
         "",
         (
-            "Gold was not drawn at random: most of it was drawn because a cue of `THEME_CUES` occurred in the finding "
-            "(`training/sample_for_annotation.py`), so findings that no cue matches are rare in it and recall on gold overstates "
-            "recall on the corpus. The LFs were also written with the gold figures in view, which cross-validation does not undo."
+            "Gold is three samples (`training/ANNOTATION.md` §3, §10, §12): about a third drawn because a cue of `THEME_CUES` "
+            "occurred in the finding, a third by a model's uncertainty, a third uniformly at random from the corpus findings not "
+            "read before. The first third favours findings the LFs' cues match, so recall on gold overstates recall on the corpus. "
+            "The LFs were also written with the gold figures of the first two rounds in view, which cross-validation does not undo."
         ),
         "",
         "## Weak themes",
