@@ -178,9 +178,15 @@ class EncoderModelScorer(_AdapterScorer):
 
 def scorer_for_model(model: str | os.PathLike | None = None) -> FindingScorer:
     """The scorer of a trained pipeline: a model folder, an installed model package, or the default."""
-    from .classify import CLASSIFIER_PIPE, load_pipeline
+    from .classify import load_pipeline
 
-    nlp = load_pipeline(model)
+    return scorer_for_pipeline(load_pipeline(model))
+
+
+def scorer_for_pipeline(nlp) -> FindingScorer:
+    """The scorer of a loaded pipeline (`nlp.classify.load_pipeline`), for callers that read its meta too."""
+    from .classify import CLASSIFIER_PIPE
+
     classifier = getattr(nlp.get_pipe(CLASSIFIER_PIPE), "model", None)
     name = f"{nlp.meta.get('name')}-{nlp.meta.get('version')}"
     if isinstance(classifier, NgramFindingModel):

@@ -27,7 +27,7 @@ import typer
 from nlp.classify import load_pipeline
 from nlp.components.theme_classifier import apply_kind_rule
 from nlp.jsonl import read_jsonl
-from nlp.model_scores import scorer_for_model
+from nlp.model_scores import scorer_for_pipeline
 from nlp.scoring import evaluate
 from nlp.taxonomy import THEME_IDS
 from training.build_gold import GOLD_PATH
@@ -58,10 +58,11 @@ def main(
     texts = [r["text"] for r in records]
     results = {"gold": str(gold), "batches": sorted(wanted), "findings": len(records), "models": {}, "training_data": {}}
     for model in models.split(","):
-        training_data = load_pipeline(model).meta["inspection_themes"]["training_data"]
+        pipeline = load_pipeline(model)
+        training_data = pipeline.meta["inspection_themes"]["training_data"]
         if reason := trained_on(training_data, wanted):
             raise SystemExit(f"model {model!r} cannot be scored on these findings: {reason}.")
-        scorer = scorer_for_model(model)
+        scorer = scorer_for_pipeline(pipeline)
         labels = [apply_kind_rule(label, r.get("kind")) for label, r in zip(scorer.labels(texts), records)]
         results["models"][scorer.name] = evaluate(records, labels, THEME_IDS, with_calibration=False)
         results["training_data"][scorer.name] = {key: training_data.get(key) for key in ("gold_findings", "gold_sha256", "gold_batches")}
