@@ -486,11 +486,10 @@ def _fit_accurate(records, taxonomy, settings, folder, load_encoder, unlabelled,
         final = encoder_cv.final_student(
             records, taxonomy, finetune_settings, load, precision, teachers, unlabelled, self_training, len(folds), log
         )
+        timings["final_teacher_fine_tune_seconds"] = final["teacher_fine_tune_seconds"]
     else:
         final = encoder_cv.final_encoder(records, taxonomy, finetune_settings, load, precision, folder, log)
     timings["final_fine_tune_seconds"] = final["fine_tune_seconds"]
-    if self_training.findings:
-        timings["final_teacher_fine_tune_seconds"] = final["teacher_fine_tune_seconds"]
     fast_model = fit_finding_classifier(make_fast_classifier(settings.fast, taxonomy), records, taxonomy, settings.group_by)
     stacker = make_stacker().fit(
         StackInputs.from_outputs(oof[precision], second_opinion.theme_probabilities, second_opinion.polarity_probabilities),
