@@ -8,7 +8,9 @@ export. Everything goes to a run folder: `fold-<k>-<precision>.npz` (the head ou
 findings, each from the fold model that never saw its group, and the `OnnxEncoder.ENCODING` that
 computed them), the fold models (ONNX and heads) and `folds.json` (time, peak memory and loss
 curve of each fold); a finished fold is not redone, so a run that stops part-way resumes, but
-outputs of another encoding than labelling's are computed again. `encoder_oof` merges the folds' outputs into the
+outputs of another encoding than labelling's are computed again. Folds of one run folder may run in
+parallel processes (`only`), each taking its share of the cores (`FinetuneSettings.threads`): each
+adds its fold to `folds.json` under a lock. `encoder_oof` merges the folds' outputs into the
 out-of-fold outputs of every finding, on which the stacker is evaluated and fitted (`nlp.train`);
 `final_encoder` fine-tunes on every finding for the model itself. Records that carry `sentences`
 (sentence gold, attached by `training.train.gold_of`) also teach the polarity head their sentences'
@@ -34,11 +36,12 @@ import json
 import random
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 from .errors import TrainingDataError
 from .finetune import FinetuneSettings, LoadedEncoder, export_onnx, finetune, quantize_onnx
@@ -188,6 +191,7 @@ def run_folds(
     log: Callable[[str], None] = lambda line: None,
     taught: Callable[[int], Taught] | None = None,
     precisions: tuple[str, ...] = PRECISIONS,
+    only: Collection[int] | None = None,
 ) -> dict:
     """Fine-tune the fold models that are not done yet in `folder` (a fold fine-tuned again loses the
     exports and outputs of its earlier fine-tune), and label each test fold at every one of
@@ -197,25 +201,27 @@ def run_folds(
     load_encoder (Callable): a fresh copy of the pretrained encoder (fine-tuning changes it in place).
     taught (Callable | None): fold k -> the findings a teacher labelled that fold k's model also
         learns from (`run_students`); a fold done with other taught findings is refused.
+    only (Collection | None): the numbers of the folds to run (None: all), so that processes can
+        share out the folds of one run.
 
     RAISES (TrainingDataError): a done fold of `folder` was taught by another teacher or draw.
     """
     targets = (*encoder_targets(records, taxonomy), sentence_targets(records, taxonomy))
     texts = targets[0]
     folder.mkdir(parents=True, exist_ok=True)
-    log_path = folder / "folds.json"
-    fold_log = json.loads(log_path.read_text()) if log_path.exists() else {"settings": settings.__dict__, "folds": {}}
     tokenizer = load_encoder().tokenizer
     for k, (train, test) in enumerate(folds):
+        if only is not None and k not in only:
+            continue
         float32_path, heads_path = folder / f"fold-{k}-float32.onnx", folder / f"fold-{k}-heads.safetensors"
         extra = taught(k) if taught is not None else None
-        done = fold_log["folds"].get(str(k))
-        if done is not None and extra is not None and done.get("taught_sha256") != extra.digest:
+        entry = _fold_log(folder, settings)["folds"].get(str(k))
+        if entry is not None and extra is not None and entry.get("taught_sha256") != extra.digest:
             raise TrainingDataError(
                 f"fold {k} in {folder} was taught by another teacher or other findings than this run's "
                 "(the teachers, the settings or the unlabelled findings changed): remove the folder."
             )
-        if done is None:
+        if entry is None:
             for precision in PRECISIONS:
                 for stale in (folder / f"fold-{k}-{precision}.onnx", folder / f"fold-{k}-{precision}.npz"):
                     stale.unlink(missing_ok=True)
@@ -223,11 +229,12 @@ def run_folds(
             tuned = _fine_tune(load_encoder, targets, train, extra, len(taxonomy.polarities), settings, lambda line: log(f"fold {k}: {line}"))
             heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
             float32_path.write_bytes(export_onnx(tuned.encoder, quantize=False))
-            fold_log["folds"][str(k)] = {
+            entry = {
                 "train": len(train),
                 "test": len(test),
                 **({"taught": len(extra.texts), "taught_sha256": extra.digest} if extra is not None else {}),
                 "fine_tune_seconds": round(time.perf_counter() - started, 1),
+                "threads": settings.threads,
                 "label_test_seconds": {},
                 "peak_rss_mb": _peak_rss_mb(),
                 "history": tuned.history,
@@ -243,11 +250,26 @@ def run_folds(
             onnx = onnx_path.read_bytes()
             begin = time.perf_counter()
             arrays = encoder_outputs(onnx, tokenizer, [texts[i] for i in test], settings, heads)
-            fold_log["folds"][str(k)]["label_test_seconds"][precision] = round(time.perf_counter() - begin, 1)
+            entry["label_test_seconds"][precision] = round(time.perf_counter() - begin, 1)
             np.savez_compressed(outputs_path, test=test, encoding=np.array(OnnxEncoder.ENCODING), **arrays)
-        log_path.write_text(json.dumps(fold_log, indent=2) + "\n")
+        _record_fold(folder, settings, k, entry)
         log(f"fold {k} done")
-    return fold_log
+    return _fold_log(folder, settings)
+
+
+def _fold_log(folder: Path, settings: FinetuneSettings) -> dict:
+    """`folds.json` of `folder` as it is now, or a new log of `settings`."""
+    path = folder / "folds.json"
+    return json.loads(path.read_text()) if path.exists() else {"settings": settings.__dict__, "folds": {}}
+
+
+def _record_fold(folder: Path, settings: FinetuneSettings, k: int, entry: dict) -> None:
+    """Add fold `k` to `folds.json` as it is when written, so that folds that processes run at the
+    same time all stay in it."""
+    with FileLock(folder / "folds.json.lock"):
+        fold_log = _fold_log(folder, settings)
+        fold_log["folds"][str(k)] = entry
+        (folder / "folds.json").write_text(json.dumps(fold_log, indent=2) + "\n")
 
 
 def _encoded_as_labelling_does(outputs_path: Path) -> bool:
@@ -306,12 +328,13 @@ def run_students(
     group_by: str | None,
     precision: str,
     log: Callable[[str], None] = lambda line: None,
+    only: Collection[int] | None = None,
 ) -> tuple[Path, dict]:
     """Self-training of the fold models `run_folds` left in `teachers`: fold k's teacher labels its
     draw of `unlabelled` (findings with "id", "text" and the `group_by` field; none of a group fold
     k tests on) and fold k's student learns from its training records and those labels. The students
     are kept as `run_folds` keeps fold models, in `self_training.folder(teachers)`, with test outputs
-    at `precision` only.
+    at `precision` only; `only` as in `run_folds`.
 
     RETURNS (tuple): the students' folder and their folds' log.
     RAISES (TrainingDataError): see `SelfTraining.draw`, `teach` and `run_folds`.
@@ -331,7 +354,7 @@ def run_students(
             folder / f"fold-{k}-teacher-labels.npz",
         )
 
-    return folder, run_folds(records, taxonomy, folds, settings, load_encoder, folder, lambda line: log(f"student {line}"), taught, (precision,))
+    return folder, run_folds(records, taxonomy, folds, settings, load_encoder, folder, lambda line: log(f"student {line}"), taught, (precision,), only)
 
 
 def final_encoder(

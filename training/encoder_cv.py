@@ -7,7 +7,9 @@
 into `training/runs/encoder-cv/<run>/`, one folder per (gold set, encoder settings, folds): the
 out-of-fold head outputs of every gold finding, the fold models (ONNX and heads, for leak-free
 labelling of the corpus by `training.grade_validity`) and the time, peak memory and loss curve of
-each fold in `folds.json`. A finished fold is not redone.
+each fold in `folds.json`. A finished fold is not redone. `--fold` shares the folds out among
+processes, e.g. on 2 cores `folds --fold 2 --encoder.finetune.threads 1` and `folds --fold 3
+--encoder.finetune.threads 1` at the same time (the number of threads does not change the run folder).
 
 `curve` holds out a fifth of the training authorities of fold 0 and reports their scores after
 every epoch, to choose the number of epochs without looking at any test fold.
@@ -63,9 +65,11 @@ def settings_from(config: Config) -> FinetuneSettings:
 
 
 def run_folder(config: Config, records: list[dict]) -> Path:
-    """Where a run's fold outputs live: one folder per (gold set, settings), so a change retrains."""
+    """Where a run's fold outputs live: one folder per (gold set, settings), so a change retrains; the
+    number of threads is how a fine-tune is run, not what it learns, so processes of a run may differ in it."""
+    finetune = {name: value for name, value in config["encoder"]["finetune"].items() if name != "threads"}
     content = {"gold": [(r["id"], r["text"], r["themes"], r["polarity"], r["theme_polarity"]) for r in records],
-               "base": config["encoder"]["base"], "finetune": config["encoder"]["finetune"],
+               "base": config["encoder"]["base"], "finetune": finetune,
                "folds": config["training"]["folds"]}
     if any(r.get("sentences") for r in records):  # a run without sentence gold keeps its folder
         content["sentences"] = [r.get("sentences") for r in records]
@@ -78,6 +82,7 @@ def folds(
     ctx: typer.Context,
     config_path: Path = typer.Argument(Path("training/configs/default.cfg")),
     first: int = typer.Option(0, help="Only the first N folds (0: all), e.g. to try a setting on one fold."),
+    fold: list[int] = typer.Option(None, help="Only this fold (repeatable), to share a run's folds out among processes."),
 ) -> None:
     """Fine-tune one model per grouped fold and save the out-of-fold head outputs; prints the run folder.
 
@@ -95,12 +100,12 @@ def folds(
     typer.echo(f"run folder: {folder}")
     settings = settings_from(config)
     load_encoder = lambda: load_base_encoder(config["encoder"]["base"])  # noqa: E731
-    run_folds(records, DEFAULT_TAXONOMY, splits, settings, load_encoder, folder, log=typer.echo)
+    run_folds(records, DEFAULT_TAXONOMY, splits, settings, load_encoder, folder, log=typer.echo, only=fold or None)
     self_training = SelfTraining(**config["encoder"].get("self_training", {}))
     if self_training.findings:
         students, _ = run_students(
             records, DEFAULT_TAXONOMY, splits, settings, load_encoder, folder, unlabelled_of(config, records),
-            self_training, DEFAULT_GROUP_FIELD, config["encoder"]["precision"], log=typer.echo,
+            self_training, DEFAULT_GROUP_FIELD, config["encoder"]["precision"], log=typer.echo, only=fold or None,
         )
         typer.echo(f"students: {students}")
 

@@ -38,6 +38,29 @@ def test_encoder_cv_recomputes_fold_outputs_that_labelling_would_not_give(tiny_e
         assert np.array_equal(data["theme_logits"], fresh["theme_logits"])
 
 
+def test_processes_sharing_a_run_each_do_their_own_folds_and_keep_each_others_in_the_log(tiny_encoder, tmp_path, monkeypatch):
+    import nlp.encoder_cv
+    from nlp.encoder_cv import run_folds
+
+    records = tiny_training_set()
+    folds = grouped_folds(records, 2, "local_authority")
+    settings = FinetuneSettings(epochs=1, batch_size=8, max_length=48, threads=1)
+    load = lambda: copy.deepcopy(tiny_encoder)  # noqa: E731
+    fine_tune = nlp.encoder_cv._fine_tune
+    finished_elsewhere = {"train": 1, "test": 1, "label_test_seconds": {}, "history": []}
+
+    def fold_0_finishes_in_another_process_meanwhile(*args, **kwargs):
+        nlp.encoder_cv._record_fold(tmp_path, settings, 0, finished_elsewhere)
+        return fine_tune(*args, **kwargs)
+
+    monkeypatch.setattr("nlp.encoder_cv._fine_tune", fold_0_finishes_in_another_process_meanwhile)
+    log = run_folds(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, only=[1])
+    assert log["folds"]["0"] == finished_elsewhere
+    assert log["folds"]["1"]["threads"] == 1
+    assert json.loads((tmp_path / "folds.json").read_text()) == log
+    assert (tmp_path / "fold-1-int8.npz").exists() and not (tmp_path / "fold-0-float32.onnx").exists()
+
+
 def unlabelled_findings() -> list[dict]:
     """Findings without labels, of the tiny set's authorities: what self-training teaches from."""
     return [

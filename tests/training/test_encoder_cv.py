@@ -36,6 +36,16 @@ def test_sentence_gold_gets_a_run_folder_of_its_own_and_a_run_without_it_keeps_i
     assert len({run_folder(config(), plain), run_folder(config(), with_sentences), run_folder(config(), relabelled)}) == 3
 
 
+def test_processes_of_one_run_may_differ_in_threads_but_not_in_what_they_learn():
+    records = [gold_record(i) for i in range(3)]
+    one_thread, two_threads, longer = config(), config(), config()
+    one_thread["encoder"]["finetune"]["threads"] = 1
+    two_threads["encoder"]["finetune"]["threads"] = 2
+    longer["encoder"]["finetune"]["epochs"] = 8
+    assert run_folder(one_thread, records) == run_folder(two_threads, records) == run_folder(config(), records)
+    assert run_folder(longer, records) != run_folder(config(), records)
+
+
 def test_sentence_polarity_accuracy_reads_each_gold_sentence_from_its_own_finding():
     records = [
         gold_record(0, [{"start": 0, "end": 10, "polarity": "neutral"}, {"start": 11, "end": 22, "polarity": "strength"}]),
