@@ -265,11 +265,13 @@ def _fold_log(folder: Path, settings: FinetuneSettings) -> dict:
 
 def _record_fold(folder: Path, settings: FinetuneSettings, k: int, entry: dict) -> None:
     """Add fold `k` to `folds.json` as it is when written, so that folds that processes run at the
-    same time all stay in it."""
+    same time all stay in it; replaced whole, so that no process reads it half written."""
     with FileLock(folder / "folds.json.lock"):
         fold_log = _fold_log(folder, settings)
         fold_log["folds"][str(k)] = entry
-        (folder / "folds.json").write_text(json.dumps(fold_log, indent=2) + "\n")
+        written = folder / "folds.json.partial"
+        written.write_text(json.dumps(fold_log, indent=2) + "\n")
+        written.replace(folder / "folds.json")
 
 
 def _encoded_as_labelling_does(outputs_path: Path) -> bool:
