@@ -6,6 +6,11 @@ pipeline's findings component, as `segment` gives it) by their text, so `index`,
 and `area` are today's; a finding whose text the segmenter no longer produces keeps the values it
 was annotated with and says so (`segmentation: as annotated`).
 
+A round may be held out (`Round.held_out`): read, double-read and adjudicated like the others, but
+written to `held-out.jsonl` beside the gold instead of into it, so that models trained on the gold
+can be compared on findings none of them learnt from (`training.score_sample --gold`) before the
+round joins the gold.
+
     python -m training.build_gold
 """
 
@@ -25,6 +30,7 @@ from training.agreement import agreement, load_labels
 
 ANNOTATION_DIR = Path("training/data/annotation")
 GOLD_PATH = Path("training/data/gold/gold.jsonl")
+HELD_OUT_PATH = Path("training/data/gold/held-out.jsonl")
 SUMMARY_PATH = Path("training/data/README.md")
 AGREEMENT_PATH = Path("training/data/agreement.json")
 
@@ -32,19 +38,22 @@ AGREEMENT_PATH = Path("training/data/agreement.json")
 
 @dataclass(frozen=True)
 class Round:
-    """One round of annotation: its batches, how their findings were drawn, and the files of its
-    second reading (`labels_double<suffix>.jsonl`) and adjudication (`labels_adjudicated<suffix>.jsonl`)."""
+    """One round of annotation: its batches, how their findings were drawn, the files of its
+    second reading (`labels_double<suffix>.jsonl`) and adjudication (`labels_adjudicated<suffix>.jsonl`),
+    and whether it is held out of the gold."""
 
     name: str
     batches: tuple[str, ...]
     drawn: str
     suffix: str
+    held_out: bool = False
 
 
 ROUNDS = (
     Round("1", ("1", "2", "3", "4", "5", "6"), "cue-word sampling by theme, with top-ups (ANNOTATION.md §3)", ""),
     Round("2", ("7a", "7b", "7c", "7d", "7e", "7f"), "the `suggest` queue 7: model uncertainty and diversity (ANNOTATION.md §10)", "_7"),
     Round("3", ("8a", "8b", "8c", "8d", "8e", "8f", "8g"), "uniformly at random from the corpus findings not yet read (ANNOTATION.md §12)", "_8"),
+    Round("4", ("9a", "9b", "9c", "9d"), "uniformly at random from the corpus findings not yet read (ANNOTATION.md §13)", "_9", held_out=True),
 )
 # Batch 4's file was written to by other annotators' scripts for a while (a shared /tmp); its labels
 # are readings under the protocol, but not certainly all by one annotator, so agreement is measured
@@ -83,13 +92,15 @@ def read_round(annotation_dir: Path, round_: Round) -> dict[str, dict]:
     return findings
 
 
-def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
+def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], dict]:
+    """The gold, the findings of held-out rounds (in the gold's form) and the agreement figures."""
     rounds = {round_.name: read_round(annotation_dir, round_) for round_ in ROUNDS}
     report_ids = {e["finding"]["report_id"] for findings in rounds.values() for e in findings.values()}
     placements = current_findings(report_ids, corpus)
-    gold, used_ids = [], set()
+    gold, held_out, used_ids = [], [], set()
     seen: set[tuple[str, str]] = set()
     for round_ in ROUNDS:
+        records = held_out if round_.held_out else gold
         for finding_id, entry in rounds[round_.name].items():
             finding = entry["finding"]
             report_id = finding["report_id"]
@@ -107,7 +118,7 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
             gold_id = finding_id if finding_id not in used_ids else f"{finding_id}@round{round_.name}"
             used_ids.add(gold_id)
             placed = placements.get((report_id, _normalise(finding["text"])))
-            gold.append(
+            records.append(
                 {
                     "id": gold_id,
                     "report_id": report_id,
@@ -145,10 +156,10 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], dict]:
         }
         for round_ in ROUNDS
     }
-    return gold, figures
+    return gold, held_out, figures
 
 
-def summary_markdown(gold: list[dict], figures: dict) -> str:
+def summary_markdown(gold: list[dict], figures: dict, held_out: list[dict] = ()) -> str:
     themes = Counter(theme for record in gold for theme in record["themes"])
     pairs = Counter((t, p) for record in gold for t, p in record["theme_polarity"].items())
     polarity = Counter(record["polarity"] for record in gold)
@@ -158,6 +169,16 @@ def summary_markdown(gold: list[dict], figures: dict) -> str:
         f"Gold: **{len(gold)} findings** from **{len({r['report_id'] for r in gold})} reports** "
         f"of {len({r['local_authority'] for r in gold})} local authorities, read against `label-schema.md` "
         "(see `training/ANNOTATION.md`). Weak labels live apart in `weak/` and are never gold.",
+        *(
+            [
+                "",
+                f"Held out of the gold: **{len(held_out)} findings** of batches "
+                f"{', '.join(sorted({str(r['batch']) for r in held_out}))}, read the same way, in `gold/held-out.jsonl`, "
+                "to score models that never learnt from them before they join the gold.",
+            ]
+            if held_out
+            else []
+        ),
         "",
         "| | count |",
         "| --- | --- |",
@@ -205,13 +226,18 @@ def summary_markdown(gold: list[dict], figures: dict) -> str:
     return "\n".join(lines)
 
 
-def main(annotation_dir: Path = typer.Option(ANNOTATION_DIR), out: Path = typer.Option(GOLD_PATH)) -> None:
-    gold, figures = build(annotation_dir, corpus_dir())
+def main(
+    annotation_dir: Path = typer.Option(ANNOTATION_DIR),
+    out: Path = typer.Option(GOLD_PATH),
+    held_out_path: Path = typer.Option(HELD_OUT_PATH, "--held-out"),
+) -> None:
+    gold, held_out, figures = build(annotation_dir, corpus_dir())
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in gold), encoding="utf-8")
+    for path, records in ((out, gold), (held_out_path, held_out)):
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     AGREEMENT_PATH.write_text(json.dumps(figures, indent=2) + "\n")
-    SUMMARY_PATH.write_text(summary_markdown(gold, figures), encoding="utf-8")
-    typer.echo(f"{len(gold)} gold findings -> {out}; agreement on {figures['findings']} double-read findings")
+    SUMMARY_PATH.write_text(summary_markdown(gold, figures, held_out), encoding="utf-8")
+    typer.echo(f"{len(gold)} gold findings -> {out}; {len(held_out)} held out -> {held_out_path}; agreement on {figures['findings']} double-read findings")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import pytest
 from nlp.taxonomy import KINDS, POLARITIES, THEME_IDS
 
 GOLD = Path(__file__).resolve().parents[2] / "training" / "data" / "gold" / "gold.jsonl"
+HELD_OUT = GOLD.with_name("held-out.jsonl")
 REQUIRED = ("id", "report_id", "index", "local_authority", "text", "themes", "polarity", "theme_polarity")
 
 
@@ -39,6 +40,14 @@ def schema_problems(record: dict) -> list[str]:
 def test_gold_every_record_keeps_the_schema(gold):
     broken = {r["id"]: schema_problems(r) for r in gold if schema_problems(r)}
     assert not broken
+
+
+def test_held_out_findings_keep_the_schema_and_none_is_in_the_gold(gold):
+    held_out = [json.loads(line) for line in HELD_OUT.read_text(encoding="utf-8").splitlines()]
+    assert held_out and not {r["id"]: schema_problems(r) for r in held_out if schema_problems(r)}
+    text = lambda r: re.sub(r"\W", "", r["text"].lower())  # noqa: E731
+    assert not {text(r) for r in held_out} & {text(r) for r in gold}
+    assert not {r["batch"] for r in held_out} & {r["batch"] for r in gold}
 
 
 def test_gold_has_no_duplicate_findings(gold):
