@@ -9,8 +9,8 @@ findings, each from the fold model that never saw its group, and the `OnnxEncode
 computed them), the fold models (ONNX and heads) and `folds.json` (time, peak memory and loss
 curve of each fold); a finished fold is not redone, so a run that stops part-way resumes, but
 outputs of another encoding than labelling's are computed again. Folds of one run folder may run in
-parallel processes (`only`), each taking its share of the cores (`FinetuneSettings.threads`): each
-adds its fold to `folds.json` under a lock. `encoder_oof` merges the folds' outputs into the
+parallel processes (`only`), each taking its share of the cores (`FinetuneSettings.threads`, which
+each fold records): a fold is run under a lock of its own, and added to `folds.json` under another. `encoder_oof` merges the folds' outputs into the
 out-of-fold outputs of every finding, on which the stacker is evaluated and fitted (`nlp.train`);
 `final_encoder` fine-tunes on every finding for the model itself. Records that carry `sentences`
 (sentence gold, attached by `training.train.gold_of`) also teach the polarity head their sentences'
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import resource
 import time
@@ -41,7 +42,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from filelock import FileLock
 
 from .errors import TrainingDataError
 from .finetune import FinetuneSettings, LoadedEncoder, export_onnx, finetune, quantize_onnx
@@ -206,55 +206,66 @@ def run_folds(
 
     RAISES (TrainingDataError): a done fold of `folder` was taught by another teacher or draw.
     """
+    from filelock import FileLock  # the train extra's, as fine-tuning is
+
     targets = (*encoder_targets(records, taxonomy), sentence_targets(records, taxonomy))
-    texts = targets[0]
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = load_encoder().tokenizer
-    for k, (train, test) in enumerate(folds):
+    for k, split in enumerate(folds):
         if only is not None and k not in only:
             continue
-        float32_path, heads_path = folder / f"fold-{k}-float32.onnx", folder / f"fold-{k}-heads.safetensors"
-        extra = taught(k) if taught is not None else None
-        entry = _fold_log(folder, settings)["folds"].get(str(k))
-        if entry is not None and extra is not None and entry.get("taught_sha256") != extra.digest:
-            raise TrainingDataError(
-                f"fold {k} in {folder} was taught by another teacher or other findings than this run's "
-                "(the teachers, the settings or the unlabelled findings changed): remove the folder."
-            )
-        if entry is None:
-            for precision in PRECISIONS:
-                for stale in (folder / f"fold-{k}-{precision}.onnx", folder / f"fold-{k}-{precision}.npz"):
-                    stale.unlink(missing_ok=True)
-            started = time.perf_counter()
-            tuned = _fine_tune(load_encoder, targets, train, extra, len(taxonomy.polarities), settings, lambda line: log(f"fold {k}: {line}"))
-            heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
-            float32_path.write_bytes(export_onnx(tuned.encoder, quantize=False))
-            entry = {
-                "train": len(train),
-                "test": len(test),
-                **({"taught": len(extra.texts), "taught_sha256": extra.digest} if extra is not None else {}),
-                "fine_tune_seconds": round(time.perf_counter() - started, 1),
-                "threads": settings.threads,
-                "label_test_seconds": {},
-                "peak_rss_mb": _peak_rss_mb(),
-                "history": tuned.history,
-            }
-        heads = heads_from_bytes(heads_path.read_bytes())
-        for precision in precisions:
-            outputs_path = folder / f"fold-{k}-{precision}.npz"
-            if _encoded_as_labelling_does(outputs_path):
-                continue
-            onnx_path = folder / f"fold-{k}-{precision}.onnx"
-            if not onnx_path.exists():
-                onnx_path.write_bytes(quantize_onnx(float32_path.read_bytes()))
-            onnx = onnx_path.read_bytes()
-            begin = time.perf_counter()
-            arrays = encoder_outputs(onnx, tokenizer, [texts[i] for i in test], settings, heads)
-            entry["label_test_seconds"][precision] = round(time.perf_counter() - begin, 1)
-            np.savez_compressed(outputs_path, test=test, encoding=np.array(OnnxEncoder.ENCODING), **arrays)
-        _record_fold(folder, settings, k, entry)
+        # A second process asked for the same fold waits, then finds it done.
+        with FileLock(folder / f"fold-{k}.lock"):
+            _run_fold(k, split, targets, taxonomy, settings, load_encoder, tokenizer, folder, log, taught, precisions)
         log(f"fold {k} done")
     return _fold_log(folder, settings)
+
+
+def _run_fold(k, split, targets, taxonomy, settings, load_encoder, tokenizer, folder, log, taught, precisions) -> None:
+    """`run_folds`'s work on fold `k` (train and test rows `split`)."""
+    train, test = split
+    texts = targets[0]
+    float32_path, heads_path = folder / f"fold-{k}-float32.onnx", folder / f"fold-{k}-heads.safetensors"
+    extra = taught(k) if taught is not None else None
+    entry = _fold_log(folder, settings)["folds"].get(str(k))
+    if entry is not None and extra is not None and entry.get("taught_sha256") != extra.digest:
+        raise TrainingDataError(
+            f"fold {k} in {folder} was taught by another teacher or other findings than this run's "
+            "(the teachers, the settings or the unlabelled findings changed): remove the folder."
+        )
+    if entry is None:
+        for precision in PRECISIONS:
+            for stale in (folder / f"fold-{k}-{precision}.onnx", folder / f"fold-{k}-{precision}.npz"):
+                stale.unlink(missing_ok=True)
+        started = time.perf_counter()
+        tuned = _fine_tune(load_encoder, targets, train, extra, len(taxonomy.polarities), settings, lambda line: log(f"fold {k}: {line}"))
+        heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
+        float32_path.write_bytes(export_onnx(tuned.encoder, quantize=False))
+        entry = {
+            "train": len(train),
+            "test": len(test),
+            **({"taught": len(extra.texts), "taught_sha256": extra.digest} if extra is not None else {}),
+            "fine_tune_seconds": round(time.perf_counter() - started, 1),
+            "fine_tune_threads": settings.threads,
+            "label_test_seconds": {},
+            "peak_rss_mb": _peak_rss_mb(),
+            "history": tuned.history,
+        }
+    heads = heads_from_bytes(heads_path.read_bytes())
+    for precision in precisions:
+        outputs_path = folder / f"fold-{k}-{precision}.npz"
+        if _encoded_as_labelling_does(outputs_path):
+            continue
+        onnx_path = folder / f"fold-{k}-{precision}.onnx"
+        if not onnx_path.exists():
+            onnx_path.write_bytes(quantize_onnx(float32_path.read_bytes()))
+        onnx = onnx_path.read_bytes()
+        begin = time.perf_counter()
+        arrays = encoder_outputs(onnx, tokenizer, [texts[i] for i in test], settings, heads)
+        entry["label_test_seconds"][precision] = round(time.perf_counter() - begin, 1)
+        entry.setdefault("label_test_threads", {})[precision] = settings.threads
+        np.savez_compressed(outputs_path, test=test, encoding=np.array(OnnxEncoder.ENCODING), **arrays)
+    _record_fold(folder, settings, k, entry)
 
 
 def _fold_log(folder: Path, settings: FinetuneSettings) -> dict:
@@ -266,12 +277,14 @@ def _fold_log(folder: Path, settings: FinetuneSettings) -> dict:
 def _record_fold(folder: Path, settings: FinetuneSettings, k: int, entry: dict) -> None:
     """Add fold `k` to `folds.json` as it is when written, so that folds that processes run at the
     same time all stay in it; replaced whole, so that no process reads it half written."""
+    from filelock import FileLock
+
     with FileLock(folder / "folds.json.lock"):
         fold_log = _fold_log(folder, settings)
         fold_log["folds"][str(k)] = entry
-        written = folder / "folds.json.partial"
+        written = folder / ".folds.json.tmp"
         written.write_text(json.dumps(fold_log, indent=2) + "\n")
-        written.replace(folder / "folds.json")
+        os.replace(written, folder / "folds.json")
 
 
 def _encoded_as_labelling_does(outputs_path: Path) -> bool:

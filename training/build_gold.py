@@ -25,6 +25,7 @@ from pathlib import Path
 import typer
 
 from nlp.corpus import corpus_dir, corpus_findings
+from nlp.jsonl import read_jsonl, write_jsonl
 from nlp.taxonomy import POLARITIES, THEME_IDS
 from training.agreement import agreement, load_labels
 
@@ -60,6 +61,11 @@ ROUNDS = (
 # without its findings.
 AGREEMENT_EXCLUDED_BATCHES = ("4",)
 LABEL_FIELDS = ("themes", "polarity", "theme_polarity")
+
+
+def held_out_findings(path: Path = HELD_OUT_PATH) -> list[dict]:
+    """The findings of held-out rounds, as `main` wrote them (none when no round is held out)."""
+    return [record for _, record in read_jsonl(path)] if path.exists() else []
 
 
 def _normalise(text: str) -> str:
@@ -99,7 +105,8 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], d
     placements = current_findings(report_ids, corpus)
     gold, held_out, used_ids = [], [], set()
     seen: set[tuple[str, str]] = set()
-    for round_ in ROUNDS:
+    # Held-out rounds come last, so that the gold never depends on which rounds are held out.
+    for round_ in sorted(ROUNDS, key=lambda round_: round_.held_out):
         records = held_out if round_.held_out else gold
         for finding_id, entry in rounds[round_.name].items():
             finding = entry["finding"]
@@ -152,6 +159,7 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], d
     figures["by_round"] = {
         round_.name: {
             "drawn": round_.drawn,
+            "held_out": round_.held_out,
             **{k: v for k, v in agreement(*readings(checked[round_.name])).items() if k != "per_theme"},
         }
         for round_ in ROUNDS
@@ -159,7 +167,7 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], d
     return gold, held_out, figures
 
 
-def summary_markdown(gold: list[dict], figures: dict, held_out: list[dict] = ()) -> str:
+def summary_markdown(gold: list[dict], held_out: list[dict], figures: dict) -> str:
     themes = Counter(theme for record in gold for theme in record["themes"])
     pairs = Counter((t, p) for record in gold for t, p in record["theme_polarity"].items())
     polarity = Counter(record["polarity"] for record in gold)
@@ -214,7 +222,7 @@ def summary_markdown(gold: list[dict], figures: dict, held_out: list[dict] = ())
         "| round | how its findings were drawn | double-read | theme micro-F1 | polarity kappa | pair F1 |",
         "| --- | --- | --- | --- | --- | --- |",
         *(
-            f"| {name} | {r['drawn']} | {r['findings']} | {r['theme_micro_f1']} | {r['polarity_kappa']} | {r['pair_f1']} |"
+            f"| {name}{' (held out)' if r['held_out'] else ''} | {r['drawn']} | {r['findings']} | {r['theme_micro_f1']} | {r['polarity_kappa']} | {r['pair_f1']} |"
             for name, r in figures["by_round"].items()
         ),
         "",
@@ -232,11 +240,13 @@ def main(
     held_out_path: Path = typer.Option(HELD_OUT_PATH, "--held-out"),
 ) -> None:
     gold, held_out, figures = build(annotation_dir, corpus_dir())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for path, records in ((out, gold), (held_out_path, held_out)):
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    write_jsonl(gold, out)
+    if held_out:
+        write_jsonl(held_out, held_out_path)
+    else:
+        held_out_path.unlink(missing_ok=True)
     AGREEMENT_PATH.write_text(json.dumps(figures, indent=2) + "\n")
-    SUMMARY_PATH.write_text(summary_markdown(gold, figures, held_out), encoding="utf-8")
+    SUMMARY_PATH.write_text(summary_markdown(gold, held_out, figures), encoding="utf-8")
     typer.echo(f"{len(gold)} gold findings -> {out}; {len(held_out)} held out -> {held_out_path}; agreement on {figures['findings']} double-read findings")
 
 

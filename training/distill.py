@@ -36,6 +36,7 @@ from nlp.near_duplicates import normalise_text
 from nlp.suggest import score_findings
 from nlp.taxonomy import DEFAULT_TAXONOMY
 from nlp.train import Teacher, grouped_folds
+from training.build_gold import held_out_findings
 
 app = typer.Typer(add_completion=False)
 
@@ -61,9 +62,11 @@ def gold_and_drawn(config_path: Path, sample: int, seed: int) -> tuple[Config, l
 
 
 def corpus_findings_not_gold(gold: list[dict]) -> list[dict]:
-    """The corpus findings of kind "finding" whose normalised text is no gold finding's."""
-    gold_texts = {normalise_text(r["text"]) for r in gold}
-    return [f for f in corpus_findings(corpus_dir()) if f["kind"] == "finding" and normalise_text(f["text"]) not in gold_texts]
+    """The corpus findings of kind "finding" whose normalised text is neither a gold finding's nor a
+    held-out one's (`training.build_gold.held_out_findings`): models are compared on held-out
+    findings, so none may learn them, not even with a teacher's labels."""
+    read = {normalise_text(r["text"]) for r in [*gold, *held_out_findings()]}
+    return [f for f in corpus_findings(corpus_dir()) if f["kind"] == "finding" and normalise_text(f["text"]) not in read]
 
 
 def label_with(model: Path, findings: list[dict]) -> ModelScores:

@@ -66,7 +66,8 @@ def settings_from(config: Config) -> FinetuneSettings:
 
 def run_folder(config: Config, records: list[dict]) -> Path:
     """Where a run's fold outputs live: one folder per (gold set, settings), so a change retrains; the
-    number of threads is how a fine-tune is run, not what it learns, so processes of a run may differ in it."""
+    number of threads changes how a fine-tune runs (and its float rounding), not its settings, so
+    processes of a run may differ in it."""
     finetune = {name: value for name, value in config["encoder"]["finetune"].items() if name != "threads"}
     content = {"gold": [(r["id"], r["text"], r["themes"], r["polarity"], r["theme_polarity"]) for r in records],
                "base": config["encoder"]["base"], "finetune": finetune,
@@ -95,6 +96,10 @@ def folds(
     config = Config().from_disk(config_path, overrides=parse_config_overrides(ctx.args))
     records = gold_of(config)
     splits = grouped_folds(records, config["training"]["folds"])
+    if fold and first:
+        raise typer.BadParameter("give --first or --fold, not both.")
+    if unknown := sorted(set(fold or ()) - set(range(len(splits)))):
+        raise typer.BadParameter(f"no fold {unknown}: the folds are 0 to {len(splits) - 1}.", param_hint="--fold")
     splits = splits[:first] if first else splits
     folder = run_folder(config, records)
     typer.echo(f"run folder: {folder}")

@@ -109,7 +109,7 @@ def teacher_from(config: Config) -> Teacher | None:
 
 def unlabelled_of(config: Config, records: list[dict]) -> list[dict] | None:
     """The findings the accurate kind's self-training teaches from (`[encoder.self_training]`): the
-    corpus findings that are not gold; None when the config does not self-train."""
+    corpus findings that are neither gold nor held out; None when the config does not self-train."""
     if not config["encoder"].get("self_training", {}).get("findings"):
         return None
     return corpus_findings_not_gold(records)

@@ -56,9 +56,27 @@ def test_processes_sharing_a_run_each_do_their_own_folds_and_keep_each_others_in
     monkeypatch.setattr("nlp.encoder_cv._fine_tune", fold_0_finishes_in_another_process_meanwhile)
     log = run_folds(records, DEFAULT_TAXONOMY, folds, settings, load, tmp_path, only=[1])
     assert log["folds"]["0"] == finished_elsewhere
-    assert log["folds"]["1"]["threads"] == 1
+    assert log["folds"]["1"]["fine_tune_threads"] == 1
     assert json.loads((tmp_path / "folds.json").read_text()) == log
     assert (tmp_path / "fold-1-int8.npz").exists() and not (tmp_path / "fold-0-float32.onnx").exists()
+
+
+def _record_folds(folder, folds: list[int]) -> None:
+    from nlp.encoder_cv import _record_fold
+
+    for k in folds:
+        _record_fold(folder, FinetuneSettings(), k, {"train": k})
+
+
+def test_processes_recording_folds_at_once_lose_none(tmp_path):
+    import multiprocessing
+
+    workers = [multiprocessing.Process(target=_record_folds, args=(tmp_path, list(range(start, 40, 4)))) for start in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(json.loads((tmp_path / "folds.json").read_text())["folds"], key=int) == [str(k) for k in range(40)]
 
 
 def unlabelled_findings() -> list[dict]:

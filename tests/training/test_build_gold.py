@@ -51,3 +51,11 @@ def test_a_held_out_round_is_read_and_adjudicated_like_the_others_but_kept_out_o
     assert figures["by_round"]["2"]["findings"] == 1  # its second reading counts in the agreement
     monkeypatch.setattr(build_gold, "ROUNDS", rounds[:1])
     assert build_gold.build(annotation_dir, annotation_dir)[0] == gold
+
+
+def test_the_gold_does_not_depend_on_where_the_held_out_round_is_listed(annotation_dir, monkeypatch):
+    gold_round, held_out_round = Round("1", ("a",), "at random", "_a"), Round("2", ("b",), "at random", "_b", held_out=True)
+    monkeypatch.setattr(build_gold, "ROUNDS", (gold_round, held_out_round))
+    listed_last = build_gold.build(annotation_dir, annotation_dir)[:2]
+    monkeypatch.setattr(build_gold, "ROUNDS", (held_out_round, gold_round))
+    assert build_gold.build(annotation_dir, annotation_dir)[:2] == listed_last

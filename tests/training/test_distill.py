@@ -89,3 +89,13 @@ def test_fold_teachers_cross_validated_on_other_folds_are_refused():
     swapped = {authority: 1 - k for authority, k in fold_of.items()}
     with pytest.raises(SystemExit, match="cross-validated on other folds"):
         held_out_by_fold(gold, 2, swapped)
+
+
+def test_no_held_out_finding_is_drawn_for_a_teacher_to_label(monkeypatch):
+    from training import distill
+
+    corpus = [{"text": f"Finding {i}: care leavers are well supported.", "kind": "finding"} for i in range(4)]
+    monkeypatch.setattr(distill, "corpus_dir", lambda: None)
+    monkeypatch.setattr(distill, "corpus_findings", lambda folder: corpus)
+    monkeypatch.setattr(distill, "held_out_findings", lambda: [{"text": corpus[2]["text"].upper()}])
+    assert distill.corpus_findings_not_gold([corpus[0]]) == [corpus[1], corpus[3]]

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from thinc.api import Config
 
 from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES
@@ -44,6 +45,16 @@ def test_processes_of_one_run_may_differ_in_threads_but_not_in_what_they_learn()
     longer["encoder"]["finetune"]["epochs"] = 8
     assert run_folder(one_thread, records) == run_folder(two_threads, records) == run_folder(config(), records)
     assert run_folder(longer, records) != run_folder(config(), records)
+
+
+@pytest.mark.parametrize("arguments, problem", [(["--fold", "7"], "no fold [7]"), (["--fold", "0", "--first", "1"], "not both")])
+def test_folds_refuses_folds_the_run_has_not(arguments, problem):
+    from typer.testing import CliRunner
+
+    from training.encoder_cv import app
+
+    result = CliRunner().invoke(app, ["folds", "training/configs/default.cfg", *arguments])
+    assert result.exit_code == 2 and problem in result.output
 
 
 def test_sentence_polarity_accuracy_reads_each_gold_sentence_from_its_own_finding():
