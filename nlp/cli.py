@@ -186,8 +186,12 @@ def suggest(
     compare_model: Optional[str] = typer.Option(
         None, "--compare-model", help="A second model; findings the two models disagree on rank higher."
     ),
-    exclude: Optional[Path] = typer.Option(
-        None, "--exclude", exists=True, dir_okay=False, help="JSON lines of labelled findings (e.g. gold.jsonl), matched by text."
+    exclude: Optional[list[Path]] = typer.Option(
+        None,
+        "--exclude",
+        exists=True,
+        dir_okay=False,
+        help="JSON lines of labelled findings (e.g. gold.jsonl), matched by text; repeat it for several files (e.g. held-out.jsonl too).",
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the random share and of tie-breaking."),
     max_per_report: Optional[int] = typer.Option(None, "--max-per-report", min=1, help="Cap per report (default: from -n)."),

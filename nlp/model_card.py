@@ -80,7 +80,10 @@ def _training_lines(metrics: dict) -> list[str]:
     folds = (training.get("encoder_cv") or {}).get("folds", {})
     if folds:
         seconds = sum(f["fine_tune_seconds"] for f in folds.values())
-        lines.append(f"- encoder fine-tuning: {len(folds)} fold models in {seconds:.0f} s, then one on all findings in {training.get('final_fine_tune_seconds')} s")
+        threads = sorted({f["fine_tune_threads"] for f in folds.values() if "fine_tune_threads" in f})
+        # Folds fine-tuned by parallel processes of one thread each add up to more than the time waited.
+        at = f" (their times added up; {' or '.join(map(str, threads))} thread(s) each)" if threads else ""
+        lines.append(f"- encoder fine-tuning: {len(folds)} fold models in {seconds:.0f} s{at}, then one on all findings in {training.get('final_fine_tune_seconds')} s")
     students = (training.get("self_training") or {}).get("folds", {})
     if students:
         seconds = sum(f["fine_tune_seconds"] for f in students.values())

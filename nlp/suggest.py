@@ -502,15 +502,18 @@ def suggest_file(
     *,
     model: str | os.PathLike | None = None,
     compare_model: str | os.PathLike | None = None,
-    exclude: str | os.PathLike | None = None,
+    exclude: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     seed: int = 0,
     max_per_report: int | None = None,
     random_share: float = DEFAULT_RANDOM_SHARE,
     progress: bool = False,
 ) -> int:
-    """`suggest_findings` from files to a JSON-lines queue, which appears only when complete; returns its length."""
+    """`suggest_findings` from files to a JSON-lines queue, which appears only when complete; returns its
+    length. `exclude`: one JSON-lines file of labelled findings or several (e.g. the gold and the
+    held-out findings)."""
     findings = read_suggest_input(input_path)
-    excluded = read_exclude_texts(exclude) if exclude is not None else []
+    exclude_paths = [exclude] if isinstance(exclude, (str, os.PathLike)) else list(exclude or ())
+    excluded = [text for path in exclude_paths for text in read_exclude_texts(path)]
     queue = suggest_findings(
         findings,
         n,

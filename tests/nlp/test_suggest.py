@@ -240,13 +240,13 @@ def read_queue(path) -> list[dict]:
 
 
 def test_suggest_cli_writes_n_contract_lines_without_excluded_or_repeated_text(findings_jsonl, tiny_pipeline_dir, tmp_path):
-    exclude = tmp_path / "gold.jsonl"
     excluded = [distinct_text(i).upper() for i in range(10)]
-    exclude.write_text("".join(json.dumps({"id": f"g{i}", "text": t}) + "\n" for i, t in enumerate(excluded)), encoding="utf-8")
+    for name, part in (("gold.jsonl", excluded[:6]), ("held-out.jsonl", excluded[6:])):
+        (tmp_path / name).write_text("".join(json.dumps({"id": f"{name}{i}", "text": t}) + "\n" for i, t in enumerate(part)), encoding="utf-8")
     output = tmp_path / "queue.jsonl"
+    exclusions = ["--exclude", str(tmp_path / "gold.jsonl"), "--exclude", str(tmp_path / "held-out.jsonl")]
     result = runner.invoke(
-        app,
-        ["suggest", str(findings_jsonl), "-n", "15", "-o", str(output), "--model", str(tiny_pipeline_dir), "--exclude", str(exclude), "-q"],
+        app, ["suggest", str(findings_jsonl), "-n", "15", "-o", str(output), "--model", str(tiny_pipeline_dir), *exclusions, "-q"]
     )
     assert result.exit_code == 0, result.output
     queue = read_queue(output)
