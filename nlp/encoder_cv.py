@@ -206,66 +206,96 @@ def run_folds(
 
     RAISES (TrainingDataError): a done fold of `folder` was taught by another teacher or draw.
     """
-    from filelock import FileLock  # the train extra's, as fine-tuning is
-
-    targets = (*encoder_targets(records, taxonomy), sentence_targets(records, taxonomy))
     folder.mkdir(parents=True, exist_ok=True)
-    tokenizer = load_encoder().tokenizer
+    run = _FoldRun(
+        targets=(*encoder_targets(records, taxonomy), sentence_targets(records, taxonomy)),
+        n_polarities=len(taxonomy.polarities),
+        settings=settings,
+        load_encoder=load_encoder,
+        tokenizer=load_encoder().tokenizer,
+        folder=folder,
+        log=log,
+        taught=taught,
+        precisions=precisions,
+    )
     for k, split in enumerate(folds):
         if only is not None and k not in only:
             continue
         # A second process asked for the same fold waits, then finds it done.
-        with FileLock(folder / f"fold-{k}.lock"):
-            _run_fold(k, split, targets, taxonomy, settings, load_encoder, tokenizer, folder, log, taught, precisions)
+        with _file_lock(folder / f"fold-{k}.lock"):
+            run.fold(k, split)
         log(f"fold {k} done")
     return _fold_log(folder, settings)
 
 
-def _run_fold(k, split, targets, taxonomy, settings, load_encoder, tokenizer, folder, log, taught, precisions) -> None:
-    """`run_folds`'s work on fold `k` (train and test rows `split`)."""
-    train, test = split
-    texts = targets[0]
-    float32_path, heads_path = folder / f"fold-{k}-float32.onnx", folder / f"fold-{k}-heads.safetensors"
-    extra = taught(k) if taught is not None else None
-    entry = _fold_log(folder, settings)["folds"].get(str(k))
-    if entry is not None and extra is not None and entry.get("taught_sha256") != extra.digest:
-        raise TrainingDataError(
-            f"fold {k} in {folder} was taught by another teacher or other findings than this run's "
-            "(the teachers, the settings or the unlabelled findings changed): remove the folder."
-        )
-    if entry is None:
-        for precision in PRECISIONS:
-            for stale in (folder / f"fold-{k}-{precision}.onnx", folder / f"fold-{k}-{precision}.npz"):
-                stale.unlink(missing_ok=True)
-        started = time.perf_counter()
-        tuned = _fine_tune(load_encoder, targets, train, extra, len(taxonomy.polarities), settings, lambda line: log(f"fold {k}: {line}"))
-        heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
-        float32_path.write_bytes(export_onnx(tuned.encoder, quantize=False))
-        entry = {
-            "train": len(train),
-            "test": len(test),
-            **({"taught": len(extra.texts), "taught_sha256": extra.digest} if extra is not None else {}),
-            "fine_tune_seconds": round(time.perf_counter() - started, 1),
-            "fine_tune_threads": settings.threads,
-            "label_test_seconds": {},
-            "peak_rss_mb": _peak_rss_mb(),
-            "history": tuned.history,
-        }
-    heads = heads_from_bytes(heads_path.read_bytes())
-    for precision in precisions:
-        outputs_path = folder / f"fold-{k}-{precision}.npz"
-        if _encoded_as_labelling_does(outputs_path):
-            continue
-        onnx_path = folder / f"fold-{k}-{precision}.onnx"
-        if not onnx_path.exists():
-            onnx_path.write_bytes(quantize_onnx(float32_path.read_bytes()))
-        onnx = onnx_path.read_bytes()
-        begin = time.perf_counter()
-        arrays = encoder_outputs(onnx, tokenizer, [texts[i] for i in test], settings, heads)
-        entry["label_test_seconds"][precision] = round(time.perf_counter() - begin, 1)
-        entry.setdefault("label_test_threads", {})[precision] = settings.threads
-        np.savez_compressed(outputs_path, test=test, encoding=np.array(OnnxEncoder.ENCODING), **arrays)
-    _record_fold(folder, settings, k, entry)
+def _file_lock(path: Path):
+    """A lock that processes sharing a run folder take in turn."""
+    from filelock import FileLock  # the train extra's, as fine-tuning is
+
+    return FileLock(path)
+
+
+@dataclass(frozen=True)
+class _FoldRun:
+    """What every fold of one `run_folds` call shares (its arguments, prepared once)."""
+
+    targets: tuple
+    n_polarities: int
+    settings: FinetuneSettings
+    load_encoder: Callable[[], LoadedEncoder]
+    tokenizer: str  # as `tokenizers` JSON
+    folder: Path
+    log: Callable[[str], None]
+    taught: Callable[[int], Taught] | None
+    precisions: tuple[str, ...]
+
+    def fold(self, k: int, split: tuple[np.ndarray, np.ndarray]) -> None:
+        """Fine-tune fold `k` (train and test rows `split`) unless done, label its test rows at every
+        precision not done yet, and record it in the folds' log."""
+        train, test = split
+        folder, settings, log = self.folder, self.settings, self.log
+        texts = self.targets[0]
+        float32_path, heads_path = folder / f"fold-{k}-float32.onnx", folder / f"fold-{k}-heads.safetensors"
+        extra = self.taught(k) if self.taught is not None else None
+        entry = _fold_log(folder, settings)["folds"].get(str(k))
+        if entry is not None and extra is not None and entry.get("taught_sha256") != extra.digest:
+            raise TrainingDataError(
+                f"fold {k} in {folder} was taught by another teacher or other findings than this run's "
+                "(the teachers, the settings or the unlabelled findings changed): remove the folder."
+            )
+        if entry is None:
+            for precision in PRECISIONS:
+                for stale in (folder / f"fold-{k}-{precision}.onnx", folder / f"fold-{k}-{precision}.npz"):
+                    stale.unlink(missing_ok=True)
+            started = time.perf_counter()
+            tuned = _fine_tune(self.load_encoder, self.targets, train, extra, self.n_polarities, settings, lambda line: log(f"fold {k}: {line}"))
+            heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
+            float32_path.write_bytes(export_onnx(tuned.encoder, quantize=False))
+            entry = {
+                "train": len(train),
+                "test": len(test),
+                **({"taught": len(extra.texts), "taught_sha256": extra.digest} if extra is not None else {}),
+                "fine_tune_seconds": round(time.perf_counter() - started, 1),
+                "fine_tune_threads": settings.threads,
+                "label_test_seconds": {},
+                "peak_rss_mb": _peak_rss_mb(),
+                "history": tuned.history,
+            }
+        heads = heads_from_bytes(heads_path.read_bytes())
+        for precision in self.precisions:
+            outputs_path = folder / f"fold-{k}-{precision}.npz"
+            if _encoded_as_labelling_does(outputs_path):
+                continue
+            onnx_path = folder / f"fold-{k}-{precision}.onnx"
+            if not onnx_path.exists():
+                onnx_path.write_bytes(quantize_onnx(float32_path.read_bytes()))
+            onnx = onnx_path.read_bytes()
+            begin = time.perf_counter()
+            arrays = encoder_outputs(onnx, self.tokenizer, [texts[i] for i in test], settings, heads)
+            entry["label_test_seconds"][precision] = round(time.perf_counter() - begin, 1)
+            entry.setdefault("label_test_threads", {})[precision] = settings.threads
+            np.savez_compressed(outputs_path, test=test, encoding=np.array(OnnxEncoder.ENCODING), **arrays)
+        _record_fold(folder, settings, k, entry)
 
 
 def _fold_log(folder: Path, settings: FinetuneSettings) -> dict:
@@ -277,9 +307,7 @@ def _fold_log(folder: Path, settings: FinetuneSettings) -> dict:
 def _record_fold(folder: Path, settings: FinetuneSettings, k: int, entry: dict) -> None:
     """Add fold `k` to `folds.json` as it is when written, so that folds that processes run at the
     same time all stay in it; replaced whole, so that no process reads it half written."""
-    from filelock import FileLock
-
-    with FileLock(folder / "folds.json.lock"):
+    with _file_lock(folder / "folds.json.lock"):
         fold_log = _fold_log(folder, settings)
         fold_log["folds"][str(k)] = entry
         written = folder / ".folds.json.tmp"
