@@ -11,6 +11,13 @@ written to `held-out.jsonl` beside the gold instead of into it, so that models t
 can be compared on findings none of them learnt from (`training.score_sample --gold`) before the
 round joins the gold.
 
+A re-read (`Reread`, drawn by `training.sample_theme_reread`) reads gold findings again for one
+theme, under conventions settled after they were first read. Wherever the re-reading and the earlier
+reading (or a second re-reading) disagree on whether the theme is there, an adjudicated verdict
+decides: it adds the theme to a gold label that lacks it, or removes it from one that has it. A
+theme the readings agree on keeps its earlier verdict, so a re-read changes gold only through
+adjudication. Each change is listed in the record's `revisions`.
+
     python -m training.build_gold
 """
 
@@ -23,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import typer
+from sklearn.metrics import cohen_kappa_score, f1_score
 
 from nlp.corpus import corpus_dir, corpus_findings
 from nlp.jsonl import read_jsonl, write_jsonl
@@ -56,6 +64,20 @@ ROUNDS = (
     Round("3", ("8a", "8b", "8c", "8d", "8e", "8f", "8g"), "uniformly at random from the corpus findings not yet read (ANNOTATION.md §12)", "_8"),
     Round("4", ("9a", "9b", "9c", "9d"), "uniformly at random from the corpus findings not yet read (ANNOTATION.md §13)", "_9", held_out=True),
 )
+@dataclass(frozen=True)
+class Reread:
+    """A re-read of one theme over gold findings: its first readings (`reread_labels_<batch>.jsonl`),
+    second readings (`reread_labels_double_<name>.jsonl`) and adjudication
+    (`reread_labels_adjudicated_<name>.jsonl`), each line `{"id": ..., <theme>: verdict or null}`."""
+
+    name: str
+    theme: str
+    batches: tuple[str, ...]
+    why: str
+
+
+REREADS: tuple[Reread, ...] = ()
+
 # Batch 4's file was written to by other annotators' scripts for a while (a shared /tmp); its labels
 # are readings under the protocol, but not certainly all by one annotator, so agreement is measured
 # without its findings.
@@ -96,6 +118,93 @@ def read_round(annotation_dir: Path, round_: Round) -> dict[str, dict]:
     for finding_id, entry in findings.items():
         entry.update(first=first[finding_id], second=second.get(finding_id), adjudicated=adjudicated.get(finding_id))
     return findings
+
+
+def read_reread(annotation_dir: Path, reread: Reread) -> dict[str, dict]:
+    """The re-read findings by gold id, each with its readings."""
+    first: dict[str, dict] = {}
+    for batch in reread.batches:
+        first.update(load_labels(annotation_dir / f"reread_labels_{batch}.jsonl"))
+    second = load_labels(annotation_dir / f"reread_labels_double_{reread.name}.jsonl")
+    adjudicated = load_labels(annotation_dir / f"reread_labels_adjudicated_{reread.name}.jsonl")
+    return {
+        finding_id: {"first": label, "second": second.get(finding_id), "adjudicated": adjudicated.get(finding_id)}
+        for finding_id, label in first.items()
+    }
+
+
+def apply_reread(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> dict:
+    """Add or remove `reread.theme` in the gold labels as adjudicated; return the changes made.
+
+    RAISES (ValueError): a re-read finding is not gold, or readings disagree on whether the theme
+        is there and no adjudicated verdict decides.
+    """
+    theme, by_id = reread.theme, {record["id"]: record for record in gold}
+    if unknown := sorted(set(entries) - set(by_id)):
+        raise ValueError(f"re-read {reread.name} holds findings that are not gold: {unknown[:5]}")
+    undecided = sorted(
+        finding_id
+        for finding_id, entry in entries.items()
+        if entry["adjudicated"] is None and len(_presences(entry, theme, by_id[finding_id])) > 1
+    )
+    if undecided:
+        raise ValueError(
+            f"re-read {reread.name}: {len(undecided)} findings whose readings disagree on whether {theme} is there "
+            f"have no adjudicated verdict ({undecided[:5]}): add them to reread_labels_adjudicated_{reread.name}.jsonl."
+        )
+    changes = Counter()
+    for finding_id, entry in entries.items():
+        record = by_id[finding_id]
+        if entry["adjudicated"] is None:
+            changes["unchanged"] += 1
+            continue
+        verdict = entry["adjudicated"][theme]
+        if verdict is None and theme in record["themes"]:
+            record["themes"].remove(theme)
+            del record["theme_polarity"][theme]
+            record["revisions"].append(f"{theme} removed by re-read {reread.name}")
+            changes["removed"] += 1
+        elif verdict is not None and theme not in record["themes"]:
+            record["themes"].append(theme)
+            record["theme_polarity"][theme] = verdict
+            record["revisions"].append(f"{theme}: {verdict} added by re-read {reread.name}")
+            changes["added"] += 1
+        else:
+            changes["unchanged"] += 1
+    return dict(changes)
+
+
+def _presences(entry: dict, theme: str, record: dict) -> set[bool]:
+    """Whether each reading of a re-read finding, the earlier gold one included, has the theme."""
+    readings = [entry["first"], entry["second"]]
+    return {theme in record["themes"]} | {reading[theme] is not None for reading in readings if reading is not None}
+
+
+def reread_agreement(entries: dict[str, dict], theme: str, earlier: dict[str, bool]) -> dict:
+    """Agreement between the two re-readings of the double-read findings: on whether the theme is
+    there (F1, Cohen's kappa) and, where both find it, on its verdict; and between the re-reading
+    and the earlier reading (`earlier`: gold id -> whether gold had the theme), on whether it is there."""
+    present_earlier = [earlier[finding_id] for finding_id in entries]
+    present_reread = [entry["first"][theme] is not None for entry in entries.values()]
+    double = [e for e in entries.values() if e["second"] is not None]
+    first = [e["first"][theme] for e in double]
+    second = [e["second"][theme] for e in double]
+    present_first = [verdict is not None for verdict in first]
+    present_second = [verdict is not None for verdict in second]
+    both = [(a, b) for a, b in zip(first, second) if a is not None and b is not None]
+    return {
+        "findings": len(double),
+        "presence_f1": round(float(f1_score(present_first, present_second, zero_division=1.0)), 3) if double else None,
+        "presence_kappa": round(float(cohen_kappa_score(present_first, present_second)), 3) if double else None,
+        "verdict_agreement": round(sum(a == b for a, b in both) / len(both), 3) if both else None,
+        "adjudicated": sum(e["adjudicated"] is not None for e in double),
+        "with_earlier_reading": {
+            "findings": len(entries),
+            "presence_kappa": round(float(cohen_kappa_score(present_earlier, present_reread)), 3),
+            "earlier_only": sum(a and not b for a, b in zip(present_earlier, present_reread)),
+            "reread_only": sum(b and not a for a, b in zip(present_earlier, present_reread)),
+        },
+    }
 
 
 def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], dict]:
@@ -141,8 +250,21 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], d
                     "provenance": provenance,
                     "batch": entry["batch"],
                     "drawn": round_.drawn,
+                    "revisions": [],
                 }
             )
+    rereads = {}
+    for reread in REREADS:
+        entries = read_reread(annotation_dir, reread)
+        earlier = {record["id"]: reread.theme in record["themes"] for record in gold}
+        changes = apply_reread(gold, reread, entries)
+        rereads[reread.name] = {
+            "theme": reread.theme,
+            "why": reread.why,
+            "read": len(entries),
+            "changes": changes,
+            "agreement": reread_agreement(entries, reread.theme, earlier),
+        }
     double = {
         name: [e for e in findings.values() if e["second"] is not None] for name, findings in rounds.items()
     }
@@ -164,6 +286,7 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], d
         }
         for round_ in ROUNDS
     }
+    figures["rereads"] = rereads
     return gold, held_out, figures
 
 
@@ -230,6 +353,23 @@ def summary_markdown(gold: list[dict], held_out: list[dict], figures: dict) -> s
         "| --- | --- | --- | --- |",
         *(f"| {t} | {v['f1']} | {v['support_first']} | {v['support_second']} |" for t, v in figures["per_theme"].items()),
         "",
+        *(
+            [
+                "## Re-reads of one theme (ANNOTATION.md §14)",
+                "",
+                "| re-read | theme | why | findings read | added | removed | double-read | presence kappa | verdict agreement |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+                *(
+                    f"| {name} | {r['theme']} | {r['why']} | {r['read']} | {r['changes'].get('added', 0)} | "
+                    f"{r['changes'].get('removed', 0)} | {r['agreement']['findings']} | {r['agreement']['presence_kappa']} | "
+                    f"{r['agreement']['verdict_agreement']} |"
+                    for name, r in figures["rereads"].items()
+                ),
+                "",
+            ]
+            if figures["rereads"]
+            else []
+        ),
     ]
     return "\n".join(lines)
 

@@ -1,4 +1,5 @@
-"""Assembling gold from annotation batches: readings, adjudication, and rounds held out of the gold."""
+"""Assembling gold from annotation batches: readings, adjudication, rounds held out of the gold, and
+re-reads of one theme."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from training import build_gold
-from training.build_gold import Round
+from training.build_gold import Reread, Round
 
 
 def finding(i: int, batch: str) -> dict:
@@ -36,6 +37,7 @@ def annotation_dir(tmp_path, monkeypatch) -> Path:
         write(tmp_path / f"labels_double{suffix}.jsonl", [label(records[0], "strength" if batch == "a" else "mixed")])
         write(tmp_path / f"labels_adjudicated{suffix}.jsonl", [label(records[0], "mixed")] if batch == "b" else [])
     monkeypatch.setattr(build_gold, "current_findings", lambda report_ids, corpus: {})
+    monkeypatch.setattr(build_gold, "REREADS", ())
     return tmp_path
 
 
@@ -59,3 +61,62 @@ def test_the_gold_does_not_depend_on_where_the_held_out_round_is_listed(annotati
     listed_last = build_gold.build(annotation_dir, annotation_dir)[:2]
     monkeypatch.setattr(build_gold, "ROUNDS", (held_out_round, gold_round))
     assert build_gold.build(annotation_dir, annotation_dir)[:2] == listed_last
+
+
+def reread(finding_id: str, verdict: str | None) -> dict:
+    return {"id": finding_id, "voice_of_child": verdict, "note": ""}
+
+
+def test_a_reread_changes_gold_only_where_adjudicated_and_keeps_the_earlier_verdict_of_a_theme_both_find(annotation_dir, monkeypatch):
+    monkeypatch.setattr(build_gold, "ROUNDS", (Round("1", ("a", "b"), "at random", "_a"),))
+    write(annotation_dir / "labels_b.jsonl", [
+        {**label(finding(i, "b"), "strength"), "themes": ["care_leavers", "voice_of_child"],
+         "theme_polarity": {"care_leavers": "strength", "voice_of_child": "strength"}} for i in range(2)
+    ])
+    gold_before = {r["id"]: r for r in build_gold.build(annotation_dir, annotation_dir)[0]}
+    # r-a#0: the re-readings disagree, and the adjudication keeps the gold (no theme). r-a#1: the
+    # re-read finds the theme gold lacks, and the adjudication adds it. r-b#0: gold and re-read both
+    # find it, with other verdicts: gold's stays. r-b#1: the re-read drops it, and the adjudication
+    # agrees.
+    write(annotation_dir / "reread_labels_v1a.jsonl", [reread("r-a#0", "strength"), reread("r-a#1", "weakness"),
+                                                       reread("r-b#0", "mixed"), reread("r-b#1", None)])
+    write(annotation_dir / "reread_labels_double_v1.jsonl", [reread("r-a#0", None), reread("r-b#0", "mixed")])
+    write(annotation_dir / "reread_labels_adjudicated_v1.jsonl", [
+        {**reread("r-a#0", None), "decision": "earlier", "reason": ""},
+        {**reread("r-a#1", "mixed"), "decision": "new", "reason": ""},
+        {**reread("r-b#1", None), "decision": "reread", "reason": ""},
+    ])
+    monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"),))
+    gold, _, figures = build_gold.build(annotation_dir, annotation_dir)
+    labels = {r["id"]: (r["themes"], r["theme_polarity"], r["revisions"]) for r in gold}
+    assert labels["r-a#0"] == (["care_leavers"], {"care_leavers": "strength"}, [])
+    assert labels["r-a#1"] == (["care_leavers", "voice_of_child"], {"care_leavers": "strength", "voice_of_child": "mixed"},
+                               ["voice_of_child: mixed added by re-read v1"])
+    assert labels["r-b#0"][1]["voice_of_child"] == "strength" and labels["r-b#0"][2] == []
+    assert labels["r-b#1"] == (["care_leavers"], {"care_leavers": "strength"}, ["voice_of_child removed by re-read v1"])
+    assert figures["rereads"]["v1"]["changes"] == {"unchanged": 2, "added": 1, "removed": 1}
+    assert figures["rereads"]["v1"]["agreement"] == {
+        "findings": 2, "presence_f1": 0.667, "presence_kappa": 0.0, "verdict_agreement": 1.0, "adjudicated": 1,
+        "with_earlier_reading": {"findings": 4, "presence_kappa": -0.5, "earlier_only": 1, "reread_only": 2},
+    }
+    assert all(r["polarity"] == gold_before[r["id"]]["polarity"] for r in gold)  # a re-read leaves finding polarity alone
+
+
+def test_a_reread_that_disagrees_with_gold_without_an_adjudicated_verdict_is_refused(annotation_dir, monkeypatch):
+    monkeypatch.setattr(build_gold, "ROUNDS", (Round("1", ("a",), "at random", "_a"),))
+    write(annotation_dir / "reread_labels_v1a.jsonl", [reread("r-a#0", "strength"), reread("r-a#1", None)])
+    write(annotation_dir / "reread_labels_double_v1.jsonl", [])
+    write(annotation_dir / "reread_labels_adjudicated_v1.jsonl", [])
+    monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"),))
+    with pytest.raises(ValueError, match=r"1 findings .* no adjudicated verdict \(\['r-a#0'\]\)"):
+        build_gold.build(annotation_dir, annotation_dir)
+
+
+def test_a_reread_of_a_finding_that_is_not_gold_is_refused(annotation_dir, monkeypatch):
+    monkeypatch.setattr(build_gold, "ROUNDS", (Round("1", ("a",), "at random", "_a"),))
+    write(annotation_dir / "reread_labels_v1a.jsonl", [reread("r-b#0", "strength")])
+    write(annotation_dir / "reread_labels_double_v1.jsonl", [])
+    write(annotation_dir / "reread_labels_adjudicated_v1.jsonl", [])
+    monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"),))
+    with pytest.raises(ValueError, match=r"not gold: \['r-b#0'\]"):
+        build_gold.build(annotation_dir, annotation_dir)
