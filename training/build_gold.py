@@ -76,7 +76,9 @@ class Reread:
     why: str
 
 
-REREADS: tuple[Reread, ...] = ()
+REREADS: tuple[Reread, ...] = (
+    Reread("v1", "voice_of_child", tuple(f"v1{letter}" for letter in "abcdef"), "conventions settled after rounds 1-3 were read"),
+)
 
 # Batch 4's file was written to by other annotators' scripts for a while (a shared /tmp); its labels
 # are readings under the protocol, but not certainly all by one annotator, so agreement is measured
