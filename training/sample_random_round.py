@@ -40,6 +40,23 @@ def write_batch(path: Path, findings: list[dict]) -> None:
     path.write_text("".join(json.dumps(f, ensure_ascii=False) + "\n" for f in findings), encoding="utf-8")
 
 
+def new_draw_paths(annotation_dir: Path, prefix: str, name: str, batches: int) -> tuple[list[Path], Path]:
+    """The files of a draw's batches (`<prefix>_<name>a.jsonl`, ...) and of its second reading
+    (`<prefix>_double_<name>.jsonl`). RAISES (SystemExit): one exists, as a drawn round is never
+    redrawn over its readings."""
+    paths = [annotation_dir / f"{prefix}_{name}{letter}.jsonl" for letter in string.ascii_lowercase[:batches]]
+    double_path = annotation_dir / f"{prefix}_double_{name}.jsonl"
+    if existing := [str(path) for path in (*paths, double_path) if path.exists()]:
+        raise SystemExit(f"{', '.join(existing)} exist: a drawn round is never redrawn over its readings.")
+    return paths, double_path
+
+
+def write_draw(paths: list[Path], double_path: Path, dealt: list[list[dict]], second: list[dict]) -> None:
+    for path, batch in zip(paths, dealt):
+        write_batch(path, batch)
+    write_batch(double_path, second)
+
+
 def main(
     name: str = typer.Option(..., help="Round name: batches are batch_<name>a.jsonl, batch_<name>b.jsonl, ..."),
     count: int = typer.Option(1750, help="Findings drawn."),
@@ -48,15 +65,10 @@ def main(
     seed: int = typer.Option(8),
     annotation_dir: Path = typer.Option(Path("training/data/annotation")),
 ) -> None:
-    paths = [annotation_dir / f"batch_{name}{letter}.jsonl" for letter in string.ascii_lowercase[:batches]]
-    double_path = annotation_dir / f"batch_double_{name}.jsonl"
-    if existing := [str(p) for p in (*paths, double_path) if p.exists()]:
-        raise SystemExit(f"{', '.join(existing)} exist: a drawn round is never redrawn over its readings.")
+    paths, double_path = new_draw_paths(annotation_dir, "batch", name, batches)
     read = [record["text"] for path in sorted(annotation_dir.glob("batch_*.jsonl")) for _, record in read_jsonl(path)]
     dealt, second = draw_round(readable_findings(corpus_dir()), read, count, batches, double, seed)
-    for path, batch in zip(paths, dealt):
-        write_batch(path, batch)
-    write_batch(double_path, second)
+    write_draw(paths, double_path, dealt, second)
     typer.echo(f"{count} findings drawn into {batches} batches, {double} of them for a second reading")
 
 

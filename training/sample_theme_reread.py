@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import random
 import re
-import string
 from pathlib import Path
 
 import typer
 
 from nlp.lexicon import broad_cues, compile_cues, specific_cues
 from nlp.taxonomy import THEME_IDS
-from training.sample_random_round import write_batch
+from training.sample_random_round import new_draw_paths, write_draw
 from training.train import load_gold
 
 READ_FIELDS = ("id", "report_id", "kind", "section", "text")
@@ -57,14 +56,9 @@ def main(
 ) -> None:
     if theme not in THEME_IDS:
         raise SystemExit(f"unknown theme {theme!r}: use one of label-schema.md's ids.")
-    paths = [annotation_dir / f"reread_{name}{letter}.jsonl" for letter in string.ascii_lowercase[:batches]]
-    double_path = annotation_dir / f"reread_double_{name}.jsonl"
-    if existing := [str(p) for p in (*paths, double_path) if p.exists()]:
-        raise SystemExit(f"{', '.join(existing)} exist: a drawn re-read is never redrawn over its readings.")
+    paths, double_path = new_draw_paths(annotation_dir, "reread", name, batches)
     dealt, second = draw_reread(load_gold(gold), theme, also, batches, double, seed)
-    for path, batch in zip(paths, dealt):
-        write_batch(path, batch)
-    write_batch(double_path, second)
+    write_draw(paths, double_path, dealt, second)
     typer.echo(f"{sum(map(len, dealt))} gold findings drawn for a re-read of {theme} into {batches} batches, {len(second)} of them read twice")
 
 
