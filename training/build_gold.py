@@ -12,17 +12,18 @@ can be compared on findings none of them learnt from (`training.score_sample --g
 round joins the gold.
 
 A re-read (`Reread`, drawn by `training.sample_theme_reread`) reads gold findings again for one
-theme, under conventions settled after they were first read. Wherever the re-reading and the earlier
-reading (or a second re-reading) disagree on whether the theme is there, an adjudicated verdict
-decides: it adds the theme to a gold label that lacks it, or removes it from one that has it. A
-theme the readings agree on keeps its earlier verdict, so a re-read changes gold only through
-adjudication. Each change is listed in the record's `revisions`.
+theme, under conventions settled after they were first read. Only where the re-reading and the
+earlier reading (or a second re-reading) disagree on whether the theme is there does an adjudicator
+decide, and only whether it is there: the adjudicated verdict adds the theme to a gold label that
+lacks it, or removes it from one that has it. A theme the gold label keeps keeps its earlier
+verdict, and finding polarity is never changed. Each change is listed in the record's `revisions`.
 
     python -m training.build_gold
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections import Counter
@@ -42,7 +43,6 @@ GOLD_PATH = Path("training/data/gold/gold.jsonl")
 HELD_OUT_PATH = Path("training/data/gold/held-out.jsonl")
 SUMMARY_PATH = Path("training/data/README.md")
 AGREEMENT_PATH = Path("training/data/agreement.json")
-
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ class Reread:
 REREADS: tuple[Reread, ...] = (
     Reread("v1", "voice_of_child", tuple(f"v1{letter}" for letter in "abcdef"), "conventions settled after rounds 1-3 were read"),
 )
+
 
 # Batch 4's file was written to by other annotators' scripts for a while (a shared /tmp); its labels
 # are readings under the protocol, but not certainly all by one annotator, so agreement is measured
@@ -129,6 +130,11 @@ def read_reread(annotation_dir: Path, reread: Reread) -> dict[str, dict]:
         first.update(load_labels(annotation_dir / f"reread_labels_{batch}.jsonl"))
     second = load_labels(annotation_dir / f"reread_labels_double_{reread.name}.jsonl")
     adjudicated = load_labels(annotation_dir / f"reread_labels_adjudicated_{reread.name}.jsonl")
+    if orphans := sorted((set(second) | set(adjudicated)) - set(first)):
+        raise ValueError(f"re-read {reread.name}: second readings or adjudications of findings it has no first reading of: {orphans[:5]}")
+    for finding_id, label in [*first.items(), *second.items(), *adjudicated.items()]:
+        if label.get(reread.theme, "missing") not in (*POLARITIES, None):
+            raise ValueError(f"re-read {reread.name}: {finding_id} gives {reread.theme} {label.get(reread.theme, 'no verdict')!r}, not one of {POLARITIES} or null")
     return {
         finding_id: {"first": label, "second": second.get(finding_id), "adjudicated": adjudicated.get(finding_id)}
         for finding_id, label in first.items()
@@ -138,8 +144,8 @@ def read_reread(annotation_dir: Path, reread: Reread) -> dict[str, dict]:
 def apply_reread(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> dict:
     """Add or remove `reread.theme` in the gold labels as adjudicated; return the changes made.
 
-    RAISES (ValueError): a re-read finding is not gold, or readings disagree on whether the theme
-        is there and no adjudicated verdict decides.
+    RAISES (ValueError): a re-read finding is not gold; readings disagree on whether the theme is
+        there and no adjudicated verdict decides; or a verdict is adjudicated where they agree.
     """
     theme, by_id = reread.theme, {record["id"]: record for record in gold}
     if unknown := sorted(set(entries) - set(by_id)):
@@ -153,6 +159,15 @@ def apply_reread(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> 
         raise ValueError(
             f"re-read {reread.name}: {len(undecided)} findings whose readings disagree on whether {theme} is there "
             f"have no adjudicated verdict ({undecided[:5]}): add them to reread_labels_adjudicated_{reread.name}.jsonl."
+        )
+    if unasked := sorted(
+        finding_id
+        for finding_id, entry in entries.items()
+        if entry["adjudicated"] is not None and len(_presences(entry, theme, by_id[finding_id])) == 1
+    ):
+        raise ValueError(
+            f"re-read {reread.name}: {len(unasked)} findings have an adjudicated verdict although their readings agree "
+            f"({unasked[:5]}): remove them from reread_labels_adjudicated_{reread.name}.jsonl."
         )
     changes = Counter()
     for finding_id, entry in entries.items():
@@ -194,15 +209,21 @@ def reread_agreement(entries: dict[str, dict], theme: str, earlier: dict[str, bo
     present_first = [verdict is not None for verdict in first]
     present_second = [verdict is not None for verdict in second]
     both = [(a, b) for a, b in zip(first, second) if a is not None and b is not None]
+    def kappa(a: list[bool], b: list[bool]) -> float | None:
+        # undefined (NaN) when both readings give one answer throughout, or there is nothing to compare
+        value = float(cohen_kappa_score(a, b)) if a and len(set(a) | set(b)) > 1 else float("nan")
+        return None if value != value else round(value, 3)
+
     return {
         "findings": len(double),
         "presence_f1": round(float(f1_score(present_first, present_second, zero_division=1.0)), 3) if double else None,
-        "presence_kappa": round(float(cohen_kappa_score(present_first, present_second)), 3) if double else None,
+        "presence_kappa": kappa(present_first, present_second),
         "verdict_agreement": round(sum(a == b for a, b in both) / len(both), 3) if both else None,
-        "adjudicated": sum(e["adjudicated"] is not None for e in double),
+        "double_read_adjudicated": sum(e["adjudicated"] is not None for e in double),
+        "adjudicated": sum(e["adjudicated"] is not None for e in entries.values()),
         "with_earlier_reading": {
             "findings": len(entries),
-            "presence_kappa": round(float(cohen_kappa_score(present_earlier, present_reread)), 3),
+            "presence_kappa": kappa(present_earlier, present_reread),
             "earlier_only": sum(a and not b for a, b in zip(present_earlier, present_reread)),
             "reread_only": sum(b and not a for a, b in zip(present_earlier, present_reread)),
         },
@@ -248,7 +269,8 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], d
                     **(placed[1] if placed else {k: finding[k] for k in ("kind", "section", "area")}),
                     "segmentation": "current" if placed else "as annotated",
                     "text": finding["text"],
-                    **{key: label[key] for key in LABEL_FIELDS},
+                    # copies: a re-read changes the gold label, not the reading agreement is measured on
+                    **{key: copy.deepcopy(label[key]) for key in LABEL_FIELDS},
                     "provenance": provenance,
                     "batch": entry["batch"],
                     "drawn": round_.drawn,

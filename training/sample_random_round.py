@@ -47,11 +47,12 @@ def new_draw_paths(annotation_dir: Path, prefix: str, name: str, batches: int) -
     paths = [annotation_dir / f"{prefix}_{name}{letter}.jsonl" for letter in string.ascii_lowercase[:batches]]
     double_path = annotation_dir / f"{prefix}_double_{name}.jsonl"
     if existing := [str(path) for path in (*paths, double_path) if path.exists()]:
-        raise SystemExit(f"{', '.join(existing)} exist: a drawn round is never redrawn over its readings.")
+        raise SystemExit(f"{', '.join(existing)} exist: a draw is never redrawn over its readings.")
     return paths, double_path
 
 
 def write_draw(paths: list[Path], double_path: Path, dealt: list[list[dict]], second: list[dict]) -> None:
+    """Each dealt batch to its file of `paths`, and the findings drawn for a second reading to `double_path`."""
     for path, batch in zip(paths, dealt):
         write_batch(path, batch)
     write_batch(double_path, second)

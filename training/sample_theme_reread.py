@@ -1,7 +1,7 @@
 """Draw gold findings for a re-read of one theme under the conventions settled since they were read.
 
     python -m training.sample_theme_reread --theme voice_of_child --name v1 --batches 6 --double 200 \\
-        --also "personal advisers?|relationships?|life[- ]story|family time" --seed 10
+        --also "personal advisers?|\\bPAs?\\b|relationships?|life[- ]story|identity|family time|wishes|feelings|listen|participat|consult" --seed 10
 
 Conventions settled in later rounds' adjudication (ANNOTATION.md §10, §12, §13) were not applied to
 the findings read before them, so gold can label alike findings differently. A re-read asks one

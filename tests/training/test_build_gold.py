@@ -96,7 +96,8 @@ def test_a_reread_changes_gold_only_where_adjudicated_and_keeps_the_earlier_verd
     assert labels["r-b#1"] == (["care_leavers"], {"care_leavers": "strength"}, ["voice_of_child removed by re-read v1"])
     assert figures["rereads"]["v1"]["changes"] == {"unchanged": 2, "added": 1, "removed": 1}
     assert figures["rereads"]["v1"]["agreement"] == {
-        "findings": 2, "presence_f1": 0.667, "presence_kappa": 0.0, "verdict_agreement": 1.0, "adjudicated": 1,
+        "findings": 2, "presence_f1": 0.667, "presence_kappa": 0.0, "verdict_agreement": 1.0,
+        "double_read_adjudicated": 1, "adjudicated": 3,
         "with_earlier_reading": {"findings": 4, "presence_kappa": -0.5, "earlier_only": 1, "reread_only": 2},
     }
     assert all(r["polarity"] == gold_before[r["id"]]["polarity"] for r in gold)  # a re-read leaves finding polarity alone
@@ -119,4 +120,38 @@ def test_a_reread_of_a_finding_that_is_not_gold_is_refused(annotation_dir, monke
     write(annotation_dir / "reread_labels_adjudicated_v1.jsonl", [])
     monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"),))
     with pytest.raises(ValueError, match=r"not gold: \['r-b#0'\]"):
+        build_gold.build(annotation_dir, annotation_dir)
+
+
+def test_a_reread_leaves_the_agreement_of_the_rounds_readings_as_they_were_read(annotation_dir, monkeypatch):
+    monkeypatch.setattr(build_gold, "ROUNDS", (Round("1", ("a",), "at random", "_a"),))
+    without = build_gold.build(annotation_dir, annotation_dir)[2]
+    write(annotation_dir / "reread_labels_v1a.jsonl", [reread("r-a#0", "strength"), reread("r-a#1", None)])
+    write(annotation_dir / "reread_labels_double_v1.jsonl", [])
+    write(annotation_dir / "reread_labels_adjudicated_v1.jsonl", [{**reread("r-a#0", "strength"), "decision": "reread", "reason": ""}])
+    monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"),))
+    gold, _, figures = build_gold.build(annotation_dir, annotation_dir)
+    assert "voice_of_child" in gold[0]["themes"]  # the re-read changed the gold ...
+    def readings_agreement(figures: dict) -> str:  # as JSON, where NaN (kappa of one-class readings) equals itself
+        return json.dumps({k: v for k, v in figures.items() if k != "rereads"}, sort_keys=True)
+
+    assert readings_agreement(figures) == readings_agreement(without)  # ... not the readings
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "adjudicated", "message"),
+    [
+        # the readings agree with gold (no theme), yet an adjudication would add it
+        ([reread("r-a#0", None)], [], [{**reread("r-a#0", "strength"), "decision": "new", "reason": ""}], "although their readings agree"),
+        ([reread("r-a#0", None)], [reread("r-a#1", None)], [], "no first reading of: \\['r-a#1'\\]"),
+        ([reread("r-a#0", "good")], [], [], "r-a#0 gives voice_of_child 'good'"),
+    ],
+)
+def test_a_reread_with_readings_that_do_not_fit_its_protocol_is_refused(annotation_dir, monkeypatch, first, second, adjudicated, message):
+    monkeypatch.setattr(build_gold, "ROUNDS", (Round("1", ("a",), "at random", "_a"),))
+    write(annotation_dir / "reread_labels_v1a.jsonl", first)
+    write(annotation_dir / "reread_labels_double_v1.jsonl", second)
+    write(annotation_dir / "reread_labels_adjudicated_v1.jsonl", adjudicated)
+    monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"),))
+    with pytest.raises(ValueError, match=message):
         build_gold.build(annotation_dir, annotation_dir)
