@@ -30,16 +30,3 @@ def test_the_draw_holds_the_findings_with_the_theme_or_a_cue_of_it_and_shows_no_
 def test_the_draw_is_the_same_for_a_seed():
     assert draw_reread(GOLD, "voice_of_child", "personal", 2, 1, seed=3) == draw_reread(GOLD, "voice_of_child", "personal", 2, 1, seed=3)
 
-
-def test_a_reread_is_never_redrawn_over_readings_that_exist(tmp_path):
-    import typer
-    from typer.testing import CliRunner
-
-    from training.sample_theme_reread import main
-
-    (tmp_path / "reread_double_v2.jsonl").write_text("{}\n")
-    app = typer.Typer()
-    app.command()(main)
-    result = CliRunner().invoke(app, ["--theme", "care_leavers", "--name", "v2", "--annotation-dir", str(tmp_path)])
-    assert result.exit_code != 0 and "reread_double_v2.jsonl exist" in str(result.exception) + result.output
-    assert (tmp_path / "reread_double_v2.jsonl").read_text() == "{}\n"
