@@ -150,21 +150,14 @@ def apply_reread(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> 
     theme, by_id = reread.theme, {record["id"]: record for record in gold}
     if unknown := sorted(set(entries) - set(by_id)):
         raise ValueError(f"re-read {reread.name} holds findings that are not gold: {unknown[:5]}")
-    undecided = sorted(
-        finding_id
-        for finding_id, entry in entries.items()
-        if entry["adjudicated"] is None and len(_presences(entry, theme, by_id[finding_id])) > 1
-    )
-    if undecided:
+    # whether the readings (the earlier gold one included) disagree on whether the theme is there
+    disputed = {finding_id: len(_presences(entry, theme, by_id[finding_id])) > 1 for finding_id, entry in entries.items()}
+    if undecided := sorted(i for i, entry in entries.items() if disputed[i] and entry["adjudicated"] is None):
         raise ValueError(
             f"re-read {reread.name}: {len(undecided)} findings whose readings disagree on whether {theme} is there "
             f"have no adjudicated verdict ({undecided[:5]}): add them to reread_labels_adjudicated_{reread.name}.jsonl."
         )
-    if unasked := sorted(
-        finding_id
-        for finding_id, entry in entries.items()
-        if entry["adjudicated"] is not None and len(_presences(entry, theme, by_id[finding_id])) == 1
-    ):
+    if unasked := sorted(i for i, entry in entries.items() if not disputed[i] and entry["adjudicated"] is not None):
         raise ValueError(
             f"re-read {reread.name}: {len(unasked)} findings have an adjudicated verdict although their readings agree "
             f"({unasked[:5]}): remove them from reread_labels_adjudicated_{reread.name}.jsonl."
@@ -209,10 +202,10 @@ def reread_agreement(entries: dict[str, dict], theme: str, earlier: dict[str, bo
     present_first = [verdict is not None for verdict in first]
     present_second = [verdict is not None for verdict in second]
     both = [(a, b) for a, b in zip(first, second) if a is not None and b is not None]
+
     def kappa(a: list[bool], b: list[bool]) -> float | None:
-        # undefined (NaN) when both readings give one answer throughout, or there is nothing to compare
-        value = float(cohen_kappa_score(a, b)) if a and len(set(a) | set(b)) > 1 else float("nan")
-        return None if value != value else round(value, 3)
+        # undefined when both readings give one answer throughout, or there is nothing to compare
+        return round(float(cohen_kappa_score(a, b)), 3) if len(set(a) | set(b)) > 1 else None
 
     return {
         "findings": len(double),
