@@ -17,8 +17,12 @@ earlier reading (or a second re-reading) disagree on whether the theme is there 
 decide, and only whether it is there: the adjudicated verdict adds the theme to a gold label that
 lacks it, or removes it from one that has it. A theme the gold label keeps keeps its earlier
 verdict, and finding polarity is never changed. Each change is listed in the record's `revisions`.
+Once a re-read's readings are in and it is listed in `REREADS`, `--adjudicate <name>` writes the
+findings its readings disagree on, with those readings, for the adjudicator
+(`reread_disagreements_<name>.jsonl`).
 
     python -m training.build_gold
+    python -m training.build_gold --adjudicate v2
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ class Reread:
 
 REREADS: tuple[Reread, ...] = (
     Reread("v1", "voice_of_child", tuple(f"v1{letter}" for letter in "abcdef"), "conventions settled after rounds 1-3 were read"),
+    Reread("v2", "care_leavers", tuple(f"v2{letter}" for letter in "abcd"), "its share differs between the random rounds 3 and 4"),
+    Reread("v3", "private_fostering", ("v3a",), "its share differs between the random rounds 3 and 4"),
 )
 
 
@@ -148,10 +154,7 @@ def apply_reread(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> 
         there and no adjudicated verdict decides; or a verdict is adjudicated where they agree.
     """
     theme, by_id = reread.theme, {record["id"]: record for record in gold}
-    if unknown := sorted(set(entries) - set(by_id)):
-        raise ValueError(f"re-read {reread.name} holds findings that are not gold: {unknown[:5]}")
-    # whether the readings (the earlier gold one included) disagree on whether the theme is there
-    disputed = {finding_id: len(_presences(entry, theme, by_id[finding_id])) > 1 for finding_id, entry in entries.items()}
+    disputed = _disputed(gold, reread, entries)
     if undecided := sorted(i for i, entry in entries.items() if disputed[i] and entry["adjudicated"] is None):
         raise ValueError(
             f"re-read {reread.name}: {len(undecided)} findings whose readings disagree on whether {theme} is there "
@@ -182,6 +185,43 @@ def apply_reread(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> 
         else:
             changes["unchanged"] += 1
     return dict(changes)
+
+
+def _disputed(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> dict[str, bool]:
+    """Whether the readings of each re-read finding (the earlier gold one included) disagree on
+    whether the theme is there.
+
+    RAISES (ValueError): a re-read finding is not gold.
+    """
+    by_id = {record["id"]: record for record in gold}
+    if unknown := sorted(set(entries) - set(by_id)):
+        raise ValueError(f"re-read {reread.name} holds findings that are not gold: {unknown[:5]}")
+    return {finding_id: len(_presences(entry, reread.theme, by_id[finding_id])) > 1 for finding_id, entry in entries.items()}
+
+
+def adjudication_queue(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> list[dict]:
+    """The re-read findings whose readings disagree on whether the theme is there (adjudicated or
+    not), each with its readings as an adjudicator reads them: the earlier gold reading (its verdict
+    on the theme, and the finding's other themes) and the re-readings, with their notes."""
+    disputed, theme = _disputed(gold, reread, entries), reread.theme
+    queue = []
+    for record in gold:
+        entry = entries.get(record["id"])
+        if entry is None or not disputed[record["id"]]:
+            continue
+        rereadings = {"reread": entry["first"], "reread_second": entry["second"]}
+        queue.append(
+            {
+                **{name: record[name] for name in ("id", "text", "kind", "section")},
+                "earlier_reading": {theme: record["theme_polarity"].get(theme), "other_themes": [t for t in record["themes"] if t != theme]},
+                **{
+                    name: {theme: reading[theme], "note": reading.get("note", "")}
+                    for name, reading in rereadings.items()
+                    if reading is not None
+                },
+            }
+        )
+    return queue
 
 
 def _presences(entry: dict, theme: str, record: dict) -> set[bool]:
@@ -223,8 +263,9 @@ def reread_agreement(entries: dict[str, dict], theme: str, earlier: dict[str, bo
     }
 
 
-def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], dict]:
-    """The gold, the findings of held-out rounds (in the gold's form) and the agreement figures."""
+def build(annotation_dir: Path, corpus: Path, rereads: tuple[Reread, ...] | None = None) -> tuple[list[dict], list[dict], dict]:
+    """The gold, the findings of held-out rounds (in the gold's form) and the agreement figures;
+    with `rereads` (default: all of `REREADS`) applied in order."""
     rounds = {round_.name: read_round(annotation_dir, round_) for round_ in ROUNDS}
     report_ids = {e["finding"]["report_id"] for findings in rounds.values() for e in findings.values()}
     placements = current_findings(report_ids, corpus)
@@ -270,12 +311,12 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], d
                     "revisions": [],
                 }
             )
-    rereads = {}
-    for reread in REREADS:
+    reread_figures = {}
+    for reread in REREADS if rereads is None else rereads:
         entries = read_reread(annotation_dir, reread)
         earlier = {record["id"]: reread.theme in record["themes"] for record in gold}
         changes = apply_reread(gold, reread, entries)
-        rereads[reread.name] = {
+        reread_figures[reread.name] = {
             "theme": reread.theme,
             "why": reread.why,
             "read": len(entries),
@@ -303,8 +344,22 @@ def build(annotation_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], d
         }
         for round_ in ROUNDS
     }
-    figures["rereads"] = rereads
+    figures["rereads"] = reread_figures
     return gold, held_out, figures
+
+
+def reread_queue(annotation_dir: Path, corpus: Path, name: str) -> list[dict]:
+    """The adjudication queue of the re-read `name`, against the gold as the earlier re-reads of its
+    theme left it (re-reads of other themes leave its theme alone, so they need not be adjudicated first).
+
+    RAISES (ValueError): no re-read of `REREADS` has that name.
+    """
+    names = [reread.name for reread in REREADS]
+    if name not in names:
+        raise ValueError(f"no re-read named {name!r} in build_gold.REREADS ({', '.join(names)}): add it there first.")
+    reread = REREADS[names.index(name)]
+    earlier = tuple(other for other in REREADS[: names.index(name)] if other.theme == reread.theme)
+    return adjudication_queue(build(annotation_dir, corpus, earlier)[0], reread, read_reread(annotation_dir, reread))
 
 
 def summary_markdown(gold: list[dict], held_out: list[dict], figures: dict) -> str:
@@ -395,7 +450,15 @@ def main(
     annotation_dir: Path = typer.Option(ANNOTATION_DIR),
     out: Path = typer.Option(GOLD_PATH),
     held_out_path: Path = typer.Option(HELD_OUT_PATH, "--held-out"),
+    adjudicate: str = typer.Option(
+        "", help="A re-read's name: write the findings whose readings disagree (reread_disagreements_<name>.jsonl), for adjudication, instead of the gold."
+    ),
 ) -> None:
+    if adjudicate:
+        queue = reread_queue(annotation_dir, corpus_dir(), adjudicate)
+        write_jsonl(queue, annotation_dir / f"reread_disagreements_{adjudicate}.jsonl")
+        typer.echo(f"{len(queue)} findings of re-read {adjudicate} to adjudicate -> {annotation_dir / f'reread_disagreements_{adjudicate}.jsonl'}")
+        return
     gold, held_out, figures = build(annotation_dir, corpus_dir())
     write_jsonl(gold, out)
     if held_out:

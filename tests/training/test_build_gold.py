@@ -138,3 +138,36 @@ def test_a_reread_with_readings_that_do_not_fit_its_protocol_is_refused(annotati
     monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"),))
     with pytest.raises(ValueError, match=message):
         build_gold.build(annotation_dir, annotation_dir)
+
+
+def test_a_rereads_adjudication_queue_holds_the_disputed_findings_with_their_readings(annotation_dir, monkeypatch):
+    monkeypatch.setattr(build_gold, "ROUNDS", (Round("1", ("a", "b"), "at random", "_a"),))
+    # r-a#0: the re-readings disagree, already adjudicated. r-a#1: the re-read finds the theme gold
+    # lacks. r-b#0: the re-read agrees with gold (no theme). r-b#1: the second re-reading finds it.
+    write(annotation_dir / "reread_labels_v1a.jsonl", [reread("r-a#0", "strength"), {**reread("r-a#1", "weakness"), "note": "a visit"},
+                                                       reread("r-b#0", None), reread("r-b#1", None)])
+    write(annotation_dir / "reread_labels_double_v1.jsonl", [reread("r-a#0", None), reread("r-b#1", "mixed")])
+    write(annotation_dir / "reread_labels_adjudicated_v1.jsonl", [{**reread("r-a#0", None), "decision": "earlier", "reason": ""}])
+    monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"),))
+    queue = build_gold.reread_queue(annotation_dir, annotation_dir, "v1")
+    assert [(item["id"], item["earlier_reading"], item["reread"], item.get("reread_second")) for item in queue] == [
+        ("r-a#0", {"voice_of_child": None, "other_themes": ["care_leavers"]}, {"voice_of_child": "strength", "note": ""}, {"voice_of_child": None, "note": ""}),
+        ("r-a#1", {"voice_of_child": None, "other_themes": ["care_leavers"]}, {"voice_of_child": "weakness", "note": "a visit"}, None),
+        ("r-b#1", {"voice_of_child": None, "other_themes": ["care_leavers"]}, {"voice_of_child": None, "note": ""}, {"voice_of_child": "mixed", "note": ""}),
+    ]
+    assert queue[1]["text"] == finding(1, "a")["text"]
+    with pytest.raises(ValueError, match="no re-read named 'v2'"):
+        build_gold.reread_queue(annotation_dir, annotation_dir, "v2")
+
+
+def test_a_rereads_queue_reads_the_gold_as_the_rereads_before_it_left_it(annotation_dir, monkeypatch):
+    monkeypatch.setattr(build_gold, "ROUNDS", (Round("1", ("a",), "at random", "_a"),))
+    # v1 adds voice_of_child to r-a#0 by adjudication; v2 re-reads the same theme and does not find it
+    write(annotation_dir / "reread_labels_v1a.jsonl", [reread("r-a#0", "strength")])
+    write(annotation_dir / "reread_labels_double_v1.jsonl", [])
+    write(annotation_dir / "reread_labels_adjudicated_v1.jsonl", [{**reread("r-a#0", "strength"), "decision": "reread", "reason": ""}])
+    write(annotation_dir / "reread_labels_v2a.jsonl", [reread("r-a#0", None)])
+    write(annotation_dir / "reread_labels_double_v2.jsonl", [])
+    write(annotation_dir / "reread_labels_adjudicated_v2.jsonl", [])
+    monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"), Reread("v2", "voice_of_child", ("v2a",), "a test")))
+    assert [item["earlier_reading"]["voice_of_child"] for item in build_gold.reread_queue(annotation_dir, annotation_dir, "v2")] == ["strength"]
