@@ -67,6 +67,7 @@ ROUNDS = (
     Round("2", ("7a", "7b", "7c", "7d", "7e", "7f"), "the `suggest` queue 7: model uncertainty and diversity (ANNOTATION.md §10)", "_7"),
     Round("3", ("8a", "8b", "8c", "8d", "8e", "8f", "8g"), "uniformly at random from the corpus findings not yet read (ANNOTATION.md §12)", "_8"),
     Round("4", ("9a", "9b", "9c", "9d"), "uniformly at random from the corpus findings not yet read (ANNOTATION.md §13)", "_9"),
+    Round("5", ("10a", "10b", "10c", "10d"), "uniformly at random from the corpus findings not yet read (ANNOTATION.md §16)", "_10", held_out=True),
 )
 @dataclass(frozen=True)
 class Reread:

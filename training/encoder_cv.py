@@ -1,6 +1,7 @@
 """Fine-tune the encoder once per grouped fold of the gold set, or draw a validation curve.
 
     python -m training.encoder_cv folds training/configs/default.cfg     # the 5 fold models
+    python -m training.encoder_cv final training/configs/default.cfg     # the encoder of all gold
     python -m training.encoder_cv curve training/configs/default.cfg     # a validation curve
 
 `folds` runs `nlp.encoder_cv.run_folds` (what `training.train` runs first for the accurate kind)
@@ -10,6 +11,8 @@ labelling of the corpus by `training.grade_validity`) and the time, peak memory 
 each fold in `folds.json`. A finished fold is not redone. `--fold` shares the folds out among
 processes, e.g. on 2 cores `folds --fold 2 --encoder.finetune.threads 1` and `folds --fold 3
 --encoder.finetune.threads 1` at the same time (the number of threads does not change the run folder).
+`final` fine-tunes the encoder on all the gold into the same run folder, where `training.train`
+finds it and does not fine-tune it again, so that it too can run beside the folds.
 
 `curve` holds out a fifth of the training authorities of fold 0 and reports their scores after
 every epoch, to choose the number of epochs without looking at any test fold.
@@ -30,7 +33,7 @@ from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 from spacy.cli._util import parse_config_overrides
 from thinc.api import Config
 
-from nlp.encoder_cv import SelfTraining, encoder_targets, run_folds, run_students
+from nlp.encoder_cv import SelfTraining, encoder_targets, final_encoder, run_folds, run_students
 from nlp.finetune import FinetuneSettings, finetune, load_base_encoder
 from nlp.models.stacking import FindingStacker, StackInputs
 from nlp.scoring import evaluate, theme_matrix
@@ -91,18 +94,15 @@ def folds(
     training/data/gold/sentences.jsonl` (sentence gold), `--encoder.finetune.epochs 4`, or
     `--encoder.self_training.findings 3000`: each fold model then also teaches a student (kept in a
     folder of the run folder; `compare RUN RUN/self-training-3000-0` weighs them)."""
-    from training.train import gold_of, unlabelled_of
+    from training.train import unlabelled_of
 
-    config = Config().from_disk(config_path, overrides=parse_config_overrides(ctx.args))
-    records = gold_of(config)
+    config, records, folder = _run_of(ctx, config_path)
     splits = grouped_folds(records, config["training"]["folds"])
     if fold and first:
         raise typer.BadParameter("give --first or --fold, not both.")
     if unknown := sorted(set(fold or ()) - set(range(len(splits)))):
         raise typer.BadParameter(f"no fold {unknown}: the folds are 0 to {len(splits) - 1}.", param_hint="--fold")
     splits = splits[:first] if first else splits
-    folder = run_folder(config, records)
-    typer.echo(f"run folder: {folder}")
     settings = settings_from(config)
     load_encoder = lambda: load_base_encoder(config["encoder"]["base"])  # noqa: E731
     run_folds(records, DEFAULT_TAXONOMY, splits, settings, load_encoder, folder, log=typer.echo, only=fold or None)
@@ -113,6 +113,31 @@ def folds(
             self_training, DEFAULT_GROUP_FIELD, config["encoder"]["precision"], log=typer.echo, only=fold or None,
         )
         typer.echo(f"students: {students}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def final(ctx: typer.Context, config_path: Path = typer.Argument(Path("training/configs/default.cfg"))) -> None:
+    """Fine-tune the encoder on every gold finding into the run folder, where `training.train` reuses
+    it; config values can be overridden as for `folds`."""
+    config, records, folder = _run_of(ctx, config_path)
+    if SelfTraining(**config["encoder"].get("self_training", {})).findings:
+        raise typer.BadParameter("with [encoder.self_training] the final encoder is the student of the fold models: training.train fine-tunes it.")
+    made = final_encoder(
+        records, DEFAULT_TAXONOMY, settings_from(config), lambda: load_base_encoder(config["encoder"]["base"]),
+        config["encoder"]["precision"], folder, typer.echo,
+    )
+    typer.echo(f"final encoder: fine-tuned in {made['fine_tune_seconds']} s, in {folder}")
+
+
+def _run_of(ctx: typer.Context, config_path: Path) -> tuple[Config, list[dict], Path]:
+    """The config (with the command line's overrides), its gold and its run folder, which is printed."""
+    from training.train import gold_of
+
+    config = Config().from_disk(config_path, overrides=parse_config_overrides(ctx.args))
+    records = gold_of(config)
+    folder = run_folder(config, records)
+    typer.echo(f"run folder: {folder}")
+    return config, records, folder
 
 
 def sentence_polarity_accuracy(records: list[dict], test: np.ndarray, outputs) -> dict:

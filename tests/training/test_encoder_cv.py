@@ -111,3 +111,25 @@ def test_stacked_within_fold_scores_what_the_fold_outputs_say():
     stacker = {"pair_strategy": "hybrid", "theme_C": 1.0, "polarity_C": 1.0, "polarity_class_weight": {"mixed": 1.5}, "threshold_shrinkage": 50.0}
     result = stacked_within_fold(records, np.arange(n), outputs, stacker)
     assert result["theme_micro_f1"] == result["polarity_macro_f1"] == result["mixed_recall"] == result["pair_f1"] == 1.0
+
+
+def test_final_fine_tunes_into_the_run_folder_training_reuses_and_leaves_self_training_to_training(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from training import encoder_cv
+    from training.train import gold_of
+
+    made = {}
+
+    def fake_final_encoder(records, taxonomy, settings, load_encoder, precision, folder, log):
+        made.update(findings=len(records), precision=precision, folder=folder)
+        return {"fine_tune_seconds": 1.0}
+
+    monkeypatch.setattr(encoder_cv, "final_encoder", fake_final_encoder)
+    runs = ["--paths.runs", str(tmp_path)]
+    result = CliRunner().invoke(encoder_cv.app, ["final", "training/configs/default.cfg", *runs])
+    assert result.exit_code == 0, result.output
+    config = Config().from_disk("training/configs/default.cfg", overrides={"paths.runs": str(tmp_path)})
+    assert made == {"findings": len(gold_of(config)), "precision": config["encoder"]["precision"], "folder": run_folder(config, gold_of(config))}
+    refused = CliRunner().invoke(encoder_cv.app, ["final", "training/configs/default.cfg", *runs, "--encoder.self_training.findings", "100"])
+    assert refused.exit_code == 2 and "student" in refused.output
