@@ -17,12 +17,13 @@ earlier reading (or a second re-reading) disagree on whether the theme is there 
 decide, and only whether it is there: the adjudicated verdict adds the theme to a gold label that
 lacks it, or removes it from one that has it. A theme the gold label keeps keeps its earlier
 verdict, and finding polarity is never changed. Each change is listed in the record's `revisions`.
-Once a re-read's readings are in and it is listed in `REREADS`, `--adjudicate <name>` writes the
-findings its readings disagree on, with those readings, for the adjudicator
-(`reread_disagreements_<name>.jsonl`).
+Once the readings of a round (listed in `ROUNDS`) or a re-read (in `REREADS`) are in,
+`--adjudicate <name>` writes the findings its readings disagree on, with those readings, for the
+adjudicator (`disagreements<suffix>.jsonl`, `reread_disagreements_<name>.jsonl`).
 
     python -m training.build_gold
-    python -m training.build_gold --adjudicate v2
+    python -m training.build_gold --adjudicate 5      # a round
+    python -m training.build_gold --adjudicate v2     # a re-read
 """
 
 from __future__ import annotations
@@ -128,6 +129,26 @@ def read_round(annotation_dir: Path, round_: Round) -> dict[str, dict]:
     for finding_id, entry in findings.items():
         entry.update(first=first[finding_id], second=second.get(finding_id), adjudicated=adjudicated.get(finding_id))
     return findings
+
+
+def round_disagreements(annotation_dir: Path, round_: Round) -> list[dict]:
+    """The findings of a round's second reading (`batch_double<suffix>.jsonl`, in its order) whose
+    two readings differ in themes, polarity or a theme's polarity, each with both readings and their
+    notes (`reading_a` the first, `reading_b` the second), for the adjudicator."""
+    entries = read_round(annotation_dir, round_)
+
+    def label(reading: dict) -> tuple:
+        return sorted(reading["themes"]), reading["polarity"], sorted(reading["theme_polarity"].items())
+
+    def shown(reading: dict) -> dict:
+        return {**{key: reading[key] for key in LABEL_FIELDS}, "note": reading.get("note", "")}
+
+    double = [record for _, record in read_jsonl(annotation_dir / f"batch_double{round_.suffix}.jsonl")]
+    return [
+        {**finding, "reading_a": shown(entry["first"]), "reading_b": shown(entry["second"])}
+        for finding in double
+        if label((entry := entries[finding["id"]])["first"]) != label(entry["second"])
+    ]
 
 
 def read_reread(annotation_dir: Path, reread: Reread) -> dict[str, dict]:
@@ -349,6 +370,17 @@ def build(annotation_dir: Path, corpus: Path, rereads: tuple[Reread, ...] | None
     return gold, held_out, figures
 
 
+def adjudication_file(annotation_dir: Path, corpus: Path, name: str) -> tuple[Path, list[dict]]:
+    """Where the findings of round or re-read `name` that its readings disagree on go, and those findings.
+
+    RAISES (ValueError): no round of `ROUNDS` or re-read of `REREADS` has that name.
+    """
+    rounds = {round_.name: round_ for round_ in ROUNDS}
+    if name in rounds:
+        return annotation_dir / f"disagreements{rounds[name].suffix}.jsonl", round_disagreements(annotation_dir, rounds[name])
+    return annotation_dir / f"reread_disagreements_{name}.jsonl", reread_queue(annotation_dir, corpus, name)
+
+
 def reread_queue(annotation_dir: Path, corpus: Path, name: str) -> list[dict]:
     """The adjudication queue of the re-read `name`, against the gold as the earlier re-reads of its
     theme left it (re-reads of other themes leave its theme alone, so they need not be adjudicated first).
@@ -357,7 +389,7 @@ def reread_queue(annotation_dir: Path, corpus: Path, name: str) -> list[dict]:
     """
     names = [reread.name for reread in REREADS]
     if name not in names:
-        raise ValueError(f"no re-read named {name!r} in build_gold.REREADS ({', '.join(names)}): add it there first.")
+        raise ValueError(f"no round or re-read named {name!r} in build_gold.ROUNDS or REREADS (re-reads: {', '.join(names)}): add it there first.")
     reread = REREADS[names.index(name)]
     earlier = tuple(other for other in REREADS[: names.index(name)] if other.theme == reread.theme)
     return adjudication_queue(build(annotation_dir, corpus, earlier)[0], reread, read_reread(annotation_dir, reread))
@@ -452,13 +484,14 @@ def main(
     out: Path = typer.Option(GOLD_PATH),
     held_out_path: Path = typer.Option(HELD_OUT_PATH, "--held-out"),
     adjudicate: str = typer.Option(
-        "", help="A re-read's name: write the findings whose readings disagree (reread_disagreements_<name>.jsonl), for adjudication, instead of the gold."
+        "", help="A round's or re-read's name: write the findings its readings disagree on (disagreements_<round suffix>.jsonl, "
+        "reread_disagreements_<name>.jsonl), for adjudication, instead of the gold."
     ),
 ) -> None:
     if adjudicate:
-        queue = reread_queue(annotation_dir, corpus_dir(), adjudicate)
-        write_jsonl(queue, annotation_dir / f"reread_disagreements_{adjudicate}.jsonl")
-        typer.echo(f"{len(queue)} findings of re-read {adjudicate} to adjudicate -> {annotation_dir / f'reread_disagreements_{adjudicate}.jsonl'}")
+        path, disagreements = adjudication_file(annotation_dir, corpus_dir(), adjudicate)
+        write_jsonl(disagreements, path)
+        typer.echo(f"{len(disagreements)} findings of {adjudicate} to adjudicate -> {path}")
         return
     gold, held_out, figures = build(annotation_dir, corpus_dir())
     write_jsonl(gold, out)

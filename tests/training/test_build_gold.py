@@ -156,7 +156,7 @@ def test_a_rereads_adjudication_queue_holds_the_disputed_findings_with_their_rea
         ("r-b#1", {"voice_of_child": None, "other_themes": ["care_leavers"]}, {"voice_of_child": None, "note": ""}, {"voice_of_child": "mixed", "note": ""}),
     ]
     assert queue[1]["text"] == finding(1, "a")["text"]
-    with pytest.raises(ValueError, match="no re-read named 'v2'"):
+    with pytest.raises(ValueError, match="no round or re-read named 'v2'"):
         build_gold.reread_queue(annotation_dir, annotation_dir, "v2")
 
 
@@ -171,3 +171,16 @@ def test_a_rereads_queue_reads_the_gold_as_the_rereads_before_it_left_it(annotat
     write(annotation_dir / "reread_labels_adjudicated_v2.jsonl", [])
     monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"), Reread("v2", "voice_of_child", ("v2a",), "a test")))
     assert [item["earlier_reading"]["voice_of_child"] for item in build_gold.reread_queue(annotation_dir, annotation_dir, "v2")] == ["strength"]
+
+
+def test_a_rounds_disagreements_are_its_double_read_findings_whose_readings_differ(annotation_dir, monkeypatch):
+    rounds = (Round("1", ("a",), "at random", "_a"), Round("2", ("b",), "at random", "_b", held_out=True))
+    monkeypatch.setattr(build_gold, "ROUNDS", rounds)
+    for batch in "ab":
+        write(annotation_dir / f"batch_double_{batch}.jsonl", [finding(0, batch)])
+    agreeing, differing = (build_gold.adjudication_file(annotation_dir, annotation_dir, name) for name in ("1", "2"))
+    assert agreeing == (annotation_dir / "disagreements_a.jsonl", [])
+    path, [disagreement] = differing
+    assert path == annotation_dir / "disagreements_b.jsonl"
+    assert disagreement == {**finding(0, "b"), "reading_a": {k: v for k, v in label(finding(0, "b"), "strength").items() if k != "id"},
+                            "reading_b": {k: v for k, v in label(finding(0, "b"), "mixed").items() if k != "id"}}
