@@ -422,22 +422,25 @@ def final_encoder(
     record_path = folder / "final.json"
     loaded = load_encoder()
     kept = [onnx_path, heads_path, record_path] + ([float32_path] if keep_float32 else [])
-    if all(path.exists() for path in kept) and taught is not None and json.loads(record_path.read_text()).get("taught_sha256") != taught.digest:
-        raise TrainingDataError(f"{folder}'s final model was taught by another teacher or other findings than this run's: remove the folder.")
-    if not all(path.exists() for path in kept):
-        started = time.perf_counter()
-        targets = (*encoder_targets(records, taxonomy), sentence_targets(records, taxonomy))
-        tuned = _fine_tune(lambda: loaded, targets, np.arange(len(records)), taught, len(taxonomy.polarities), settings, lambda line: log(f"final: {line}"))
-        folder.mkdir(parents=True, exist_ok=True)
-        heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
-        float32 = export_onnx(tuned.encoder, quantize=False)
-        onnx_path.write_bytes(float32 if precision == "float32" else quantize_onnx(float32))
-        if keep_float32:
-            float32_path.write_bytes(float32)
-        record = {"history": tuned.history, "fine_tune_seconds": round(time.perf_counter() - started, 1)}
-        if taught is not None:
-            record.update(taught=len(taught.texts), taught_sha256=taught.digest)
-        record_path.write_text(json.dumps(record, indent=2) + "\n")
+    folder.mkdir(parents=True, exist_ok=True)
+    # A process started while another fine-tunes this final model (`training.encoder_cv final`)
+    # waits, then finds it done.
+    with _file_lock(folder / "final.lock"):
+        if all(path.exists() for path in kept) and taught is not None and json.loads(record_path.read_text()).get("taught_sha256") != taught.digest:
+            raise TrainingDataError(f"{folder}'s final model was taught by another teacher or other findings than this run's: remove the folder.")
+        if not all(path.exists() for path in kept):
+            started = time.perf_counter()
+            targets = (*encoder_targets(records, taxonomy), sentence_targets(records, taxonomy))
+            tuned = _fine_tune(lambda: loaded, targets, np.arange(len(records)), taught, len(taxonomy.polarities), settings, lambda line: log(f"final: {line}"))
+            heads_path.write_bytes(heads_to_bytes(EncoderHeads(tuned.heads)))
+            float32 = export_onnx(tuned.encoder, quantize=False)
+            onnx_path.write_bytes(float32 if precision == "float32" else quantize_onnx(float32))
+            if keep_float32:
+                float32_path.write_bytes(float32)
+            record = {"history": tuned.history, "fine_tune_seconds": round(time.perf_counter() - started, 1)}
+            if taught is not None:
+                record.update(taught=len(taught.texts), taught_sha256=taught.digest)
+            record_path.write_text(json.dumps(record, indent=2) + "\n")
     return {
         "onnx": onnx_path.read_bytes(),
         "heads": heads_from_bytes(heads_path.read_bytes()),

@@ -1,6 +1,6 @@
 """Which findings to label next: the unlabelled findings whose labels would teach the model most.
 
-    inspection-themes suggest findings.parquet -n 1500 -o queue.jsonl --exclude training/data/gold/gold.jsonl
+    inspection-themes suggest findings.parquet -n 1500 -o queue.jsonl --exclude training/data/gold/gold.jsonl --exclude training/data/gold/held-out.jsonl
 
 **Uncertainty.** Each finding gets a score, the sum of three parts, each counted in decisions the
 model is unsure of:

@@ -125,29 +125,45 @@ def read_round(annotation_dir: Path, round_: Round) -> dict[str, dict]:
             findings[record["id"]] = {"finding": record, "batch": batch}
         first.update(load_labels(annotation_dir / f"labels_{batch}.jsonl"))
     second = load_labels(annotation_dir / f"labels_double{round_.suffix}.jsonl")
-    adjudicated = load_labels(annotation_dir / f"labels_adjudicated{round_.suffix}.jsonl")
+    adjudicated = _labels_if_any(annotation_dir / f"labels_adjudicated{round_.suffix}.jsonl")
     for finding_id, entry in findings.items():
         entry.update(first=first[finding_id], second=second.get(finding_id), adjudicated=adjudicated.get(finding_id))
     return findings
 
 
-def round_disagreements(annotation_dir: Path, round_: Round) -> list[dict]:
-    """The findings of a round's second reading (`batch_double<suffix>.jsonl`, in its order) whose
-    two readings differ in themes, polarity or a theme's polarity, each with both readings and their
-    notes (`reading_a` the first, `reading_b` the second), for the adjudicator."""
-    entries = read_round(annotation_dir, round_)
+def _labels_if_any(path: Path) -> dict[str, dict]:
+    """`load_labels` of a file of decisions that may not have been written yet."""
+    return load_labels(path) if path.exists() else {}
+
+
+def _differ(first: dict, second: dict) -> bool:
+    """Whether two readings of a finding differ in themes, polarity or a theme's polarity."""
 
     def label(reading: dict) -> tuple:
         return sorted(reading["themes"]), reading["polarity"], sorted(reading["theme_polarity"].items())
 
+    return label(first) != label(second)
+
+
+def round_disagreements(annotation_dir: Path, round_: Round) -> list[dict]:
+    """The findings of a round's second reading (`batch_double<suffix>.jsonl`, in its order) whose
+    two readings differ in themes, polarity or a theme's polarity, each with both readings and their
+    notes (`reading_a` the first, `reading_b` the second), for the adjudicator.
+
+    RAISES (ValueError): a finding of the second reading's batch has no second reading.
+    """
+    entries = read_round(annotation_dir, round_)
+    double = [record for _, record in read_jsonl(annotation_dir / f"batch_double{round_.suffix}.jsonl")]
+    if unread := [finding["id"] for finding in double if entries[finding["id"]]["second"] is None]:
+        raise ValueError(f"round {round_.name}: {len(unread)} findings of batch_double{round_.suffix}.jsonl have no second reading ({unread[:5]}).")
+
     def shown(reading: dict) -> dict:
         return {**{key: reading[key] for key in LABEL_FIELDS}, "note": reading.get("note", "")}
 
-    double = [record for _, record in read_jsonl(annotation_dir / f"batch_double{round_.suffix}.jsonl")]
     return [
         {**finding, "reading_a": shown(entry["first"]), "reading_b": shown(entry["second"])}
         for finding in double
-        if label((entry := entries[finding["id"]])["first"]) != label(entry["second"])
+        if _differ((entry := entries[finding["id"]])["first"], entry["second"])
     ]
 
 
@@ -157,7 +173,7 @@ def read_reread(annotation_dir: Path, reread: Reread) -> dict[str, dict]:
     for batch in reread.batches:
         first.update(load_labels(annotation_dir / f"reread_labels_{batch}.jsonl"))
     second = load_labels(annotation_dir / f"reread_labels_double_{reread.name}.jsonl")
-    adjudicated = load_labels(annotation_dir / f"reread_labels_adjudicated_{reread.name}.jsonl")
+    adjudicated = _labels_if_any(annotation_dir / f"reread_labels_adjudicated_{reread.name}.jsonl")
     if orphans := sorted((set(second) | set(adjudicated)) - set(first)):
         raise ValueError(f"re-read {reread.name}: second readings or adjudications of findings it has no first reading of: {orphans[:5]}")
     for finding_id, label in [*first.items(), *second.items(), *adjudicated.items()]:
@@ -176,7 +192,7 @@ def apply_reread(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> 
         there and no adjudicated verdict decides; or a verdict is adjudicated where they agree.
     """
     theme, by_id = reread.theme, {record["id"]: record for record in gold}
-    disputed = _disputed(gold, reread, entries)
+    disputed = _disputed(by_id, reread, entries)
     if undecided := sorted(i for i, entry in entries.items() if disputed[i] and entry["adjudicated"] is None):
         raise ValueError(
             f"re-read {reread.name}: {len(undecided)} findings whose readings disagree on whether {theme} is there "
@@ -209,13 +225,12 @@ def apply_reread(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> 
     return dict(changes)
 
 
-def _disputed(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> dict[str, bool]:
-    """Whether the readings of each re-read finding (the earlier gold one included) disagree on
-    whether the theme is there.
+def _disputed(by_id: dict[str, dict], reread: Reread, entries: dict[str, dict]) -> dict[str, bool]:
+    """Whether the readings of each re-read finding (the earlier gold one, of `by_id`, included)
+    disagree on whether the theme is there.
 
     RAISES (ValueError): a re-read finding is not gold.
     """
-    by_id = {record["id"]: record for record in gold}
     if unknown := sorted(set(entries) - set(by_id)):
         raise ValueError(f"re-read {reread.name} holds findings that are not gold: {unknown[:5]}")
     return {finding_id: len(_presences(entry, reread.theme, by_id[finding_id])) > 1 for finding_id, entry in entries.items()}
@@ -224,8 +239,9 @@ def _disputed(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> dic
 def adjudication_queue(gold: list[dict], reread: Reread, entries: dict[str, dict]) -> list[dict]:
     """The re-read findings whose readings disagree on whether the theme is there (adjudicated or
     not), each with its readings as an adjudicator reads them: the earlier gold reading (its verdict
-    on the theme, and the finding's other themes) and the re-readings, with their notes."""
-    disputed, theme = _disputed(gold, reread, entries), reread.theme
+    on the theme, and the finding's other themes as `gold` has them) and the re-readings, with their
+    notes."""
+    disputed, theme = _disputed({record["id"]: record for record in gold}, reread, entries), reread.theme
     queue = []
     for record in gold:
         entry = entries.get(record["id"])
@@ -307,6 +323,11 @@ def build(annotation_dir: Path, corpus: Path, rereads: tuple[Reread, ...] | None
             if entry["second"] is not None:
                 if entry["adjudicated"] is not None:
                     label, provenance = entry["adjudicated"], "adjudicated after two readings disagreed"
+                elif _differ(entry["first"], entry["second"]):
+                    raise ValueError(
+                        f"round {round_.name}: the two readings of {finding_id} differ and it has no adjudicated label: "
+                        f"run `python -m training.build_gold --adjudicate {round_.name}` and add the decisions to labels_adjudicated{round_.suffix}.jsonl."
+                    )
                 else:
                     provenance = "two readings agreed"
             # Ids are `report#index` at annotation time: a later round can reuse one for another paragraph.
@@ -375,23 +396,21 @@ def adjudication_file(annotation_dir: Path, corpus: Path, name: str) -> tuple[Pa
 
     RAISES (ValueError): no round of `ROUNDS` or re-read of `REREADS` has that name.
     """
-    rounds = {round_.name: round_ for round_ in ROUNDS}
+    rounds, rereads = {round_.name: round_ for round_ in ROUNDS}, {reread.name: reread for reread in REREADS}
     if name in rounds:
         return annotation_dir / f"disagreements{rounds[name].suffix}.jsonl", round_disagreements(annotation_dir, rounds[name])
-    return annotation_dir / f"reread_disagreements_{name}.jsonl", reread_queue(annotation_dir, corpus, name)
+    if name in rereads:
+        return annotation_dir / f"reread_disagreements_{name}.jsonl", reread_queue(annotation_dir, corpus, rereads[name])
+    raise ValueError(
+        f"no round or re-read named {name!r} (rounds: {', '.join(rounds)}; re-reads: {', '.join(rereads) or 'none'}): "
+        "list it in training/build_gold.py's ROUNDS or REREADS first."
+    )
 
 
-def reread_queue(annotation_dir: Path, corpus: Path, name: str) -> list[dict]:
-    """The adjudication queue of the re-read `name`, against the gold as the earlier re-reads of its
-    theme left it (re-reads of other themes leave its theme alone, so they need not be adjudicated first).
-
-    RAISES (ValueError): no re-read of `REREADS` has that name.
-    """
-    names = [reread.name for reread in REREADS]
-    if name not in names:
-        raise ValueError(f"no round or re-read named {name!r} in build_gold.ROUNDS or REREADS (re-reads: {', '.join(names)}): add it there first.")
-    reread = REREADS[names.index(name)]
-    earlier = tuple(other for other in REREADS[: names.index(name)] if other.theme == reread.theme)
+def reread_queue(annotation_dir: Path, corpus: Path, reread: Reread) -> list[dict]:
+    """The adjudication queue of `reread`, against the gold as the earlier re-reads of its theme
+    left it (re-reads of other themes leave its theme alone, so they need not be adjudicated first)."""
+    earlier = tuple(other for other in REREADS[: REREADS.index(reread)] if other.theme == reread.theme)
     return adjudication_queue(build(annotation_dir, corpus, earlier)[0], reread, read_reread(annotation_dir, reread))
 
 
@@ -484,12 +503,15 @@ def main(
     out: Path = typer.Option(GOLD_PATH),
     held_out_path: Path = typer.Option(HELD_OUT_PATH, "--held-out"),
     adjudicate: str = typer.Option(
-        "", help="A round's or re-read's name: write the findings its readings disagree on (disagreements_<round suffix>.jsonl, "
+        "", help="A round's or re-read's name: write the findings its readings disagree on (disagreements<round's suffix>.jsonl, "
         "reread_disagreements_<name>.jsonl), for adjudication, instead of the gold."
     ),
 ) -> None:
     if adjudicate:
-        path, disagreements = adjudication_file(annotation_dir, corpus_dir(), adjudicate)
+        try:
+            path, disagreements = adjudication_file(annotation_dir, corpus_dir(), adjudicate)
+        except ValueError as problem:
+            raise typer.BadParameter(str(problem), param_hint="--adjudicate") from problem
         write_jsonl(disagreements, path)
         typer.echo(f"{len(disagreements)} findings of {adjudicate} to adjudicate -> {path}")
         return

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -34,7 +35,7 @@ from spacy.cli._util import parse_config_overrides
 from thinc.api import Config
 
 from nlp.encoder_cv import SelfTraining, encoder_targets, final_encoder, run_folds, run_students
-from nlp.finetune import FinetuneSettings, finetune, load_base_encoder
+from nlp.finetune import FinetuneSettings, LoadedEncoder, finetune, load_base_encoder
 from nlp.models.stacking import FindingStacker, StackInputs
 from nlp.scoring import evaluate, theme_matrix
 from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES
@@ -96,21 +97,21 @@ def folds(
     folder of the run folder; `compare RUN RUN/self-training-3000-0` weighs them)."""
     from training.train import unlabelled_of
 
-    config, records, folder = _run_of(ctx, config_path)
+    run = _Run.asked(ctx, config_path)
+    config, records = run.config, run.records
     splits = grouped_folds(records, config["training"]["folds"])
     if fold and first:
         raise typer.BadParameter("give --first or --fold, not both.")
     if unknown := sorted(set(fold or ()) - set(range(len(splits)))):
         raise typer.BadParameter(f"no fold {unknown}: the folds are 0 to {len(splits) - 1}.", param_hint="--fold")
     splits = splits[:first] if first else splits
+    typer.echo(f"run folder: {run.folder}")
     settings = settings_from(config)
-    load_encoder = lambda: load_base_encoder(config["encoder"]["base"])  # noqa: E731
-    run_folds(records, DEFAULT_TAXONOMY, splits, settings, load_encoder, folder, log=typer.echo, only=fold or None)
-    self_training = SelfTraining(**config["encoder"].get("self_training", {}))
-    if self_training.findings:
+    run_folds(records, DEFAULT_TAXONOMY, splits, settings, run.load_encoder, run.folder, log=typer.echo, only=fold or None)
+    if run.self_training.findings:
         students, _ = run_students(
-            records, DEFAULT_TAXONOMY, splits, settings, load_encoder, folder, unlabelled_of(config, records),
-            self_training, DEFAULT_GROUP_FIELD, config["encoder"]["precision"], log=typer.echo, only=fold or None,
+            records, DEFAULT_TAXONOMY, splits, settings, run.load_encoder, run.folder, unlabelled_of(config, records),
+            run.self_training, DEFAULT_GROUP_FIELD, config["encoder"]["precision"], log=typer.echo, only=fold or None,
         )
         typer.echo(f"students: {students}")
 
@@ -119,25 +120,38 @@ def folds(
 def final(ctx: typer.Context, config_path: Path = typer.Argument(Path("training/configs/default.cfg"))) -> None:
     """Fine-tune the encoder on every gold finding into the run folder, where `training.train` reuses
     it; config values can be overridden as for `folds`."""
-    config, records, folder = _run_of(ctx, config_path)
-    if SelfTraining(**config["encoder"].get("self_training", {})).findings:
+    run = _Run.asked(ctx, config_path)
+    if run.self_training.findings:
         raise typer.BadParameter("with [encoder.self_training] the final encoder is the student of the fold models: training.train fine-tunes it.")
+    typer.echo(f"run folder: {run.folder}")
     made = final_encoder(
-        records, DEFAULT_TAXONOMY, settings_from(config), lambda: load_base_encoder(config["encoder"]["base"]),
-        config["encoder"]["precision"], folder, typer.echo,
+        run.records, DEFAULT_TAXONOMY, settings_from(run.config), run.load_encoder, run.config["encoder"]["precision"], run.folder, typer.echo
     )
-    typer.echo(f"final encoder: fine-tuned in {made['fine_tune_seconds']} s, in {folder}")
+    typer.echo(f"final encoder: fine-tuned in {made['fine_tune_seconds']} s, in {run.folder}")
 
 
-def _run_of(ctx: typer.Context, config_path: Path) -> tuple[Config, list[dict], Path]:
-    """The config (with the command line's overrides), its gold and its run folder, which is printed."""
-    from training.train import gold_of
+@dataclass(frozen=True)
+class _Run:
+    """The run a command line asks for: its config (with the line's overrides), gold and run folder."""
 
-    config = Config().from_disk(config_path, overrides=parse_config_overrides(ctx.args))
-    records = gold_of(config)
-    folder = run_folder(config, records)
-    typer.echo(f"run folder: {folder}")
-    return config, records, folder
+    config: Config
+    records: list[dict]
+    folder: Path
+
+    @classmethod
+    def asked(cls, ctx: typer.Context, config_path: Path) -> "_Run":
+        from training.train import gold_of
+
+        config = Config().from_disk(config_path, overrides=parse_config_overrides(ctx.args))
+        records = gold_of(config)
+        return cls(config, records, run_folder(config, records))
+
+    @property
+    def self_training(self) -> SelfTraining:
+        return SelfTraining(**self.config["encoder"].get("self_training", {}))
+
+    def load_encoder(self) -> LoadedEncoder:
+        return load_base_encoder(self.config["encoder"]["base"])
 
 
 def sentence_polarity_accuracy(records: list[dict], test: np.ndarray, outputs) -> dict:

@@ -149,7 +149,8 @@ def test_a_rereads_adjudication_queue_holds_the_disputed_findings_with_their_rea
     write(annotation_dir / "reread_labels_double_v1.jsonl", [reread("r-a#0", None), reread("r-b#1", "mixed")])
     write(annotation_dir / "reread_labels_adjudicated_v1.jsonl", [{**reread("r-a#0", None), "decision": "earlier", "reason": ""}])
     monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"),))
-    queue = build_gold.reread_queue(annotation_dir, annotation_dir, "v1")
+    path, queue = build_gold.adjudication_file(annotation_dir, annotation_dir, "v1")
+    assert path == annotation_dir / "reread_disagreements_v1.jsonl"
     assert [(item["id"], item["earlier_reading"], item["reread"], item.get("reread_second")) for item in queue] == [
         ("r-a#0", {"voice_of_child": None, "other_themes": ["care_leavers"]}, {"voice_of_child": "strength", "note": ""}, {"voice_of_child": None, "note": ""}),
         ("r-a#1", {"voice_of_child": None, "other_themes": ["care_leavers"]}, {"voice_of_child": "weakness", "note": "a visit"}, None),
@@ -157,20 +158,26 @@ def test_a_rereads_adjudication_queue_holds_the_disputed_findings_with_their_rea
     ]
     assert queue[1]["text"] == finding(1, "a")["text"]
     with pytest.raises(ValueError, match="no round or re-read named 'v2'"):
-        build_gold.reread_queue(annotation_dir, annotation_dir, "v2")
+        build_gold.adjudication_file(annotation_dir, annotation_dir, "v2")
 
 
-def test_a_rereads_queue_reads_the_gold_as_the_rereads_before_it_left_it(annotation_dir, monkeypatch):
+def test_a_rereads_queue_reads_the_gold_as_the_rereads_of_its_theme_before_it_left_it(annotation_dir, monkeypatch):
     monkeypatch.setattr(build_gold, "ROUNDS", (Round("1", ("a",), "at random", "_a"),))
-    # v1 adds voice_of_child to r-a#0 by adjudication; v2 re-reads the same theme and does not find it
+    # v1 adds voice_of_child to r-a#0 by adjudication; v2, of another theme, is not adjudicated yet
+    # (no decisions file); v3 re-reads voice_of_child and does not find it
     write(annotation_dir / "reread_labels_v1a.jsonl", [reread("r-a#0", "strength")])
     write(annotation_dir / "reread_labels_double_v1.jsonl", [])
     write(annotation_dir / "reread_labels_adjudicated_v1.jsonl", [{**reread("r-a#0", "strength"), "decision": "reread", "reason": ""}])
-    write(annotation_dir / "reread_labels_v2a.jsonl", [reread("r-a#0", None)])
+    write(annotation_dir / "reread_labels_v2a.jsonl", [{"id": "r-a#0", "adoption": "strength", "note": ""}])
     write(annotation_dir / "reread_labels_double_v2.jsonl", [])
-    write(annotation_dir / "reread_labels_adjudicated_v2.jsonl", [])
-    monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"), Reread("v2", "voice_of_child", ("v2a",), "a test")))
-    assert [item["earlier_reading"]["voice_of_child"] for item in build_gold.reread_queue(annotation_dir, annotation_dir, "v2")] == ["strength"]
+    write(annotation_dir / "reread_labels_v3a.jsonl", [reread("r-a#0", None)])
+    write(annotation_dir / "reread_labels_double_v3.jsonl", [])
+    monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"), Reread("v2", "adoption", ("v2a",), "a test"),
+                                                Reread("v3", "voice_of_child", ("v3a",), "a test")))
+    _, queue = build_gold.adjudication_file(annotation_dir, annotation_dir, "v3")
+    assert [item["earlier_reading"]["voice_of_child"] for item in queue] == ["strength"]
+    with pytest.raises(ValueError, match="re-read v2: 1 findings .* no adjudicated verdict"):
+        build_gold.build(annotation_dir, annotation_dir)  # the gold itself waits for every adjudication
 
 
 def test_a_rounds_disagreements_are_its_double_read_findings_whose_readings_differ(annotation_dir, monkeypatch):
@@ -184,3 +191,12 @@ def test_a_rounds_disagreements_are_its_double_read_findings_whose_readings_diff
     assert path == annotation_dir / "disagreements_b.jsonl"
     assert disagreement == {**finding(0, "b"), "reading_a": {k: v for k, v in label(finding(0, "b"), "strength").items() if k != "id"},
                             "reading_b": {k: v for k, v in label(finding(0, "b"), "mixed").items() if k != "id"}}
+
+
+def test_a_rounds_differing_readings_without_an_adjudicated_label_are_refused(annotation_dir, monkeypatch):
+    monkeypatch.setattr(build_gold, "ROUNDS", (Round("2", ("b",), "at random", "_b"),))
+    (annotation_dir / "labels_adjudicated_b.jsonl").unlink()  # the disagreements are written before any decision
+    write(annotation_dir / "batch_double_b.jsonl", [finding(0, "b")])
+    assert len(build_gold.adjudication_file(annotation_dir, annotation_dir, "2")[1]) == 1
+    with pytest.raises(ValueError, match=r"round 2: the two readings of r-b#0 differ .* --adjudicate 2"):
+        build_gold.build(annotation_dir, annotation_dir)

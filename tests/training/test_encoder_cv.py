@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from thinc.api import Config
 
+from nlp.finetune import FinetuneSettings
 from nlp.taxonomy import DEFAULT_TAXONOMY, POLARITIES
 from training.encoder_cv import encoder_only_scores, run_folder, sentence_polarity_accuracy, stacked_within_fold
 
@@ -116,20 +117,30 @@ def test_stacked_within_fold_scores_what_the_fold_outputs_say():
 def test_final_fine_tunes_into_the_run_folder_training_reuses_and_leaves_self_training_to_training(monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
-    from training import encoder_cv
-    from training.train import gold_of
+    from training import encoder_cv, train
 
-    made = {}
+    made, trained = {}, {}
 
     def fake_final_encoder(records, taxonomy, settings, load_encoder, precision, folder, log):
-        made.update(findings=len(records), precision=precision, folder=folder)
+        made.update(findings=len(records), settings=settings, precision=precision, folder=folder)
         return {"fine_tune_seconds": 1.0}
 
+    class Stop(Exception):
+        pass
+
+    def fake_train_model(records, taxonomy, settings, encoder_folder, **_):
+        trained.update(findings=len(records), settings=settings, folder=encoder_folder)
+        raise Stop
+
     monkeypatch.setattr(encoder_cv, "final_encoder", fake_final_encoder)
+    monkeypatch.setattr(train, "train_model", fake_train_model)
+    monkeypatch.setattr(train, "cached_ngram_out_of_fold", lambda config, records, settings: None)
     runs = ["--paths.runs", str(tmp_path)]
     result = CliRunner().invoke(encoder_cv.app, ["final", "training/configs/default.cfg", *runs])
     assert result.exit_code == 0, result.output
-    config = Config().from_disk("training/configs/default.cfg", overrides={"paths.runs": str(tmp_path)})
-    assert made == {"findings": len(gold_of(config)), "precision": config["encoder"]["precision"], "folder": run_folder(config, gold_of(config))}
+    with pytest.raises(Stop):
+        train.train(Config().from_disk("training/configs/default.cfg", overrides={"paths.runs": str(tmp_path)}))
+    assert made["folder"] == trained["folder"] and made["findings"] == trained["findings"]
+    assert made["settings"] == FinetuneSettings(**trained["settings"].encoder["finetune"]) and made["precision"] == trained["settings"].encoder["precision"]
     refused = CliRunner().invoke(encoder_cv.app, ["final", "training/configs/default.cfg", *runs, "--encoder.self_training.findings", "100"])
     assert refused.exit_code == 2 and "student" in refused.output
