@@ -391,20 +391,25 @@ def build(annotation_dir: Path, corpus: Path, rereads: tuple[Reread, ...] | None
     return gold, held_out, figures
 
 
-def adjudication_file(annotation_dir: Path, corpus: Path, name: str) -> tuple[Path, list[dict]]:
-    """Where the findings of round or re-read `name` that its readings disagree on go, and those findings.
+def read_by_name(name: str) -> Round | Reread:
+    """The round of `ROUNDS` or re-read of `REREADS` called `name`.
 
-    RAISES (ValueError): no round of `ROUNDS` or re-read of `REREADS` has that name.
+    RAISES (ValueError): none is.
     """
-    rounds, rereads = {round_.name: round_ for round_ in ROUNDS}, {reread.name: reread for reread in REREADS}
-    if name in rounds:
-        return annotation_dir / f"disagreements{rounds[name].suffix}.jsonl", round_disagreements(annotation_dir, rounds[name])
-    if name in rereads:
-        return annotation_dir / f"reread_disagreements_{name}.jsonl", reread_queue(annotation_dir, corpus, rereads[name])
-    raise ValueError(
-        f"no round or re-read named {name!r} (rounds: {', '.join(rounds)}; re-reads: {', '.join(rereads) or 'none'}): "
-        "list it in training/build_gold.py's ROUNDS or REREADS first."
-    )
+    named = {read.name: read for read in (*ROUNDS, *REREADS)}
+    if name not in named:
+        raise ValueError(
+            f"no round or re-read named {name!r} (rounds: {', '.join(r.name for r in ROUNDS)}; re-reads: "
+            f"{', '.join(r.name for r in REREADS) or 'none'}): list it in training/build_gold.py's ROUNDS or REREADS first."
+        )
+    return named[name]
+
+
+def adjudication_file(annotation_dir: Path, corpus: Path, read: Round | Reread) -> tuple[Path, list[dict]]:
+    """Where the findings of a round or re-read that its readings disagree on go, and those findings."""
+    if isinstance(read, Round):
+        return annotation_dir / f"disagreements{read.suffix}.jsonl", round_disagreements(annotation_dir, read)
+    return annotation_dir / f"reread_disagreements_{read.name}.jsonl", reread_queue(annotation_dir, corpus, read)
 
 
 def reread_queue(annotation_dir: Path, corpus: Path, reread: Reread) -> list[dict]:
@@ -509,9 +514,11 @@ def main(
 ) -> None:
     if adjudicate:
         try:
-            path, disagreements = adjudication_file(annotation_dir, corpus_dir(), adjudicate)
+            read = read_by_name(adjudicate)
         except ValueError as problem:
             raise typer.BadParameter(str(problem), param_hint="--adjudicate") from problem
+        # a problem in the readings themselves is not a bad option: it surfaces as it is
+        path, disagreements = adjudication_file(annotation_dir, corpus_dir(), read)
         write_jsonl(disagreements, path)
         typer.echo(f"{len(disagreements)} findings of {adjudicate} to adjudicate -> {path}")
         return

@@ -149,7 +149,7 @@ def test_a_rereads_adjudication_queue_holds_the_disputed_findings_with_their_rea
     write(annotation_dir / "reread_labels_double_v1.jsonl", [reread("r-a#0", None), reread("r-b#1", "mixed")])
     write(annotation_dir / "reread_labels_adjudicated_v1.jsonl", [{**reread("r-a#0", None), "decision": "earlier", "reason": ""}])
     monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"),))
-    path, queue = build_gold.adjudication_file(annotation_dir, annotation_dir, "v1")
+    path, queue = build_gold.adjudication_file(annotation_dir, annotation_dir, build_gold.read_by_name("v1"))
     assert path == annotation_dir / "reread_disagreements_v1.jsonl"
     assert [(item["id"], item["earlier_reading"], item["reread"], item.get("reread_second")) for item in queue] == [
         ("r-a#0", {"voice_of_child": None, "other_themes": ["care_leavers"]}, {"voice_of_child": "strength", "note": ""}, {"voice_of_child": None, "note": ""}),
@@ -158,7 +158,7 @@ def test_a_rereads_adjudication_queue_holds_the_disputed_findings_with_their_rea
     ]
     assert queue[1]["text"] == finding(1, "a")["text"]
     with pytest.raises(ValueError, match="no round or re-read named 'v2'"):
-        build_gold.adjudication_file(annotation_dir, annotation_dir, "v2")
+        build_gold.read_by_name("v2")
 
 
 def test_a_rereads_queue_reads_the_gold_as_the_rereads_of_its_theme_before_it_left_it(annotation_dir, monkeypatch):
@@ -174,7 +174,7 @@ def test_a_rereads_queue_reads_the_gold_as_the_rereads_of_its_theme_before_it_le
     write(annotation_dir / "reread_labels_double_v3.jsonl", [])
     monkeypatch.setattr(build_gold, "REREADS", (Reread("v1", "voice_of_child", ("v1a",), "a test"), Reread("v2", "adoption", ("v2a",), "a test"),
                                                 Reread("v3", "voice_of_child", ("v3a",), "a test")))
-    _, queue = build_gold.adjudication_file(annotation_dir, annotation_dir, "v3")
+    _, queue = build_gold.adjudication_file(annotation_dir, annotation_dir, build_gold.read_by_name("v3"))
     assert [item["earlier_reading"]["voice_of_child"] for item in queue] == ["strength"]
     with pytest.raises(ValueError, match="re-read v2: 1 findings .* no adjudicated verdict"):
         build_gold.build(annotation_dir, annotation_dir)  # the gold itself waits for every adjudication
@@ -185,7 +185,7 @@ def test_a_rounds_disagreements_are_its_double_read_findings_whose_readings_diff
     monkeypatch.setattr(build_gold, "ROUNDS", rounds)
     for batch in "ab":
         write(annotation_dir / f"batch_double_{batch}.jsonl", [finding(0, batch)])
-    agreeing, differing = (build_gold.adjudication_file(annotation_dir, annotation_dir, name) for name in ("1", "2"))
+    agreeing, differing = (build_gold.adjudication_file(annotation_dir, annotation_dir, build_gold.read_by_name(name)) for name in ("1", "2"))
     assert agreeing == (annotation_dir / "disagreements_a.jsonl", [])
     path, [disagreement] = differing
     assert path == annotation_dir / "disagreements_b.jsonl"
@@ -197,6 +197,6 @@ def test_a_rounds_differing_readings_without_an_adjudicated_label_are_refused(an
     monkeypatch.setattr(build_gold, "ROUNDS", (Round("2", ("b",), "at random", "_b"),))
     (annotation_dir / "labels_adjudicated_b.jsonl").unlink()  # the disagreements are written before any decision
     write(annotation_dir / "batch_double_b.jsonl", [finding(0, "b")])
-    assert len(build_gold.adjudication_file(annotation_dir, annotation_dir, "2")[1]) == 1
+    assert len(build_gold.adjudication_file(annotation_dir, annotation_dir, build_gold.read_by_name("2"))[1]) == 1
     with pytest.raises(ValueError, match=r"round 2: the two readings of r-b#0 differ .* --adjudicate 2"):
         build_gold.build(annotation_dir, annotation_dir)
